@@ -1,0 +1,10 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  // Type checking runs once in `npm test` (tsc); here ts-jest only transpiles, which is much faster.
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  cacheDirectory: '<rootDir>/.jest-cache',
+};

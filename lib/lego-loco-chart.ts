@@ -1,0 +1,122 @@
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import { DiskSeeder, SeedSource, SeedVerification } from './disk-seeder';
+import { EmulatorDisk, EmulatorDiskKind, EmulatorDiskProps } from './emulator-disk';
+import { QemuStatefulSet, QemuStatefulSetProps } from './qemu-stateful-set';
+import { DEFAULT_SNAPSHOT_IMAGE } from './snapshot-reference';
+import { StorageMode } from './storage-mode';
+import { invalidProp } from './validation';
+
+/** The emulator's settings in a LegoLocoChart: everything but the disk and its seeding. */
+export type EmulatorOptions = Omit<QemuStatefulSetProps, 'disk' | 'seeder' | 'prebuiltSnapshot'>;
+
+/** Properties of a LegoLocoChart. */
+export interface LegoLocoChartProps extends ChartProps {
+  /** The storage mode: where the disk lives and how it is filled. */
+  readonly mode: StorageMode;
+
+  /** The emulator StatefulSet's settings (image, replicas, probes, devices...). */
+  readonly emulator: EmulatorOptions;
+
+  /**
+   * The disk. Modes A and B take a claim (new or existing); mode C an emptyDir, whose
+   * `sizeLimit` and `medium` may be set here.
+   * @default - A and B: a new 10Gi ReadWriteOnce claim `win98-disk`; C: a 20Gi emptyDir
+   */
+  readonly disk?: EmulatorDiskProps;
+
+  /**
+   * The snapshot image (modes B and C).
+   * @default 'ghcr.io/mroie/qemu-snapshots:win98-base'
+   */
+  readonly snapshotImage?: string;
+
+  /**
+   * Seeder sources in order (modes A and B; mode C has no seeder).
+   * @default - A: [BUILTIN]; B: [SNAPSHOT, BUILTIN] (the built-in image as an offline fallback)
+   */
+  readonly seedSources?: SeedSource[];
+
+  /**
+   * Expected sha256 of the seeded disk image.
+   * @default - not checked
+   */
+  readonly expectedSha256?: string;
+
+  /**
+   * How the seeder verifies an image before it becomes the disk.
+   * @default SeedVerification.QEMU_IMG
+   */
+  readonly seedVerification?: SeedVerification;
+}
+
+/**
+ * The Lego Loco emulators in one storage mode: the disk, its seeder (modes A and B) and the
+ * emulator StatefulSet with its headless Service. See StorageMode for what each mode does.
+ */
+export class LegoLocoChart extends Chart {
+  /** The storage mode. */
+  public readonly mode: StorageMode;
+  /** The disk. */
+  public readonly disk: EmulatorDisk;
+  /** The seeder (modes A and B). */
+  public readonly seeder?: DiskSeeder;
+  /** The emulators. */
+  public readonly emulator: QemuStatefulSet;
+
+  constructor(scope: Construct, id: string, props: LegoLocoChartProps) {
+    super(scope, id, props);
+    this.mode = props.mode;
+    if (!Object.values(StorageMode).includes(this.mode)) {
+      throw invalidProp(this, 'mode', this.mode, `must be one of ${Object.values(StorageMode).join(', ')}`);
+    }
+    const snapshotImage = props.snapshotImage ?? DEFAULT_SNAPSHOT_IMAGE;
+    const ephemeral = this.mode === StorageMode.EPHEMERAL;
+
+    const diskKind = props.disk?.kind ?? (ephemeral ? EmulatorDiskKind.EMPTY_DIR : EmulatorDiskKind.CLAIM);
+    if (ephemeral && diskKind !== EmulatorDiskKind.EMPTY_DIR) {
+      throw invalidProp(this, 'disk.kind', diskKind,
+        'mode ephemeral keeps nothing and takes an emptyDir disk; use mode persistent or hybrid for a claim');
+    }
+    if (!ephemeral && diskKind === EmulatorDiskKind.EMPTY_DIR) {
+      throw invalidProp(this, 'disk.kind', diskKind,
+        `mode ${this.mode} keeps the disk on a claim; use mode ephemeral for an emptyDir`);
+    }
+    this.disk = new EmulatorDisk(this, 'Disk', { ...props.disk, kind: diskKind });
+
+    if (ephemeral) {
+      if (props.seedSources !== undefined) {
+        throw invalidProp(this, 'seedSources', props.seedSources,
+          'mode ephemeral has no seeder: the entrypoint downloads the snapshot at start');
+      }
+    } else {
+      const sources = props.seedSources
+        ?? (this.mode === StorageMode.PERSISTENT ? [SeedSource.BUILTIN] : [SeedSource.SNAPSHOT, SeedSource.BUILTIN]);
+      if (this.mode === StorageMode.PERSISTENT && !sources.includes(SeedSource.BUILTIN)) {
+        throw invalidProp(this, 'seedSources', sources,
+          "mode persistent seeds from the image built into the emulator image and must include 'builtin'; use mode hybrid to seed from the snapshot");
+      }
+      this.seeder = new DiskSeeder(this, 'Seeder', {
+        disk: this.disk,
+        image: emulatorImage(props.emulator),
+        imagePullPolicy: props.emulator.imagePullPolicy,
+        sources,
+        builtinRequired: this.mode === StorageMode.PERSISTENT,
+        snapshotImage: sources.includes(SeedSource.SNAPSHOT) ? snapshotImage : undefined,
+        expectedSha256: props.expectedSha256,
+        verification: props.seedVerification,
+      });
+    }
+
+    this.emulator = new QemuStatefulSet(this, 'Emulator', {
+      ...props.emulator,
+      disk: this.disk,
+      seeder: this.seeder,
+      prebuiltSnapshot: this.mode === StorageMode.PERSISTENT ? undefined : snapshotImage,
+    });
+  }
+}
+
+function emulatorImage(emulator: EmulatorOptions): string {
+  return emulator.imageDigest ? `${emulator.image}@${emulator.imageDigest}` : `${emulator.image}:${emulator.tag}`;
+}

@@ -1,0 +1,601 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { DiskSeeder } from './disk-seeder';
+import { DISK_VOLUME_NAME, DiskAccessMode, EmulatorDisk } from './emulator-disk';
+import { parseSnapshotReference, SnapshotReference } from './snapshot-reference';
+import { checkDnsLabel, checkInteger, invalidProp } from './validation';
+
+/** An HTTP probe on the emulator's health port. */
+export interface HealthProbeOptions {
+  /**
+   * Whether the probe is set at all.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * HTTP path on the health port.
+   * @default '/health' for the startup probe, '/' for liveness and readiness (as the chart)
+   */
+  readonly path?: string;
+  /**
+   * Seconds after the container starts before the first probe.
+   * @default 30 for startup and readiness, 60 for liveness
+   */
+  readonly initialDelaySeconds?: number;
+  /**
+   * Seconds between probes.
+   * @default 10 for startup and readiness, 15 for liveness
+   */
+  readonly periodSeconds?: number;
+  /**
+   * Seconds before a probe times out.
+   * @default 5 for startup and readiness, 10 for liveness
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Failed probes in a row before the container counts as failed.
+   * @default 30 for startup (5 minutes to boot Windows 98), 3 for liveness and readiness
+   */
+  readonly failureThreshold?: number;
+}
+
+/** The emulator's startup, liveness and readiness probes. */
+export interface EmulatorProbes {
+  /** @default - enabled, GET /health, 30 failures 10 s apart */
+  readonly startup?: HealthProbeOptions;
+  /** @default - enabled, GET / every 15 s after 60 s */
+  readonly liveness?: HealthProbeOptions;
+  /** @default - enabled, GET / every 10 s after 30 s */
+  readonly readiness?: HealthProbeOptions;
+}
+
+/** How a host device (/dev/kvm, /dev/dri) reaches the emulator. */
+export enum DeviceSource {
+  /**
+   * A hostPath volume of the device node. Container runtimes only allow access to such a device
+   * in a privileged container, so this requires `privileged: true`.
+   */
+  HOST_PATH = 'hostPath',
+  /**
+   * An extended resource of a device plugin (for example KubeVirt's `devices.kubevirt.io/kvm`):
+   * the plugin grants the device without privileges.
+   */
+  DEVICE_PLUGIN = 'devicePlugin',
+}
+
+/** Access to a host device. */
+export interface DeviceOptions {
+  /**
+   * How the device reaches the container.
+   * @default DeviceSource.DEVICE_PLUGIN
+   */
+  readonly source?: DeviceSource;
+  /**
+   * Device path on the node, for `HOST_PATH`.
+   * @default '/dev/kvm' or '/dev/dri'
+   */
+  readonly hostPath?: string;
+  /**
+   * Extended resource name, for `DEVICE_PLUGIN`.
+   * @default 'devices.kubevirt.io/kvm' for KVM, 'gpu.intel.com/i915' for DRI
+   */
+  readonly resourceName?: string;
+}
+
+/** Compute resources of the emulator container. */
+export interface EmulatorResources {
+  /** @default { cpu: '1', memory: '1Gi' } */
+  readonly requests?: { [resource: string]: string };
+  /** @default { cpu: '4', memory: '2Gi' } */
+  readonly limits?: { [resource: string]: string };
+}
+
+/** Container ports of the emulator. */
+export interface EmulatorPorts {
+  /** @default 5901 */
+  readonly vnc?: number;
+  /** @default 8080 */
+  readonly health?: number;
+  /** QEMU socket networking between instances (TCP). @default 4444 */
+  readonly lanSocket?: number;
+  /** QEMU multicast LAN (UDP). @default 1234 */
+  readonly lanMulticast?: number;
+}
+
+/** Properties of a QemuStatefulSet. */
+export interface QemuStatefulSetProps {
+  /** The disk mounted at `/images`. */
+  readonly disk: EmulatorDisk;
+
+  /**
+   * The init container that fills the disk before the emulator starts.
+   * @default - none: the emulator's entrypoint finds or downloads its image itself
+   */
+  readonly seeder?: DiskSeeder;
+
+  /** Emulator image repository, e.g. `qemu-loco` or `ghcr.io/mroie/qemu-loco`. */
+  readonly image: string;
+
+  /**
+   * Image tag. `latest` is refused unless `allowLatestTag` is set: it makes every node run
+   * whatever was pushed last.
+   * @default - required unless `imageDigest` is set
+   */
+  readonly tag?: string;
+
+  /**
+   * Image digest (`sha256:<64 hex>`), pinning the exact image; used instead of the tag.
+   * @default - the tag is used
+   */
+  readonly imageDigest?: string;
+
+  /**
+   * Accept the `latest` tag.
+   * @default false
+   */
+  readonly allowLatestTag?: boolean;
+
+  /**
+   * Image pull policy. `Never` suits images loaded into minikube or kind by hand.
+   * @default 'IfNotPresent'
+   */
+  readonly imagePullPolicy?: string;
+
+  /**
+   * Secrets for pulling from private registries (also used for the snapshot image).
+   * @default - none
+   */
+  readonly imagePullSecrets?: string[];
+
+  /**
+   * Name of the StatefulSet (at most 52 characters: Kubernetes derives the
+   * `controller-revision-hash` pod label from it).
+   * @default 'loco-emulator'
+   */
+  readonly name?: string;
+
+  /**
+   * Name of the headless Service that gives each emulator its DNS name.
+   * @default - the StatefulSet's name
+   */
+  readonly serviceName?: string;
+
+  /**
+   * Number of emulators.
+   * @default 1
+   */
+  readonly replicas?: number;
+
+  /**
+   * Several replicas on one ReadWriteOnce claim only work when every replica runs on the node
+   * that has the volume attached (otherwise: Multi-Attach errors). Setting this acknowledges it
+   * and adds a required pod affinity that keeps all replicas on one node, so it works on
+   * multi-node clusters too, within one node's capacity.
+   * @default false
+   */
+  readonly sharedClaimOnOneNode?: boolean;
+
+  /**
+   * The snapshot the entrypoint downloads (`USE_PREBUILT_SNAPSHOT=true`, `SNAPSHOT_REGISTRY`,
+   * `SNAPSHOT_TAG`).
+   * @default - none: `USE_PREBUILT_SNAPSHOT=false`
+   */
+  readonly prebuiltSnapshot?: string;
+
+  /**
+   * Where the entrypoint keeps per-instance overlays (`SNAPSHOT_DIR`).
+   * @default '/images/snapshots'
+   */
+  readonly snapshotDir?: string;
+
+  /**
+   * `SNAPSHOT_MODE` of the entrypoint: `persistent` or `ephemeral`.
+   * @default - 'persistent' on a persistent disk, 'ephemeral' on an emptyDir
+   */
+  readonly snapshotMode?: string;
+
+  /**
+   * `SNAPSHOT_RESET`: drop the per-instance overlay at every start while set.
+   * @default false
+   */
+  readonly snapshotReset?: boolean;
+
+  /**
+   * More environment variables. A name the construct sets from a typed property (DISK,
+   * USE_PREBUILT_SNAPSHOT, SNAPSHOT_*, POD_*, EMULATOR_*, SOCKET_MASTER_HOST) is refused here:
+   * set the property instead.
+   * @default - none
+   */
+  readonly env?: { [name: string]: string };
+
+  /** @default - see EmulatorPorts */
+  readonly ports?: EmulatorPorts;
+
+  /** @default - startup, liveness and readiness probes as the chart */
+  readonly probes?: EmulatorProbes;
+
+  /**
+   * Mount the disk read-only. The entrypoint then cannot write overlays beside the image, and a
+   * seeder cannot fill it.
+   * @default false
+   */
+  readonly readOnlyDisk?: boolean;
+
+  /**
+   * Give the emulator /dev/kvm for hardware acceleration.
+   * @default - no KVM: QEMU uses TCG software emulation
+   */
+  readonly kvm?: DeviceOptions;
+
+  /**
+   * Give the emulator /dev/dri for GPU rendering.
+   * @default - no DRI
+   */
+  readonly dri?: DeviceOptions;
+
+  /**
+   * Run the emulator container privileged, as the Helm chart does. Needed for hostPath devices;
+   * not needed for the TAP networking, which NET_ADMIN and /dev/net/tun cover.
+   * @default false
+   */
+  readonly privileged?: boolean;
+
+  /** @default - requests 1 CPU and 1Gi, limits 4 CPUs and 2Gi (the chart's values) */
+  readonly resources?: EmulatorResources;
+
+  /** @default - none */
+  readonly nodeSelector?: { [label: string]: string };
+  /** @default - none */
+  readonly tolerations?: k8s.Toleration[];
+  /** @default - none (or the one-node affinity of `sharedClaimOnOneNode`) */
+  readonly affinity?: k8s.Affinity;
+
+  /**
+   * Seconds the pod gets to stop: the preStop hook asks the guest to shut down and waits.
+   * @default 120
+   */
+  readonly terminationGracePeriodSeconds?: number;
+}
+
+/** Name of the emulator container. */
+export const EMULATOR_CONTAINER_NAME = 'emulator';
+/** Where the disk is mounted in the emulator. */
+export const IMAGES_MOUNT_PATH = '/images';
+const TUN_VOLUME_NAME = 'dev-net-tun';
+
+/** Env names the construct owns; the free-form env map may not set them. */
+const TYPED_ENV: { [name: string]: string } = {
+  DISK: 'the disk (seeder imagePath)',
+  USE_PREBUILT_SNAPSHOT: 'prebuiltSnapshot',
+  SNAPSHOT_REGISTRY: 'prebuiltSnapshot',
+  SNAPSHOT_TAG: 'prebuiltSnapshot',
+  SNAPSHOT_DIR: 'snapshotDir',
+  SNAPSHOT_MODE: 'snapshotMode',
+  SNAPSHOT_RESET: 'snapshotReset',
+  POD_NAME: '(downward API)',
+  POD_IP: '(downward API)',
+  POD_NAMESPACE: '(downward API)',
+  EMULATOR_SERVICE_NAME: 'serviceName',
+  EMULATOR_REPLICAS: 'replicas',
+  SOCKET_MASTER_HOST: '(ordinal 0 through serviceName)',
+};
+
+const PROBE_DEFAULTS = {
+  startup: { path: '/health', initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 30 },
+  liveness: { path: '/', initialDelaySeconds: 60, periodSeconds: 15, timeoutSeconds: 10, failureThreshold: 3 },
+  readiness: { path: '/', initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+};
+
+/** The preStop hook: asks the guest to power down through QEMU's QMP socket, then waits. */
+export function preStopScript(): string {
+  return readFileSync(join(__dirname, 'scripts', 'pre-stop.sh'), 'utf8');
+}
+
+/**
+ * The emulator StatefulSet and its headless Service, at parity with the Lego Loco Helm chart's
+ * emulator: stable names `<name>-0..N`, the disk at `/images`, TAP networking through
+ * `/dev/net/tun`, VNC and health ports, and the environment its `/entrypoint.sh` reads.
+ *
+ * Built on the generated Kubernetes 1.28 objects rather than cdk8s-plus's StatefulSet, whose
+ * defaults (non-root, read-only root filesystem, `imagePullPolicy: Always`, small fixed
+ * resources, a 30 s TCP startup probe) would each break an emulator.
+ */
+export class QemuStatefulSet extends Construct {
+  /** The StatefulSet. */
+  public readonly statefulSet: k8s.KubeStatefulSet;
+  /** The headless Service. */
+  public readonly service: k8s.KubeService;
+  /** Name of the StatefulSet (pods are `<name>-<ordinal>`). */
+  public readonly name: string;
+  /** Name of the headless Service. */
+  public readonly serviceName: string;
+  /** Number of replicas. */
+  public readonly replicas: number;
+  /** Labels of the pods, also the selector. */
+  public readonly selectorLabels: { [key: string]: string };
+  /** The snapshot the entrypoint downloads, if any. */
+  public readonly prebuiltSnapshot?: SnapshotReference;
+
+  constructor(scope: Construct, id: string, props: QemuStatefulSetProps) {
+    super(scope, id);
+    this.name = props.name ?? 'loco-emulator';
+    checkDnsLabel(this, 'name', this.name, 52);
+    this.serviceName = props.serviceName ?? this.name;
+    checkDnsLabel(this, 'serviceName', this.serviceName);
+    this.replicas = props.replicas ?? 1;
+    checkInteger(this, 'replicas', this.replicas, 1);
+
+    const disk = props.disk;
+    const image = this.imageReference(props);
+    this.checkSharedClaim(props);
+    if (props.seeder && props.seeder.disk !== disk) {
+      throw invalidProp(this, 'seeder', props.seeder.node.path, `must seed the same disk as the emulator mounts (${disk.node.path})`);
+    }
+    if (props.seeder && props.readOnlyDisk) {
+      throw invalidProp(this, 'readOnlyDisk', true, 'cannot be combined with a seeder, which must write the disk; drop the seeder or mount the disk read-write');
+    }
+    if (props.prebuiltSnapshot !== undefined) {
+      this.prebuiltSnapshot = parseSnapshotReference(this, 'prebuiltSnapshot', props.prebuiltSnapshot);
+    }
+    const privileged = props.privileged ?? false;
+    const ports = this.containerPorts(props.ports ?? {});
+
+    this.selectorLabels = {
+      'app': this.name,
+      'app.kubernetes.io/component': 'emulator',
+      'app.kubernetes.io/part-of': 'lego-loco-cluster',
+    };
+    const podLabels = { ...this.selectorLabels, 'app.kubernetes.io/name': 'lego-loco-emulator' };
+
+    const volumes: k8s.Volume[] = [
+      disk.volume,
+      { name: TUN_VOLUME_NAME, hostPath: { path: '/dev/net/tun', type: 'CharDevice' } },
+      ...(props.seeder?.volumes ?? []),
+    ];
+    const volumeMounts: k8s.VolumeMount[] = [
+      { name: DISK_VOLUME_NAME, mountPath: IMAGES_MOUNT_PATH, readOnly: props.readOnlyDisk ?? false },
+      { name: TUN_VOLUME_NAME, mountPath: '/dev/net/tun' },
+    ];
+    const resources = this.resources(props);
+    for (const [deviceProp, device, defaults] of [
+      ['kvm', props.kvm, { hostPath: '/dev/kvm', resourceName: 'devices.kubevirt.io/kvm' }],
+      ['dri', props.dri, { hostPath: '/dev/dri', resourceName: 'gpu.intel.com/i915' }],
+    ] as const) {
+      if (!device) continue;
+      const source = device.source ?? DeviceSource.DEVICE_PLUGIN;
+      if (source === DeviceSource.HOST_PATH) {
+        if (!privileged) {
+          throw invalidProp(this, `${deviceProp}.source`, source,
+            `a hostPath device is only usable by a privileged container: set privileged: true, or use DeviceSource.DEVICE_PLUGIN with a device plugin's resource (${defaults.resourceName})`);
+        }
+        const path = device.hostPath ?? defaults.hostPath;
+        volumes.push({ name: `dev-${deviceProp}`, hostPath: { path, type: deviceProp === 'kvm' ? 'CharDevice' : 'Directory' } });
+        volumeMounts.push({ name: `dev-${deviceProp}`, mountPath: path });
+      } else if (source === DeviceSource.DEVICE_PLUGIN) {
+        const resourceName = device.resourceName ?? defaults.resourceName;
+        resources.limits[resourceName] = k8s.Quantity.fromString('1');
+        resources.requests[resourceName] = k8s.Quantity.fromString('1');
+      } else {
+        throw invalidProp(this, `${deviceProp}.source`, source, `must be one of ${Object.values(DeviceSource).join(', ')}`);
+      }
+    }
+
+    const probes = props.probes ?? {};
+    const terminationGracePeriodSeconds = props.terminationGracePeriodSeconds ?? 120;
+    checkInteger(this, 'terminationGracePeriodSeconds', terminationGracePeriodSeconds, 10);
+
+    const emulator: k8s.Container = {
+      name: EMULATOR_CONTAINER_NAME,
+      image,
+      imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
+      command: ['/entrypoint.sh'],
+      env: this.environment(props, disk),
+      ports,
+      startupProbe: this.probe('startup', probes.startup, ports),
+      livenessProbe: this.probe('liveness', probes.liveness, ports),
+      readinessProbe: this.probe('readiness', probes.readiness, ports),
+      lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', preStopScript()] } } },
+      volumeMounts,
+      resources,
+      securityContext: privileged
+        ? { privileged: true, capabilities: { add: ['NET_ADMIN', 'SYS_ADMIN'] } }
+        // TAP networking: the entrypoint creates a bridge and a tap device in the pod's own
+        // network namespace, which NET_ADMIN allows; /dev/net/tun is in the runtimes' default
+        // device allow-list.
+        : { privileged: false, capabilities: { add: ['NET_ADMIN'] } },
+    };
+
+    this.service = new k8s.KubeService(this, 'Service', {
+      metadata: { name: this.serviceName, labels: podLabels },
+      spec: {
+        clusterIp: 'None',
+        // Instances find ordinal 0 (the LAN socket master) before it is ready.
+        publishNotReadyAddresses: true,
+        selector: this.selectorLabels,
+        ports: ports.map((port) => ({
+          name: port.name,
+          port: port.containerPort,
+          targetPort: k8s.IntOrString.fromNumber(port.containerPort),
+          protocol: port.protocol,
+        })),
+      },
+    });
+
+    this.statefulSet = new k8s.KubeStatefulSet(this, 'StatefulSet', {
+      metadata: { name: this.name, labels: podLabels },
+      spec: {
+        serviceName: this.serviceName,
+        replicas: this.replicas,
+        selector: { matchLabels: this.selectorLabels },
+        updateStrategy: { type: 'RollingUpdate' },
+        template: {
+          metadata: { labels: podLabels },
+          spec: {
+            imagePullSecrets: props.imagePullSecrets?.map((name) => ({ name })),
+            terminationGracePeriodSeconds,
+            securityContext: props.seeder
+              // The seeder runs as a non-root user: the volume's group lets it write, and only
+              // a volume whose root does not match yet is re-chowned (not every start).
+              ? { fsGroup: props.seeder.runAsUser || undefined, fsGroupChangePolicy: props.seeder.runAsUser ? 'OnRootMismatch' : undefined }
+              : undefined,
+            initContainers: props.seeder?.initContainers,
+            containers: [emulator],
+            volumes,
+            nodeSelector: props.nodeSelector,
+            tolerations: props.tolerations,
+            affinity: props.affinity ?? this.oneNodeAffinity(props),
+          },
+        },
+      },
+    });
+  }
+
+  /** DNS name of the emulator with the given ordinal, inside the namespace. */
+  public podHostname(ordinal: number): string {
+    return `${this.name}-${ordinal}.${this.serviceName}`;
+  }
+
+  private imageReference(props: QemuStatefulSetProps): string {
+    if (typeof props.image !== 'string' || !/^[a-z0-9]+([._/:-][a-z0-9]+)*$/i.test(props.image) || /[:@]/.test(props.image.split('/').pop()!)) {
+      throw invalidProp(this, 'image', props.image, 'must be an image repository without tag or digest, e.g. qemu-loco or ghcr.io/mroie/qemu-loco (give the tag in tag)');
+    }
+    if (props.imageDigest !== undefined) {
+      if (!/^sha256:[a-f0-9]{64}$/.test(props.imageDigest)) {
+        throw invalidProp(this, 'imageDigest', props.imageDigest, 'must be sha256:<64 lower-case hex digits>');
+      }
+      return `${props.image}@${props.imageDigest}`;
+    }
+    if (props.tag === undefined || !/^[\w][\w.-]{0,127}$/.test(props.tag)) {
+      throw invalidProp(this, 'tag', props.tag, 'must be an image tag (letters, digits, _ . -, at most 128 characters), or give imageDigest');
+    }
+    if (props.tag === 'latest' && !props.allowLatestTag) {
+      throw invalidProp(this, 'tag', props.tag,
+        "'latest' runs whatever was pushed last on each node: pin a version tag or imageDigest, or set allowLatestTag: true");
+    }
+    return `${props.image}:${props.tag}`;
+  }
+
+  private checkSharedClaim(props: QemuStatefulSetProps): void {
+    const disk = props.disk;
+    if (!disk.persistent || this.replicas === 1 || disk.sharedAcrossNodes) return;
+    if (!props.sharedClaimOnOneNode) {
+      throw invalidProp(this, 'replicas', this.replicas,
+        `${this.replicas} replicas share the ${disk.accessModes.join('/')} claim '${disk.claimName}': on a multi-node cluster every pod scheduled to another node fails with a Multi-Attach error. ` +
+        `Use a ${DiskAccessMode.READ_WRITE_MANY} claim, or set sharedClaimOnOneNode: true to keep all replicas on one node`);
+    }
+  }
+
+  private oneNodeAffinity(props: QemuStatefulSetProps): k8s.Affinity | undefined {
+    if (!props.sharedClaimOnOneNode || this.replicas === 1) return undefined;
+    return {
+      podAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [{
+          labelSelector: { matchLabels: this.selectorLabels },
+          topologyKey: 'kubernetes.io/hostname',
+        }],
+      },
+    };
+  }
+
+  private containerPorts(ports: EmulatorPorts): k8s.ContainerPort[] {
+    const list: k8s.ContainerPort[] = [
+      { name: 'vnc', containerPort: ports.vnc ?? 5901, protocol: 'TCP' },
+      { name: 'health', containerPort: ports.health ?? 8080, protocol: 'TCP' },
+      { name: 'lan-socket', containerPort: ports.lanSocket ?? 4444, protocol: 'TCP' },
+      { name: 'lan-mcast', containerPort: ports.lanMulticast ?? 1234, protocol: 'UDP' },
+    ];
+    const propName: { [name: string]: string } = { 'vnc': 'vnc', 'health': 'health', 'lan-socket': 'lanSocket', 'lan-mcast': 'lanMulticast' };
+    const seen = new Map<string, string>();
+    for (const port of list) {
+      checkInteger(this, `ports.${propName[port.name!]}`, port.containerPort, 1, 65535);
+      const key = `${port.containerPort}/${port.protocol}`;
+      if (seen.has(key)) {
+        throw invalidProp(this, `ports.${propName[port.name!]}`, port.containerPort,
+          `clashes with ports.${seen.get(key)} (both ${key}); give each port its own number`);
+      }
+      seen.set(key, propName[port.name!]);
+    }
+    return list;
+  }
+
+  private probe(kind: keyof typeof PROBE_DEFAULTS, options: HealthProbeOptions | undefined, ports: k8s.ContainerPort[]): k8s.Probe | undefined {
+    if (options?.enabled === false) return undefined;
+    const merged = { ...PROBE_DEFAULTS[kind], ...stripUndefined(options ?? {}) };
+    for (const field of ['periodSeconds', 'timeoutSeconds', 'failureThreshold'] as const) {
+      checkInteger(this, `probes.${kind}.${field}`, merged[field], 1);
+    }
+    checkInteger(this, `probes.${kind}.initialDelaySeconds`, merged.initialDelaySeconds, 0);
+    if (typeof merged.path !== 'string' || !merged.path.startsWith('/')) {
+      throw invalidProp(this, `probes.${kind}.path`, merged.path, "must be an HTTP path starting with '/'");
+    }
+    const healthPort = ports.find((port) => port.name === 'health')!.containerPort;
+    return {
+      httpGet: { path: merged.path, port: k8s.IntOrString.fromNumber(healthPort) },
+      initialDelaySeconds: merged.initialDelaySeconds,
+      periodSeconds: merged.periodSeconds,
+      timeoutSeconds: merged.timeoutSeconds,
+      failureThreshold: merged.failureThreshold,
+    };
+  }
+
+  private resources(props: QemuStatefulSetProps): { requests: { [key: string]: k8s.Quantity }; limits: { [key: string]: k8s.Quantity } } {
+    const toQuantities = (property: string, values: { [key: string]: string }) => {
+      const result: { [key: string]: k8s.Quantity } = {};
+      for (const [key, value] of Object.entries(values)) {
+        if (typeof value !== 'string' || !/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/.test(value)) {
+          throw invalidProp(this, `${property}.${key}`, value, "must be a Kubernetes quantity such as '500m', '2' or '1Gi'");
+        }
+        result[key] = k8s.Quantity.fromString(value);
+      }
+      return result;
+    };
+    return {
+      requests: toQuantities('resources.requests', props.resources?.requests ?? { cpu: '1', memory: '1Gi' }),
+      limits: toQuantities('resources.limits', props.resources?.limits ?? { cpu: '4', memory: '2Gi' }),
+    };
+  }
+
+  private environment(props: QemuStatefulSetProps, disk: EmulatorDisk): k8s.EnvVar[] {
+    const snapshot = this.prebuiltSnapshot;
+    const typed: k8s.EnvVar[] = [
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'EMULATOR_SERVICE_NAME', value: this.serviceName },
+      { name: 'EMULATOR_REPLICAS', value: String(this.replicas) },
+      { name: 'SOCKET_MASTER_HOST', value: this.podHostname(0) },
+      { name: 'DISK', value: props.seeder?.imagePath ?? `${IMAGES_MOUNT_PATH}/win98.qcow2` },
+      { name: 'USE_PREBUILT_SNAPSHOT', value: snapshot ? 'true' : 'false' },
+      ...(snapshot ? [
+        { name: 'SNAPSHOT_REGISTRY', value: snapshot.name },
+        { name: 'SNAPSHOT_TAG', value: snapshot.tag ?? snapshot.digest! },
+      ] : []),
+      { name: 'SNAPSHOT_DIR', value: props.snapshotDir ?? `${IMAGES_MOUNT_PATH}/snapshots` },
+      { name: 'SNAPSHOT_MODE', value: props.snapshotMode ?? (disk.persistent ? 'persistent' : 'ephemeral') },
+      { name: 'SNAPSHOT_RESET', value: props.snapshotReset ? 'true' : 'false' },
+    ];
+    if (props.snapshotMode !== undefined && !['persistent', 'ephemeral'].includes(props.snapshotMode)) {
+      throw invalidProp(this, 'snapshotMode', props.snapshotMode, "must be 'persistent' or 'ephemeral'");
+    }
+    const extra: k8s.EnvVar[] = [];
+    for (const [name, value] of Object.entries(props.env ?? {})) {
+      if (TYPED_ENV[name] !== undefined) {
+        throw invalidProp(this, `env.${name}`, value,
+          `clashes with ${name} that the construct sets from ${TYPED_ENV[name]}; set that property instead of env.${name}`);
+      }
+      if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) {
+        throw invalidProp(this, 'env', name, 'each name must be a C identifier-like environment variable name');
+      }
+      extra.push({ name, value: String(value) });
+    }
+    // Sorted so that reordering a map in the source does not show as a diff in dist/.
+    extra.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...typed, ...extra];
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
