@@ -1,4 +1,4 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { ApiObject, Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import { DiskSeeder, SeedSource, SeedVerification } from './disk-seeder';
 import { EmulatorDisk, EmulatorDiskKind, EmulatorDiskProps } from './emulator-disk';
@@ -65,7 +65,19 @@ export class LegoLocoChart extends Chart {
   public readonly emulator: QemuStatefulSet;
 
   constructor(scope: Construct, id: string, props: LegoLocoChartProps) {
-    super(scope, id, props);
+    super(scope, id, {
+      ...props,
+      // The recommended app.kubernetes.io/* labels on every object, so that GitOps tools (Argo CD,
+      // Flux) and `kubectl get -l` find everything one installation made. Objects' own labels
+      // (the emulator's name and component) take precedence.
+      labels: {
+        'app.kubernetes.io/name': 'lego-loco-emulator',
+        'app.kubernetes.io/part-of': 'lego-loco-cluster',
+        'app.kubernetes.io/managed-by': 'cdk8s',
+        'app.kubernetes.io/instance': labelValue(id),
+        ...props.labels,
+      },
+    });
     this.mode = props.mode;
     if (!Object.values(StorageMode).includes(this.mode)) {
       throw invalidProp(this, 'mode', this.mode, `must be one of ${Object.values(StorageMode).join(', ')}`);
@@ -114,7 +126,20 @@ export class LegoLocoChart extends Chart {
       seeder: this.seeder,
       prebuiltSnapshot: this.mode === StorageMode.PERSISTENT ? undefined : snapshotImage,
     });
+
+    // app.kubernetes.io/component on the disk's and the seeder's objects too, after the construct
+    // that made them (the emulator's StatefulSet and Service carry `emulator`).
+    for (const [construct, component] of [[this.disk, 'disk'], [this.seeder, 'disk-seeder']] as const) {
+      for (const child of construct?.node.findAll() ?? []) {
+        if (child instanceof ApiObject) child.metadata.addLabel('app.kubernetes.io/component', component);
+      }
+    }
   }
+}
+
+/** A construct id as a label value: at most 63 of [A-Za-z0-9-_.], starting and ending alphanumeric. */
+function labelValue(id: string): string {
+  return id.replace(/[^A-Za-z0-9-_.]/g, '').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
 }
 
 function emulatorImage(emulator: EmulatorOptions): string {
