@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { EmulatorDisk } from './emulator-disk';
+import { EmulatorDisk, EmulatorDiskKind } from './emulator-disk';
 import { parseSnapshotReference, SnapshotReference } from './snapshot-reference';
 import { invalidProp } from './validation';
 
@@ -97,6 +97,20 @@ export interface DiskSeederProps {
   readonly imageFileName?: string;
 
   /**
+   * Secrets for pulling the seeder image, for the seeding Job of a `SHARED_BASE` disk (in the
+   * emulator pod, the pod's own imagePullSecrets apply).
+   * @default - none
+   */
+  readonly imagePullSecrets?: string[];
+
+  /**
+   * How long emulators of a `SHARED_BASE` disk wait for the seeding Job to place the base image
+   * before their init container fails with a message (the kubelet then retries it).
+   * @default 1800
+   */
+  readonly baseWaitSeconds?: number;
+
+  /**
    * User the seeder runs as. It needs no root: the pod's `fsGroup` gives it the volume.
    * A hostPath PersistentVolume is the exception: the kubelet applies no `fsGroup` to hostPath
    * volumes and creates their directory owned by root, so there the seeder runs as root, still
@@ -108,15 +122,24 @@ export interface DiskSeederProps {
 
 /** Name of the init container that seeds the disk. */
 export const SEEDER_CONTAINER_NAME = 'seed-disk';
+/** Name of the init container that waits for a shared base image. */
+export const WAIT_CONTAINER_NAME = 'wait-for-base';
+/** File name of the script that waits for a shared base image. */
+export const WAIT_SCRIPT_FILE = 'wait-for-disk.sh';
 /** Where the seeding script is mounted in the seeder. */
 export const SEED_SCRIPT_MOUNT_PATH = '/seed-script';
 /** File name of the seeding script (in the repo's `lib/scripts/` and in the ConfigMap). */
 export const SEED_SCRIPT_FILE = 'seed-disk.sh';
 const SEED_SCRIPT_VOLUME_NAME = 'seed-script';
 
+/** A script of lib/scripts/ exactly as it ships in the ConfigMap. */
+export function shippedScript(file: string): string {
+  return readFileSync(join(__dirname, 'scripts', file), 'utf8');
+}
+
 /** The seeding script exactly as it ships in the ConfigMap. */
 export function seedScript(): string {
-  return readFileSync(join(__dirname, 'scripts', SEED_SCRIPT_FILE), 'utf8');
+  return shippedScript(SEED_SCRIPT_FILE);
 }
 
 /**
@@ -138,8 +161,15 @@ export class DiskSeeder extends Construct {
   public readonly disk: EmulatorDisk;
   /** Where the disk volume is mounted. */
   public readonly mountPath: string;
-  /** Full path of the disk image. */
+  /** Full path of the disk image, as the seeder sees it. */
   public readonly imagePath: string;
+  /** File name of the disk image on the volume. */
+  public readonly imageFileName: string;
+  /**
+   * The Job that seeds a `SHARED_BASE` disk's base claim once; the emulators' init container
+   * only waits for it.
+   */
+  public readonly seedJob?: k8s.KubeJob;
   /** User the seeder runs as; the pod's fsGroup must give it the volume. */
   public readonly runAsUser: number;
 
@@ -151,7 +181,8 @@ export class DiskSeeder extends Construct {
     this.disk = props.disk;
     this.sources = props.sources ?? [SeedSource.BUILTIN];
     this.mountPath = props.mountPath ?? '/images';
-    this.imagePath = `${this.mountPath}/${props.imageFileName ?? 'win98.qcow2'}`;
+    this.imageFileName = props.imageFileName ?? 'win98.qcow2';
+    this.imagePath = `${this.mountPath}/${this.imageFileName}`;
     const nodeLocal = props.disk.hostPathPersistentVolume !== undefined;
     this.runAsUser = props.runAsUser ?? (nodeLocal ? 0 : 1000);
 
@@ -186,9 +217,43 @@ export class DiskSeeder extends Construct {
         : 'must be a whole number of at least 1: the seeder needs no root, the pod fsGroup gives it the volume');
     }
 
+    const baseWaitSeconds = props.baseWaitSeconds ?? 1800;
+    if (!Number.isInteger(baseWaitSeconds) || baseWaitSeconds < 1) {
+      throw invalidProp(this, 'baseWaitSeconds', baseWaitSeconds, 'must be a whole number of seconds, at least 1');
+    }
+
+    const sharedBase = this.disk.kind === EmulatorDiskKind.SHARED_BASE;
     this.scriptConfigMap = new k8s.KubeConfigMap(this, 'Script', {
-      data: { [SEED_SCRIPT_FILE]: seedScript() },
+      data: {
+        [SEED_SCRIPT_FILE]: seedScript(),
+        ...(sharedBase ? { [WAIT_SCRIPT_FILE]: shippedScript(WAIT_SCRIPT_FILE) } : {}),
+      },
     });
+
+    if (sharedBase) {
+      // The base is seeded once for all replicas, by a Job rather than by nine init containers.
+      this.seedJob = new k8s.KubeJob(this, 'Job', {
+        spec: {
+          backoffLimit: 6,
+          template: {
+            spec: {
+              restartPolicy: 'OnFailure',
+              imagePullSecrets: props.imagePullSecrets?.map((name) => ({ name })),
+              securityContext: this.podSecurityContext,
+              containers: [this.seedContainer()],
+              volumes: [...this.disk.podVolumes, ...this.volumes],
+            },
+          },
+        },
+      });
+    }
+  }
+
+  /** The pod security context the seeder needs: an fsGroup that gives it the volume. */
+  public get podSecurityContext(): k8s.PodSecurityContext | undefined {
+    if (this.runAsUser === 0) return undefined;
+    // Only a volume whose root does not match yet is re-chowned, not every start.
+    return { fsGroup: this.runAsUser, fsGroupChangePolicy: 'OnRootMismatch' };
   }
 
   /** The volumes the seeder needs besides the disk (its script). */
@@ -199,8 +264,57 @@ export class DiskSeeder extends Construct {
     }];
   }
 
-  /** The init containers to run before the emulator, in order. */
+  /**
+   * The init containers to run before the emulator, in order: the seeder, or for a `SHARED_BASE`
+   * disk a container that waits until the seeding Job has placed the base image.
+   */
   public get initContainers(): k8s.Container[] {
+    if (this.seedJob) {
+      return [this.waitContainer()];
+    }
+    return [this.seedContainer()];
+  }
+
+  private waitContainer(): k8s.Container {
+    return {
+      name: WAIT_CONTAINER_NAME,
+      image: this.props.image,
+      imagePullPolicy: this.props.imagePullPolicy ?? 'IfNotPresent',
+      command: ['/bin/sh', `${SEED_SCRIPT_MOUNT_PATH}/${WAIT_SCRIPT_FILE}`],
+      env: [
+        { name: 'WAIT_TARGET', value: `${this.disk.imageDirectory}/${this.imageFileName}` },
+        { name: 'WAIT_TIMEOUT_SECONDS', value: String(this.props.baseWaitSeconds ?? 1800) },
+      ],
+      volumeMounts: [
+        { name: this.disk.imageVolumeName, mountPath: this.disk.imageDirectory, readOnly: true },
+        { name: SEED_SCRIPT_VOLUME_NAME, mountPath: SEED_SCRIPT_MOUNT_PATH, readOnly: true },
+      ],
+      resources: this.resources,
+      securityContext: this.containerSecurityContext,
+    };
+  }
+
+  private get resources(): k8s.ResourceRequirements {
+    return {
+      requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('64Mi') },
+      limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('512Mi') },
+    };
+  }
+
+  // Pod Security Standard "restricted": the seeder only copies files onto the volume, which the
+  // pod's fsGroup lets it write.
+  private get containerSecurityContext(): k8s.SecurityContext {
+    return {
+      runAsNonRoot: this.runAsUser !== 0,
+      runAsUser: this.runAsUser,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    };
+  }
+
+  private seedContainer(): k8s.Container {
     const builtinRequired = this.props.builtinRequired
       ?? (this.sources.length === 1 && this.sources[0] === SeedSource.BUILTIN);
     const env: k8s.EnvVar[] = [
@@ -222,30 +336,18 @@ export class DiskSeeder extends Construct {
         : 'make one of the sources reachable (registry credentials in imagePullSecrets, a built-in image in the emulator image), or put a disk image on the volume',
     });
 
-    return [{
+    return {
       name: SEEDER_CONTAINER_NAME,
       image: this.props.image,
       imagePullPolicy: this.props.imagePullPolicy ?? 'IfNotPresent',
       command: ['/bin/sh', `${SEED_SCRIPT_MOUNT_PATH}/${SEED_SCRIPT_FILE}`],
       env,
       volumeMounts: [
-        { name: this.disk.volume.name, mountPath: this.mountPath },
+        { name: this.disk.imageVolumeName, mountPath: this.mountPath },
         { name: SEED_SCRIPT_VOLUME_NAME, mountPath: SEED_SCRIPT_MOUNT_PATH, readOnly: true },
       ],
-      resources: {
-        requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('64Mi') },
-        limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('512Mi') },
-      },
-      // Pod Security Standard "restricted": the seeder only copies files onto the volume, which
-      // the pod's fsGroup lets it write.
-      securityContext: {
-        runAsNonRoot: this.runAsUser !== 0,
-        runAsUser: this.runAsUser,
-        allowPrivilegeEscalation: false,
-        readOnlyRootFilesystem: true,
-        capabilities: { drop: ['ALL'] },
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
-    }];
+      resources: this.resources,
+      securityContext: this.containerSecurityContext,
+    };
   }
 }

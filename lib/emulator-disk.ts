@@ -11,6 +11,41 @@ export enum EmulatorDiskKind {
   EXISTING_CLAIM = 'existing-claim',
   /** An emptyDir on the node (lost when the pod goes). */
   EMPTY_DIR = 'empty-dir',
+  /**
+   * One claim per replica, from the StatefulSet's `volumeClaimTemplates`, each seeded with its own
+   * copy of the base image (persists). Works with ReadWriteOnce storage on any cluster; costs one
+   * base copy per replica in time and space.
+   */
+  CLAIM_PER_REPLICA = 'claim-per-replica',
+  /**
+   * One shared base claim, seeded once by a Job and mounted read-only by every replica at
+   * `/images/base`, plus a small claim per replica at `/images` for the entrypoint's overlays
+   * (persists). The base claim must be ReadWriteMany (the Job writes it once, on any node); the
+   * overlay claims can be ReadWriteOnce. One base copy in all, whatever the replica count.
+   */
+  SHARED_BASE = 'shared-base',
+  /**
+   * One claim per replica, each cloned by the storage driver from an existing claim or a
+   * VolumeSnapshot (`dataSourceRef`, CSI cloning), so each disk arrives filled and the seeder
+   * finds it and does nothing (persists). Needs a CSI driver that supports cloning or snapshots.
+   */
+  GOLDEN_CLONE = 'golden-clone',
+}
+
+/** What a golden-clone disk is cloned from. */
+export enum CloneSourceKind {
+  /** An existing PersistentVolumeClaim in the same namespace (CSI volume cloning). */
+  PERSISTENT_VOLUME_CLAIM = 'PersistentVolumeClaim',
+  /** A VolumeSnapshot in the same namespace (CSI snapshots, `snapshot.storage.k8s.io`). */
+  VOLUME_SNAPSHOT = 'VolumeSnapshot',
+}
+
+/** The source of a golden-clone disk. */
+export interface CloneSource {
+  /** The kind of the source object. */
+  readonly kind: CloneSourceKind;
+  /** Its name, in the StatefulSet's namespace. */
+  readonly name: string;
 }
 
 /** Access modes of a PersistentVolumeClaim. */
@@ -103,35 +138,79 @@ export interface EmulatorDiskProps {
    * @default EmptyDirMedium.DEFAULT
    */
   readonly medium?: EmptyDirMedium;
+
+  /**
+   * Size of each replica's overlay claim, with `SHARED_BASE`. Overlays hold only what a guest
+   * writes on top of the base.
+   * @default '2Gi'
+   */
+  readonly overlaySize?: string;
+
+  /**
+   * What each replica's claim is cloned from. Required with `GOLDEN_CLONE`, refused otherwise.
+   * @default - none
+   */
+  readonly cloneFrom?: CloneSource;
+}
+
+/** A claim the StatefulSet creates for each replica (`volumeClaimTemplates`). */
+export interface PerReplicaClaim {
+  /**
+   * Template name; each replica's claim is `<name>-<statefulset>-<ordinal>`.
+   */
+  readonly name: string;
+  /** The claim's spec. */
+  readonly spec: k8s.PersistentVolumeClaimSpec;
 }
 
 /** The name of the pod volume an EmulatorDisk provides. */
 export const DISK_VOLUME_NAME = 'disk';
+/** The name of the shared base volume of a `SHARED_BASE` disk. */
+export const BASE_VOLUME_NAME = 'base';
+/** Where the disk is mounted in the emulator. */
+export const IMAGES_MOUNT_PATH = '/images';
+/** Where a `SHARED_BASE` disk's base is mounted in the emulator (read-only). */
+export const BASE_MOUNT_PATH = '/images/base';
 
 const DEFAULT_CLAIM_NAME = 'win98-disk';
 const DEFAULT_SIZE = '10Gi';
 const DEFAULT_SIZE_LIMIT = '20Gi';
+const DEFAULT_OVERLAY_SIZE = '2Gi';
+const PER_REPLICA_KINDS = [EmulatorDiskKind.CLAIM_PER_REPLICA, EmulatorDiskKind.SHARED_BASE, EmulatorDiskKind.GOLDEN_CLONE];
 
 /**
- * Where the emulator's disk image lives: a PersistentVolumeClaim (new or existing, optionally on a
- * hostPath PersistentVolume) or an emptyDir. It creates the storage objects it needs and hands out
- * the pod volume to mount at `/images`.
+ * Where the emulator's disk image lives, and how replicas share it: a PersistentVolumeClaim shared
+ * by all replicas (new or existing, optionally on a hostPath PersistentVolume), a claim per replica
+ * (plain, cloned from a golden source, or overlays on a shared read-only base), or an emptyDir.
+ * It creates the storage objects it needs and hands out the pod volumes, the per-replica claim
+ * templates and the mounts for the emulator.
  */
 export class EmulatorDisk extends Construct {
   /** How the volume is provided. */
   public readonly kind: EmulatorDiskKind;
   /** Whether the disk survives the pod (a claim) or not (an emptyDir). */
   public readonly persistent: boolean;
-  /** The claim's name, for claim kinds. */
+  /** Whether each replica gets claims of its own (from `volumeClaimTemplates`). */
+  public readonly perReplica: boolean;
+  /** The shared claim's name: the disk for `CLAIM`/`EXISTING_CLAIM`, the base for `SHARED_BASE`. */
   public readonly claimName?: string;
-  /** Access modes of the claim, for claim kinds (for an existing claim: as declared here). */
+  /** Access modes of the claim (of each replica's claim for `CLAIM_PER_REPLICA`/`GOLDEN_CLONE`, of the base for `SHARED_BASE`). */
   public readonly accessModes: DiskAccessMode[];
-  /** Size of the volume in bytes: the claim's size or the emptyDir's limit. */
+  /** Size of the volume holding the image, in bytes: the claim's size or the emptyDir's limit. */
   public readonly sizeBytes?: number;
-  /** The claim, when this construct creates it. */
+  /** The shared claim, when this construct creates it. */
   public readonly claim?: k8s.KubePersistentVolumeClaim;
   /** The hostPath PersistentVolume, when asked for. */
   public readonly hostPathPersistentVolume?: k8s.KubePersistentVolume;
+  /** The claims the StatefulSet creates for each replica. */
+  public readonly claimTemplates: PerReplicaClaim[];
+  /**
+   * The pod volume that holds the base image, which the seeder fills: `disk`, or `base` for
+   * `SHARED_BASE`.
+   */
+  public readonly imageVolumeName: string;
+  /** Directory of the base image in the emulator: `/images`, or `/images/base` for `SHARED_BASE`. */
+  public readonly imageDirectory: string;
 
   private readonly emptyDir?: k8s.EmptyDirVolumeSource;
 
@@ -142,14 +221,15 @@ export class EmulatorDisk extends Construct {
       throw invalidProp(this, 'kind', this.kind, `must be one of ${Object.values(EmulatorDiskKind).join(', ')}`);
     }
     this.persistent = this.kind !== EmulatorDiskKind.EMPTY_DIR;
-    this.accessModes = props.accessModes ?? [DiskAccessMode.READ_WRITE_ONCE];
+    this.perReplica = PER_REPLICA_KINDS.includes(this.kind);
+    const sharedBase = this.kind === EmulatorDiskKind.SHARED_BASE;
+    this.accessModes = props.accessModes ?? [sharedBase ? DiskAccessMode.READ_WRITE_MANY : DiskAccessMode.READ_WRITE_ONCE];
+    this.imageVolumeName = sharedBase ? BASE_VOLUME_NAME : DISK_VOLUME_NAME;
+    this.imageDirectory = sharedBase ? BASE_MOUNT_PATH : IMAGES_MOUNT_PATH;
+    this.claimTemplates = [];
+    this.refuseProps(props);
 
     if (this.kind === EmulatorDiskKind.EMPTY_DIR) {
-      for (const claimProp of ['claimName', 'size', 'storageClassName', 'accessModes', 'hostPathVolume'] as const) {
-        if (props[claimProp] !== undefined) {
-          throw invalidProp(this, claimProp, props[claimProp], 'applies only to a claim; an emptyDir disk takes sizeLimit and medium');
-        }
-      }
       const sizeLimit = props.sizeLimit ?? DEFAULT_SIZE_LIMIT;
       this.sizeBytes = parseStorageQuantity(this, 'sizeLimit', sizeLimit);
       const medium = props.medium ?? EmptyDirMedium.DEFAULT;
@@ -163,33 +243,44 @@ export class EmulatorDisk extends Construct {
       return;
     }
 
-    for (const emptyDirProp of ['sizeLimit', 'medium'] as const) {
-      if (props[emptyDirProp] !== undefined) {
-        throw invalidProp(this, emptyDirProp, props[emptyDirProp], 'applies only to an emptyDir disk (kind: EMPTY_DIR)');
-      }
-    }
-    this.claimName = props.claimName ?? DEFAULT_CLAIM_NAME;
-    checkDnsSubdomain(this, 'claimName', this.claimName);
-    if (this.accessModes.length === 0) {
-      throw invalidProp(this, 'accessModes', this.accessModes, 'must name at least one access mode');
-    }
-    for (const mode of this.accessModes) {
-      if (!Object.values(DiskAccessMode).includes(mode)) {
-        throw invalidProp(this, 'accessModes', mode, `must be one of ${Object.values(DiskAccessMode).join(', ')}`);
-      }
-    }
-
+    this.checkAccessModes();
     if (this.kind === EmulatorDiskKind.EXISTING_CLAIM) {
-      for (const newClaimProp of ['size', 'storageClassName', 'hostPathVolume'] as const) {
-        if (props[newClaimProp] !== undefined) {
-          throw invalidProp(this, newClaimProp, props[newClaimProp], 'applies only to a claim this construct creates (kind: CLAIM), not to an existing claim');
-        }
-      }
+      this.claimName = props.claimName ?? DEFAULT_CLAIM_NAME;
+      checkDnsSubdomain(this, 'claimName', this.claimName);
       return;
     }
 
     const size = props.size ?? DEFAULT_SIZE;
     this.sizeBytes = parseStorageQuantity(this, 'size', size);
+    const storage = { requests: { storage: k8s.Quantity.fromString(size) } };
+
+    if (this.kind === EmulatorDiskKind.CLAIM_PER_REPLICA || this.kind === EmulatorDiskKind.GOLDEN_CLONE) {
+      const clone = props.cloneFrom;
+      if (clone) {
+        if (!Object.values(CloneSourceKind).includes(clone.kind)) {
+          throw invalidProp(this, 'cloneFrom.kind', clone.kind, `must be one of ${Object.values(CloneSourceKind).join(', ')}`);
+        }
+        checkDnsSubdomain(this, 'cloneFrom.name', clone.name);
+      }
+      this.claimTemplates.push({
+        name: DISK_VOLUME_NAME,
+        spec: {
+          accessModes: this.accessModes,
+          storageClassName: props.storageClassName,
+          resources: storage,
+          dataSourceRef: clone && {
+            apiGroup: clone.kind === CloneSourceKind.VOLUME_SNAPSHOT ? 'snapshot.storage.k8s.io' : undefined,
+            kind: clone.kind,
+            name: clone.name,
+          },
+        },
+      });
+      return;
+    }
+
+    // CLAIM or SHARED_BASE: one claim shared by every replica.
+    this.claimName = props.claimName ?? DEFAULT_CLAIM_NAME;
+    checkDnsSubdomain(this, 'claimName', this.claimName);
     const hostPath = props.hostPathVolume;
     if (hostPath !== undefined && hostPath.acknowledgeNodeLocal !== true) {
       throw invalidProp(this, 'hostPathVolume.acknowledgeNodeLocal', hostPath.acknowledgeNodeLocal,
@@ -225,13 +316,21 @@ export class EmulatorDisk extends Construct {
 
     this.claim = new k8s.KubePersistentVolumeClaim(this, 'Claim', {
       metadata: { name: this.claimName },
-      spec: {
-        accessModes: this.accessModes,
-        storageClassName,
-        volumeName,
-        resources: { requests: { storage: k8s.Quantity.fromString(size) } },
-      },
+      spec: { accessModes: this.accessModes, storageClassName, volumeName, resources: storage },
     });
+
+    if (sharedBase) {
+      const overlaySize = props.overlaySize ?? DEFAULT_OVERLAY_SIZE;
+      parseStorageQuantity(this, 'overlaySize', overlaySize);
+      this.claimTemplates.push({
+        name: DISK_VOLUME_NAME,
+        spec: {
+          accessModes: [DiskAccessMode.READ_WRITE_ONCE],
+          storageClassName: props.storageClassName,
+          resources: { requests: { storage: k8s.Quantity.fromString(overlaySize) } },
+        },
+      });
+    }
   }
 
   /** Whether pods on several nodes can write this disk at once. */
@@ -239,11 +338,77 @@ export class EmulatorDisk extends Construct {
     return this.accessModes.includes(DiskAccessMode.READ_WRITE_MANY);
   }
 
-  /** The pod volume, named `disk`, to mount at `/images`. */
-  public get volume(): k8s.Volume {
+  /**
+   * Whether one volume is written by every replica (`CLAIM`, `EXISTING_CLAIM`): the case where
+   * several replicas on a ReadWriteOnce claim must run on one node.
+   */
+  public get sharedByReplicas(): boolean {
+    return this.kind === EmulatorDiskKind.CLAIM || this.kind === EmulatorDiskKind.EXISTING_CLAIM;
+  }
+
+  /**
+   * The pod volume that holds the base image (named by `imageVolumeName`). Per-replica disks have
+   * none: their claims come from the StatefulSet's `volumeClaimTemplates`.
+   */
+  public get volume(): k8s.Volume | undefined {
     if (this.emptyDir) {
       return { name: DISK_VOLUME_NAME, emptyDir: this.emptyDir };
     }
-    return { name: DISK_VOLUME_NAME, persistentVolumeClaim: { claimName: this.claimName! } };
+    if (this.claimName === undefined) {
+      return undefined;
+    }
+    return { name: this.imageVolumeName, persistentVolumeClaim: { claimName: this.claimName } };
+  }
+
+  /** The pod-level volumes of this disk. */
+  public get podVolumes(): k8s.Volume[] {
+    return this.volume ? [this.volume] : [];
+  }
+
+  /**
+   * How the emulator mounts the disk: the disk (or the replica's overlay claim) at `/images`, and
+   * for `SHARED_BASE` the base read-only at `/images/base`.
+   */
+  public emulatorVolumeMounts(readOnly: boolean): k8s.VolumeMount[] {
+    const mounts: k8s.VolumeMount[] = [{ name: DISK_VOLUME_NAME, mountPath: IMAGES_MOUNT_PATH, readOnly }];
+    if (this.kind === EmulatorDiskKind.SHARED_BASE) {
+      mounts.push({ name: BASE_VOLUME_NAME, mountPath: BASE_MOUNT_PATH, readOnly: true });
+    }
+    return mounts;
+  }
+
+  private refuseProps(props: EmulatorDiskProps): void {
+    const allowed: { [kind: string]: (keyof EmulatorDiskProps)[] } = {
+      [EmulatorDiskKind.CLAIM]: ['claimName', 'size', 'storageClassName', 'accessModes', 'hostPathVolume'],
+      [EmulatorDiskKind.EXISTING_CLAIM]: ['claimName', 'accessModes'],
+      [EmulatorDiskKind.EMPTY_DIR]: ['sizeLimit', 'medium'],
+      [EmulatorDiskKind.CLAIM_PER_REPLICA]: ['size', 'storageClassName', 'accessModes'],
+      [EmulatorDiskKind.SHARED_BASE]: ['claimName', 'size', 'storageClassName', 'accessModes', 'hostPathVolume', 'overlaySize'],
+      [EmulatorDiskKind.GOLDEN_CLONE]: ['size', 'storageClassName', 'accessModes', 'cloneFrom'],
+    };
+    for (const [prop, value] of Object.entries(props)) {
+      if (prop === 'kind' || value === undefined || allowed[this.kind].includes(prop as keyof EmulatorDiskProps)) continue;
+      const takers = Object.entries(allowed).filter(([, props2]) => props2.includes(prop as keyof EmulatorDiskProps)).map(([kind]) => kind);
+      throw invalidProp(this, prop, value,
+        `does not apply to disk kind ${this.kind}, which takes ${allowed[this.kind].join(', ')} (${prop} applies to ${takers.join(', ') || 'no kind'})`);
+    }
+    if (this.kind === EmulatorDiskKind.GOLDEN_CLONE && props.cloneFrom === undefined) {
+      throw invalidProp(this, 'cloneFrom', undefined, 'is required for a golden-clone disk: name the PersistentVolumeClaim or VolumeSnapshot to clone');
+    }
+  }
+
+  private checkAccessModes(): void {
+    if (this.accessModes.length === 0) {
+      throw invalidProp(this, 'accessModes', this.accessModes, 'must name at least one access mode');
+    }
+    for (const mode of this.accessModes) {
+      if (!Object.values(DiskAccessMode).includes(mode)) {
+        throw invalidProp(this, 'accessModes', mode, `must be one of ${Object.values(DiskAccessMode).join(', ')}`);
+      }
+    }
+    if (this.kind === EmulatorDiskKind.SHARED_BASE && !this.sharedAcrossNodes) {
+      throw invalidProp(this, 'accessModes', this.accessModes,
+        `a shared-base disk's base claim is written once by a seeding Job and read by every replica on any node: it must include ${DiskAccessMode.READ_WRITE_MANY}`);
+    }
   }
 }

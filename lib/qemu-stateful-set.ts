@@ -3,7 +3,7 @@ import { join } from 'path';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DiskSeeder } from './disk-seeder';
-import { DISK_VOLUME_NAME, DiskAccessMode, EmulatorDisk } from './emulator-disk';
+import { DiskAccessMode, EmulatorDisk, IMAGES_MOUNT_PATH } from './emulator-disk';
 import { parseSnapshotReference, SnapshotReference } from './snapshot-reference';
 import { checkDnsLabel, checkInteger, invalidProp } from './validation';
 
@@ -104,6 +104,22 @@ export interface EmulatorPorts {
   readonly lanMulticast?: number;
 }
 
+/** What happens to a claim from `volumeClaimTemplates`. */
+export enum ClaimRetention {
+  /** The claim, and the player's disk on it, stays. */
+  RETAIN = 'Retain',
+  /** The claim is deleted: the disk is gone. */
+  DELETE = 'Delete',
+}
+
+/** `persistentVolumeClaimRetentionPolicy` of the StatefulSet. */
+export interface ClaimRetentionPolicy {
+  /** @default ClaimRetention.RETAIN */
+  readonly whenDeleted?: ClaimRetention;
+  /** @default ClaimRetention.RETAIN */
+  readonly whenScaled?: ClaimRetention;
+}
+
 /** Properties of a QemuStatefulSet. */
 export interface QemuStatefulSetProps {
   /** The disk mounted at `/images`. */
@@ -197,10 +213,28 @@ export interface QemuStatefulSetProps {
   readonly snapshotMode?: string;
 
   /**
-   * `SNAPSHOT_RESET`: drop the per-instance overlay at every start while set.
+   * `SNAPSHOT_RESET`: drop the per-instance overlay at every start while set. For a reset that
+   * happens once, use `resetToken`.
    * @default false
    */
   readonly snapshotReset?: boolean;
+
+  /**
+   * A one-shot reset: when this token changes, each instance's overlay
+   * (`win98_instance_<ordinal>.qcow2` in `/images` and `snapshotDir`) is moved aside to
+   * `<overlay>.before-reset` once, at the next start of that instance, and the guest boots from
+   * the base again. Later restarts with the same token keep the overlay. Change the token (a date,
+   * a counter) to ask again.
+   * @default - no reset
+   */
+  readonly resetToken?: string;
+
+  /**
+   * What happens to per-replica claims (`volumeClaimTemplates`) when the StatefulSet is deleted
+   * or scaled down. Kubernetes keeps them (Retain) unless told otherwise.
+   * @default - Kubernetes' default: Retain in both cases
+   */
+  readonly claimRetentionPolicy?: ClaimRetentionPolicy;
 
   /**
    * More environment variables. A name the construct sets from a typed property (DISK,
@@ -261,8 +295,8 @@ export interface QemuStatefulSetProps {
 
 /** Name of the emulator container. */
 export const EMULATOR_CONTAINER_NAME = 'emulator';
-/** Where the disk is mounted in the emulator. */
-export const IMAGES_MOUNT_PATH = '/images';
+/** Name of the init container that performs a one-shot overlay reset. */
+export const RESET_CONTAINER_NAME = 'reset-overlay';
 const TUN_VOLUME_NAME = 'dev-net-tun';
 
 /** Env names the construct owns; the free-form env map may not set them. */
@@ -287,6 +321,11 @@ const PROBE_DEFAULTS = {
   liveness: { path: '/', initialDelaySeconds: 60, periodSeconds: 15, timeoutSeconds: 10, failureThreshold: 3 },
   readiness: { path: '/', initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
 };
+
+/** The one-shot overlay reset run by the `reset-overlay` init container. */
+export function resetOverlayScript(): string {
+  return readFileSync(join(__dirname, 'scripts', 'reset-overlay.sh'), 'utf8');
+}
 
 /** The preStop hook: asks the guest to power down through QEMU's QMP socket, then waits. */
 export function preStopScript(): string {
@@ -350,12 +389,12 @@ export class QemuStatefulSet extends Construct {
     const podLabels = { ...this.selectorLabels, 'app.kubernetes.io/name': 'lego-loco-emulator' };
 
     const volumes: k8s.Volume[] = [
-      disk.volume,
+      ...disk.podVolumes,
       { name: TUN_VOLUME_NAME, hostPath: { path: '/dev/net/tun', type: 'CharDevice' } },
       ...(props.seeder?.volumes ?? []),
     ];
     const volumeMounts: k8s.VolumeMount[] = [
-      { name: DISK_VOLUME_NAME, mountPath: IMAGES_MOUNT_PATH, readOnly: props.readOnlyDisk ?? false },
+      ...disk.emulatorVolumeMounts(props.readOnlyDisk ?? false),
       { name: TUN_VOLUME_NAME, mountPath: '/dev/net/tun' },
     ];
     const resources = this.resources(props);
@@ -423,24 +462,26 @@ export class QemuStatefulSet extends Construct {
       },
     });
 
-    this.statefulSet = new k8s.KubeStatefulSet(this, 'StatefulSet', {
+    const initContainers = [...(props.seeder?.initContainers ?? []), ...this.resetContainer(props, image)];
+    const claimTemplates = disk.claimTemplates;
+    this.statefulSet = new StatefulSetWithTypedClaimTemplates(this, 'StatefulSet', {
       metadata: { name: this.name, labels: podLabels },
       spec: {
         serviceName: this.serviceName,
         replicas: this.replicas,
         selector: { matchLabels: this.selectorLabels },
         updateStrategy: { type: 'RollingUpdate' },
+        persistentVolumeClaimRetentionPolicy: this.retentionPolicy(props.claimRetentionPolicy),
+        volumeClaimTemplates: claimTemplates.length > 0
+          ? claimTemplates.map((template) => ({ metadata: { name: template.name, labels: this.selectorLabels }, spec: template.spec }))
+          : undefined,
         template: {
           metadata: { labels: podLabels },
           spec: {
             imagePullSecrets: props.imagePullSecrets?.map((name) => ({ name })),
             terminationGracePeriodSeconds,
-            securityContext: props.seeder
-              // The seeder runs as a non-root user: the volume's group lets it write, and only
-              // a volume whose root does not match yet is re-chowned (not every start).
-              ? { fsGroup: props.seeder.runAsUser || undefined, fsGroupChangePolicy: props.seeder.runAsUser ? 'OnRootMismatch' : undefined }
-              : undefined,
-            initContainers: props.seeder?.initContainers,
+            securityContext: props.seeder?.podSecurityContext,
+            initContainers: initContainers.length > 0 ? initContainers : undefined,
             containers: [emulator],
             volumes,
             nodeSelector: props.nodeSelector,
@@ -450,6 +491,14 @@ export class QemuStatefulSet extends Construct {
         },
       },
     });
+  }
+
+  /**
+   * The name Kubernetes gives the claim made from a `volumeClaimTemplates` entry for the replica
+   * with the given ordinal.
+   */
+  public claimNameFor(template: string, ordinal: number): string {
+    return `${template}-${this.name}-${ordinal}`;
   }
 
   /** DNS name of the emulator with the given ordinal, inside the namespace. */
@@ -479,11 +528,11 @@ export class QemuStatefulSet extends Construct {
 
   private checkSharedClaim(props: QemuStatefulSetProps): void {
     const disk = props.disk;
-    if (!disk.persistent || this.replicas === 1 || disk.sharedAcrossNodes) return;
+    if (!disk.sharedByReplicas || this.replicas === 1 || disk.sharedAcrossNodes) return;
     if (!props.sharedClaimOnOneNode) {
       throw invalidProp(this, 'replicas', this.replicas,
         `${this.replicas} replicas share the ${disk.accessModes.join('/')} claim '${disk.claimName}': on a multi-node cluster every pod scheduled to another node fails with a Multi-Attach error. ` +
-        `Use a ${DiskAccessMode.READ_WRITE_MANY} claim, or set sharedClaimOnOneNode: true to keep all replicas on one node`);
+        `Use a claim per replica (EmulatorDiskKind.CLAIM_PER_REPLICA, SHARED_BASE or GOLDEN_CLONE: volumeClaimTemplates), a ${DiskAccessMode.READ_WRITE_MANY} claim, or set sharedClaimOnOneNode: true to keep all replicas on one node`);
     }
   }
 
@@ -497,6 +546,54 @@ export class QemuStatefulSet extends Construct {
         }],
       },
     };
+  }
+
+  private retentionPolicy(policy: ClaimRetentionPolicy | undefined): k8s.StatefulSetPersistentVolumeClaimRetentionPolicy | undefined {
+    if (policy === undefined) return undefined;
+    for (const [field, value] of Object.entries(policy)) {
+      if (value !== undefined && !Object.values(ClaimRetention).includes(value)) {
+        throw invalidProp(this, `claimRetentionPolicy.${field}`, value, `must be one of ${Object.values(ClaimRetention).join(', ')}`);
+      }
+    }
+    return { whenDeleted: policy.whenDeleted ?? ClaimRetention.RETAIN, whenScaled: policy.whenScaled ?? ClaimRetention.RETAIN };
+  }
+
+  private resetContainer(props: QemuStatefulSetProps, image: string): k8s.Container[] {
+    if (props.resetToken === undefined) return [];
+    if (typeof props.resetToken !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/.test(props.resetToken)) {
+      throw invalidProp(this, 'resetToken', props.resetToken, 'must be 1 to 63 letters, digits, and . _ : - (for example a date such as 2026-11-27)');
+    }
+    if (!props.disk.persistent) {
+      throw invalidProp(this, 'resetToken', props.resetToken, 'has nothing to reset on an emptyDir disk, which starts empty every time');
+    }
+    if (props.readOnlyDisk) {
+      throw invalidProp(this, 'resetToken', props.resetToken, 'cannot move overlays aside on a read-only disk');
+    }
+    return [{
+      name: RESET_CONTAINER_NAME,
+      image,
+      imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
+      command: ['/bin/sh', '-c', resetOverlayScript()],
+      env: [
+        { name: 'RESET_TOKEN', value: props.resetToken },
+        { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'SNAPSHOT_DIR', value: props.snapshotDir ?? `${IMAGES_MOUNT_PATH}/snapshots` },
+      ],
+      volumeMounts: props.disk.emulatorVolumeMounts(false),
+      resources: {
+        requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('32Mi') },
+        limits: { cpu: k8s.Quantity.fromString('500m'), memory: k8s.Quantity.fromString('64Mi') },
+      },
+      // Root only because the overlays and their directories belong to the emulator, which runs
+      // as root; no capabilities, so it can move its own files and nothing else.
+      securityContext: {
+        runAsUser: 0,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+    }];
   }
 
   private containerPorts(ports: EmulatorPorts): k8s.ContainerPort[] {
@@ -566,7 +663,7 @@ export class QemuStatefulSet extends Construct {
       { name: 'EMULATOR_SERVICE_NAME', value: this.serviceName },
       { name: 'EMULATOR_REPLICAS', value: String(this.replicas) },
       { name: 'SOCKET_MASTER_HOST', value: this.podHostname(0) },
-      { name: 'DISK', value: props.seeder?.imagePath ?? `${IMAGES_MOUNT_PATH}/win98.qcow2` },
+      { name: 'DISK', value: `${disk.imageDirectory}/${props.seeder?.imageFileName ?? 'win98.qcow2'}` },
       { name: 'USE_PREBUILT_SNAPSHOT', value: snapshot ? 'true' : 'false' },
       ...(snapshot ? [
         { name: 'SNAPSHOT_REGISTRY', value: snapshot.name },
@@ -598,4 +695,20 @@ export class QemuStatefulSet extends Construct {
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * A KubeStatefulSet whose `volumeClaimTemplates` entries carry `apiVersion` and `kind`. The
+ * generated types have no such fields (and their serializer drops JSON patches that add them), but
+ * the API server returns them: without them Argo CD shows the StatefulSet OutOfSync forever.
+ */
+class StatefulSetWithTypedClaimTemplates extends k8s.KubeStatefulSet {
+  public toJson(): any {
+    const json = super.toJson();
+    const templates = json.spec?.volumeClaimTemplates;
+    if (Array.isArray(templates)) {
+      json.spec.volumeClaimTemplates = templates.map((template: object) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', ...template }));
+    }
+    return json;
+  }
 }

@@ -38,7 +38,7 @@ describe('EmulatorDisk', () => {
     expect(synth(chart)).toHaveLength(0);
     expect(disk.persistent).toBe(true);
     expect(disk.claim).toBeUndefined();
-    expect(disk.volume.persistentVolumeClaim).toEqual({ claimName: 'saved-games' });
+    expect(disk.volume!.persistentVolumeClaim).toEqual({ claimName: 'saved-games' });
   });
 
   test('a hostPath volume is a Retain PV at /tmp/<claim>, bound through volumeName with a matching (empty) class', () => {
@@ -83,14 +83,14 @@ describe('EmulatorDisk', () => {
     expect(synth(chart)).toHaveLength(0);
     expect(disk.persistent).toBe(false);
     expect(disk.volume).toEqual({ name: 'disk', emptyDir: { sizeLimit: expect.anything() } });
-    expect(disk.volume.emptyDir!.sizeLimit!.value).toBe('20Gi');
+    expect(disk.volume!.emptyDir!.sizeLimit!.value).toBe('20Gi');
   });
 
   test('an emptyDir disk takes a size limit and the Memory medium', () => {
     const chart = testChart();
     const disk = new EmulatorDisk(chart, 'Disk', { kind: EmulatorDiskKind.EMPTY_DIR, sizeLimit: '4Gi', medium: EmptyDirMedium.MEMORY });
-    expect(disk.volume.emptyDir!.medium).toBe('Memory');
-    expect(disk.volume.emptyDir!.sizeLimit!.value).toBe('4Gi');
+    expect(disk.volume!.emptyDir!.medium).toBe('Memory');
+    expect(disk.volume!.emptyDir!.sizeLimit!.value).toBe('4Gi');
     expect(disk.sizeBytes).toBe(4 * 2 ** 30);
   });
 
@@ -103,6 +103,6 @@ describe('EmulatorDisk', () => {
   test('claim settings on an emptyDir disk are refused rather than ignored', () => {
     const chart = testChart();
     expect(() => new EmulatorDisk(chart, 'Disk', { kind: EmulatorDiskKind.EMPTY_DIR, claimName: 'win98-disk' }))
-      .toThrow('test/Disk: invalid claimName "win98-disk": applies only to a claim');
+      .toThrow('test/Disk: invalid claimName "win98-disk": does not apply to disk kind empty-dir, which takes sizeLimit, medium (claimName applies to claim, existing-claim, shared-base)');
   });
 });

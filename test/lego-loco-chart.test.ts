@@ -117,7 +117,7 @@ describe('mode C, ephemeral', () => {
 
   test('refuses a claim', () => {
     expect(() => chartOf(StorageMode.EPHEMERAL, { disk: { claimName: 'win98-disk' } }))
-      .toThrow('loco-ephemeral/Disk: invalid claimName "win98-disk": applies only to a claim');
+      .toThrow('loco-ephemeral/Disk: invalid claimName "win98-disk": does not apply to disk kind empty-dir');
     expect(() => chartOf(StorageMode.EPHEMERAL, { disk: { kind: 'claim' as any } }))
       .toThrow('loco-ephemeral: invalid disk.kind "claim": mode ephemeral keeps nothing and takes an emptyDir disk');
   });
