@@ -4,7 +4,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { EmulatorDisk, EmulatorDiskKind } from './emulator-disk';
 import { parseSnapshotReference, SnapshotReference } from './snapshot-reference';
-import { invalidProp } from './validation';
+import { checkDnsSubdomain, invalidProp } from './validation';
 
 /** A place the seeder can take the disk image from when the volume has none yet. */
 export enum SeedSource {
@@ -15,6 +15,24 @@ export enum SeedSource {
   BUILTIN = 'builtin',
   /** The snapshot image published in an OCI registry (see `snapshotImage`). */
   SNAPSHOT = 'snapshot',
+}
+
+/** How the snapshot image reaches the disk. */
+export enum SnapshotMethod {
+  /**
+   * The kubelet pulls the snapshot image and runs it as an init container (as KubeVirt does with
+   * containerDisks): the pod's imagePullSecrets and the node's image cache apply, and no registry
+   * tool is needed in any image. The snapshot image is `FROM scratch`, so an earlier init container
+   * places a static busybox in a shared emptyDir for it to copy its `/snapshot.qcow2` with.
+   * An unreachable registry leaves the pod in ImagePullBackOff before any other source can run.
+   */
+  KUBELET_PULL = 'kubelet-pull',
+  /**
+   * The seeder (in the emulator image, which ships skopeo) pulls the image itself and extracts the
+   * layer holding the qcow2. A failed pull is one failed source: the next source (the built-in
+   * image) still runs. Private registries through `registryAuthSecret`.
+   */
+  REGISTRY_CLIENT = 'registry-client',
 }
 
 /** How the seeder checks an image before it becomes the disk. */
@@ -72,6 +90,32 @@ export interface DiskSeederProps {
   readonly snapshotImage?: string;
 
   /**
+   * How the snapshot image reaches the disk.
+   * @default SnapshotMethod.KUBELET_PULL
+   */
+  readonly snapshotMethod?: SnapshotMethod;
+
+  /**
+   * Path of the qcow2 file inside the snapshot image.
+   * @default '/snapshot.qcow2'
+   */
+  readonly snapshotPath?: string;
+
+  /**
+   * Image whose static busybox (`/bin/busybox`) the kubelet-pull method copies for the
+   * shell-less snapshot image.
+   * @default 'busybox:1.35'
+   */
+  readonly toolsImage?: string;
+
+  /**
+   * A Secret of type `kubernetes.io/dockerconfigjson` with credentials for the registry-client
+   * method (the kubelet-pull method uses the pod's imagePullSecrets instead).
+   * @default - anonymous pulls
+   */
+  readonly registryAuthSecret?: string;
+
+  /**
    * Expected sha256 (64 hex digits) of the seeded image; an image that does not match is never
    * used.
    * @default - the digest is not checked
@@ -126,6 +170,19 @@ export const SEEDER_CONTAINER_NAME = 'seed-disk';
 export const WAIT_CONTAINER_NAME = 'wait-for-base';
 /** File name of the script that waits for a shared base image. */
 export const WAIT_SCRIPT_FILE = 'wait-for-disk.sh';
+/** Name of the init container that places the static busybox for the snapshot image. */
+export const TOOLS_CONTAINER_NAME = 'seed-tools';
+/** Name of the init container that runs the snapshot image (kubelet-pull method). */
+export const SNAPSHOT_CONTAINER_NAME = 'seed-snapshot';
+/** Script that installs the static busybox into the shared tools volume. */
+export const TOOLS_SCRIPT_FILE = 'install-seed-tools.sh';
+/** Registry-client download script, run by the seeding script. */
+export const FETCH_SCRIPT_FILE = 'fetch-snapshot.sh';
+/** Where the tools volume is mounted. */
+export const SEED_TOOLS_MOUNT_PATH = '/seed-tools';
+const SEED_TOOLS_VOLUME_NAME = 'seed-tools';
+const REGISTRY_AUTH_VOLUME_NAME = 'registry-auth';
+const REGISTRY_AUTH_MOUNT_PATH = '/seed-registry-auth';
 /** Where the seeding script is mounted in the seeder. */
 export const SEED_SCRIPT_MOUNT_PATH = '/seed-script';
 /** File name of the seeding script (in the repo's `lib/scripts/` and in the ConfigMap). */
@@ -157,6 +214,8 @@ export class DiskSeeder extends Construct {
   public readonly sources: SeedSource[];
   /** The parsed snapshot reference, when configured. */
   public readonly snapshot?: SnapshotReference;
+  /** How the snapshot reaches the disk, when the snapshot is a source. */
+  public readonly snapshotMethod?: SnapshotMethod;
   /** The disk this seeder fills. */
   public readonly disk: EmulatorDisk;
   /** Where the disk volume is mounted. */
@@ -205,6 +264,22 @@ export class DiskSeeder extends Construct {
     if (props.snapshotImage !== undefined) {
       this.snapshot = parseSnapshotReference(this, 'snapshotImage', props.snapshotImage);
     }
+    if (props.snapshotMethod !== undefined && !Object.values(SnapshotMethod).includes(props.snapshotMethod)) {
+      throw invalidProp(this, 'snapshotMethod', props.snapshotMethod, `must be one of ${Object.values(SnapshotMethod).join(', ')}`);
+    }
+    if (this.sources.includes(SeedSource.SNAPSHOT)) {
+      this.snapshotMethod = props.snapshotMethod ?? SnapshotMethod.KUBELET_PULL;
+    }
+    if (props.snapshotPath !== undefined && !/^\/[^\0]*[^/]$/.test(props.snapshotPath)) {
+      throw invalidProp(this, 'snapshotPath', props.snapshotPath, 'must be the absolute path of a file in the snapshot image');
+    }
+    if (props.registryAuthSecret !== undefined) {
+      if (this.snapshotMethod !== SnapshotMethod.REGISTRY_CLIENT) {
+        throw invalidProp(this, 'registryAuthSecret', props.registryAuthSecret,
+          'applies only to snapshotMethod registry-client; with kubelet-pull, give the credentials as the pod\'s imagePullSecrets');
+      }
+      checkDnsSubdomain(this, 'registryAuthSecret', props.registryAuthSecret);
+    }
     if (props.expectedSha256 !== undefined && !/^[a-f0-9]{64}$/.test(props.expectedSha256)) {
       throw invalidProp(this, 'expectedSha256', props.expectedSha256, 'must be 64 lower-case hex digits');
     }
@@ -227,6 +302,8 @@ export class DiskSeeder extends Construct {
       data: {
         [SEED_SCRIPT_FILE]: seedScript(),
         ...(sharedBase ? { [WAIT_SCRIPT_FILE]: shippedScript(WAIT_SCRIPT_FILE) } : {}),
+        ...(this.snapshotMethod === SnapshotMethod.KUBELET_PULL ? { [TOOLS_SCRIPT_FILE]: shippedScript(TOOLS_SCRIPT_FILE) } : {}),
+        ...(this.snapshotMethod === SnapshotMethod.REGISTRY_CLIENT ? { [FETCH_SCRIPT_FILE]: shippedScript(FETCH_SCRIPT_FILE) } : {}),
       },
     });
 
@@ -240,6 +317,7 @@ export class DiskSeeder extends Construct {
               restartPolicy: 'OnFailure',
               imagePullSecrets: props.imagePullSecrets?.map((name) => ({ name })),
               securityContext: this.podSecurityContext,
+              initContainers: this.snapshotContainers().length > 0 ? this.snapshotContainers() : undefined,
               containers: [this.seedContainer()],
               volumes: [...this.disk.podVolumes, ...this.volumes],
             },
@@ -256,12 +334,25 @@ export class DiskSeeder extends Construct {
     return { fsGroup: this.runAsUser, fsGroupChangePolicy: 'OnRootMismatch' };
   }
 
-  /** The volumes the seeder needs besides the disk (its script). */
+  /**
+   * The volumes the seeder needs besides the disk: its scripts, and for the kubelet-pull method
+   * the small emptyDir that carries busybox to the snapshot container.
+   */
   public get volumes(): k8s.Volume[] {
-    return [{
+    const volumes: k8s.Volume[] = [{
       name: SEED_SCRIPT_VOLUME_NAME,
       configMap: { name: this.scriptConfigMap.name, defaultMode: 0o555 },
     }];
+    if (this.snapshotMethod === SnapshotMethod.KUBELET_PULL) {
+      volumes.push({ name: SEED_TOOLS_VOLUME_NAME, emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } });
+    }
+    if (this.props.registryAuthSecret) {
+      volumes.push({
+        name: REGISTRY_AUTH_VOLUME_NAME,
+        secret: { secretName: this.props.registryAuthSecret, items: [{ key: '.dockerconfigjson', path: 'auth.json' }] },
+      });
+    }
+    return volumes;
   }
 
   /**
@@ -272,7 +363,43 @@ export class DiskSeeder extends Construct {
     if (this.seedJob) {
       return [this.waitContainer()];
     }
-    return [this.seedContainer()];
+    return [...this.snapshotContainers(), this.seedContainer()];
+  }
+
+  /**
+   * For the kubelet-pull method: the container that places busybox, then the snapshot image
+   * itself, which stages its qcow2 on the disk volume for the seeder to verify and link.
+   */
+  private snapshotContainers(): k8s.Container[] {
+    if (this.snapshotMethod !== SnapshotMethod.KUBELET_PULL || !this.snapshot) return [];
+    const scriptMount = { name: SEED_SCRIPT_VOLUME_NAME, mountPath: SEED_SCRIPT_MOUNT_PATH, readOnly: true };
+    return [{
+      name: TOOLS_CONTAINER_NAME,
+      image: this.props.toolsImage ?? 'busybox:1.35',
+      imagePullPolicy: 'IfNotPresent',
+      command: ['/bin/sh', `${SEED_SCRIPT_MOUNT_PATH}/${TOOLS_SCRIPT_FILE}`],
+      env: [{ name: 'SEED_TOOLS_DIR', value: SEED_TOOLS_MOUNT_PATH }],
+      volumeMounts: [{ name: SEED_TOOLS_VOLUME_NAME, mountPath: SEED_TOOLS_MOUNT_PATH }, scriptMount],
+      resources: this.resources,
+      securityContext: this.containerSecurityContext,
+    }, {
+      name: SNAPSHOT_CONTAINER_NAME,
+      image: this.snapshot.image,
+      imagePullPolicy: 'IfNotPresent',
+      // The image has no shell: run the placed busybox, whose applets PATH finds.
+      command: [`${SEED_TOOLS_MOUNT_PATH}/busybox`, 'sh', `${SEED_SCRIPT_MOUNT_PATH}/${SEED_SCRIPT_FILE}`, 'stage', this.props.snapshotPath ?? '/snapshot.qcow2'],
+      env: [
+        { name: 'PATH', value: `${SEED_TOOLS_MOUNT_PATH}/bin` },
+        { name: 'SEED_TARGET', value: this.imagePath },
+      ],
+      volumeMounts: [
+        { name: this.disk.imageVolumeName, mountPath: this.mountPath },
+        { name: SEED_TOOLS_VOLUME_NAME, mountPath: SEED_TOOLS_MOUNT_PATH, readOnly: true },
+        scriptMount,
+      ],
+      resources: this.resources,
+      securityContext: this.containerSecurityContext,
+    }];
   }
 
   private waitContainer(): k8s.Container {
@@ -326,6 +453,15 @@ export class DiskSeeder extends Construct {
     if (this.snapshot) {
       env.push({ name: 'SEED_SNAPSHOT_REF', value: this.snapshot.image });
     }
+    if (this.snapshotMethod) {
+      env.push({ name: 'SEED_SNAPSHOT_METHOD', value: this.snapshotMethod });
+    }
+    if (this.snapshotMethod === SnapshotMethod.REGISTRY_CLIENT && this.props.snapshotPath) {
+      env.push({ name: 'SEED_SNAPSHOT_PATH', value: this.props.snapshotPath });
+    }
+    if (this.props.registryAuthSecret) {
+      env.push({ name: 'REGISTRY_AUTH_FILE', value: `${REGISTRY_AUTH_MOUNT_PATH}/auth.json` });
+    }
     if (this.props.expectedSha256) {
       env.push({ name: 'SEED_SHA256', value: this.props.expectedSha256 });
     }
@@ -345,6 +481,7 @@ export class DiskSeeder extends Construct {
       volumeMounts: [
         { name: this.disk.imageVolumeName, mountPath: this.mountPath },
         { name: SEED_SCRIPT_VOLUME_NAME, mountPath: SEED_SCRIPT_MOUNT_PATH, readOnly: true },
+        ...(this.props.registryAuthSecret ? [{ name: REGISTRY_AUTH_VOLUME_NAME, mountPath: REGISTRY_AUTH_MOUNT_PATH, readOnly: true }] : []),
       ],
       resources: this.resources,
       securityContext: this.containerSecurityContext,

@@ -43,7 +43,7 @@ describe('DiskSeeder', () => {
       expectedSha256: sha,
       verification: SeedVerification.HEADER,
     });
-    const env = envOf(seeder.initContainers[0]);
+    const env = envOf(seeder.initContainers.find((c) => c.name === 'seed-disk'));
 
     expect(env.SEED_SOURCES).toBe('snapshot builtin');
     expect(env.SEED_SNAPSHOT_REF).toBe('ghcr.io/mroie/qemu-snapshots:win98-base');

@@ -8,7 +8,7 @@ function chartOf(mode: StorageMode, props: Partial<LegoLocoChartProps> = {}) {
   const chart = new LegoLocoChart(Testing.app(), `loco-${mode}`, { mode, emulator, ...props });
   const objects = synth(chart);
   const pod = podSpec(objects);
-  return { chart, objects, pod, emulatorContainer: pod.containers[0], seeder: pod.initContainers?.[0] };
+  return { chart, objects, pod, emulatorContainer: pod.containers[0], seeder: pod.initContainers?.find((c: any) => c.name === 'seed-disk') };
 }
 
 /** The objects with the shipped scripts replaced by a marker, after checking they are verbatim. */
@@ -74,6 +74,17 @@ describe('mode B, hybrid', () => {
     expect(env.SEED_SOURCES).toBe('snapshot builtin');
     expect(env.SEED_SNAPSHOT_REF).toBe('ghcr.io/mroie/qemu-snapshots:win98-base');
     expect(env.SEED_HINT).not.toContain('check-image');
+  });
+
+  test('fetches the snapshot by kubelet pull: busybox placed first, then the snapshot image stages its qcow2', () => {
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['seed-tools', 'seed-snapshot', 'seed-disk']);
+    const [tools, snapshot] = pod.initContainers;
+    expect(tools.image).toBe('busybox:1.35');
+    expect(snapshot.image).toBe('ghcr.io/mroie/qemu-snapshots:win98-base');
+    expect(snapshot.command).toEqual(['/seed-tools/busybox', 'sh', '/seed-script/seed-disk.sh', 'stage', '/snapshot.qcow2']);
+    expect(envOf(snapshot).PATH).toBe('/seed-tools/bin');
+    expect(envOf(seeder).SEED_SNAPSHOT_METHOD).toBe('kubelet-pull');
+    expect(pod.volumes).toContainEqual({ name: 'seed-tools', emptyDir: { sizeLimit: '16Mi' } });
   });
 
   test('takes another source order', () => {
