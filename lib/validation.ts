@@ -17,20 +17,77 @@ function describe(value: unknown): string {
   }
 }
 
+// The name rules of Kubernetes' apimachinery (k8s.io/apimachinery/pkg/util/validation), shared by
+// the construct checks below and by the manifest validator.
+
 /** RFC 1123 label: what Kubernetes accepts for most object names. */
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** RFC 1123 subdomain: names of ConfigMaps, PersistentVolumeClaims and most other objects. */
 const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** RFC 1035 label: Service names (they become DNS labels that must not start with a digit). */
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** Name part of a qualified name (label and annotation keys). */
+const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+/** A label value: empty, or at most 63 characters starting and ending with an alphanumeric. */
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+/** Environment variable names the API server accepts. */
+const ENV_VAR_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+/** Whether `value` is a DNS-1123 label of at most `maxLength` (63) characters. */
+export function isDnsLabel(value: unknown, maxLength = 63): value is string {
+  return typeof value === 'string' && value.length <= maxLength && DNS_1123_LABEL.test(value);
+}
+
+/** Whether `value` is a DNS-1123 subdomain (at most 253 characters). */
+export function isDnsSubdomain(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 253 && DNS_1123_SUBDOMAIN.test(value);
+}
+
+/** Whether `value` is a DNS-1035 label (at most 63 characters, starting with a letter). */
+export function isDns1035Label(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 63 && DNS_1035_LABEL.test(value);
+}
+
+/** Whether `value` is a label or annotation key: `[prefix/]name`, prefix a DNS subdomain, name at most 63 characters. */
+export function isQualifiedName(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const parts = value.split('/');
+  if (parts.length > 2) return false;
+  const name = parts[parts.length - 1];
+  if (parts.length === 2 && (parts[0].length === 0 || !isDnsSubdomain(parts[0]))) return false;
+  return name.length <= 63 && QUALIFIED_NAME_PART.test(name);
+}
+
+/** Whether `value` is a label value. */
+export function isLabelValue(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 63 && LABEL_VALUE.test(value);
+}
+
+/**
+ * Whether `value` is an IANA service name, as container and Service port names must be: at most
+ * 15 characters of lower-case letters, digits and '-', at least one letter, no '-' at either end
+ * and no '--'.
+ */
+export function isPortName(value: unknown): value is string {
+  return typeof value === 'string' && value.length >= 1 && value.length <= 15
+    && /^[-a-z0-9]+$/.test(value) && /[a-z]/.test(value)
+    && !value.startsWith('-') && !value.endsWith('-') && !value.includes('--');
+}
+
+/** Whether `value` is an environment variable name the API server accepts. */
+export function isEnvVarName(value: unknown): value is string {
+  return typeof value === 'string' && ENV_VAR_NAME.test(value);
+}
 
 export function checkDnsLabel(scope: IConstruct, property: string, value: string, maxLength = 63): void {
-  if (typeof value !== 'string' || value.length > maxLength || !DNS_1123_LABEL.test(value)) {
+  if (!isDnsLabel(value, maxLength)) {
     throw invalidProp(scope, property, value,
       `must be a DNS-1123 label: at most ${maxLength} characters of lower-case letters, digits and '-', starting and ending with a letter or digit`);
   }
 }
 
 export function checkDnsSubdomain(scope: IConstruct, property: string, value: string): void {
-  if (typeof value !== 'string' || value.length > 253 || !DNS_1123_SUBDOMAIN.test(value)) {
+  if (!isDnsSubdomain(value)) {
     throw invalidProp(scope, property, value,
       "must be a DNS-1123 subdomain: at most 253 characters of lower-case letters, digits, '-' and '.', starting and ending with a letter or digit");
   }
@@ -44,23 +101,68 @@ export function checkInteger(scope: IConstruct, property: string, value: number,
 }
 
 /**
- * Kubernetes resource quantity for storage: a positive decimal with an optional binary (Ki..Ei) or
- * decimal (k, M, G, T, P, E) suffix. `10GB` and negative sizes are rejected here because the API
- * server would reject them only at apply time.
+ * The Kubernetes quantity grammar (k8s.io/apimachinery/pkg/api/resource):
+ * `<sign>?<digits>[.<digits>]<suffix>` where the suffix is a binary SI suffix (Ki..Ei), a decimal
+ * SI suffix (m, k, M, G, T, P, E, or none) or a decimal exponent (e3, E-2).
  */
-const STORAGE_QUANTITY = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
-const SUFFIX_BYTES: Record<string, number> = {
-  '': 1, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18,
+const QUANTITY = /^([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$/;
+const SUFFIX_FACTOR: Record<string, number> = {
+  '': 1, 'm': 1e-3, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18,
   'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
 };
 
-/** Parses a storage quantity into bytes, or throws the error naming the property. */
+/**
+ * The value of a Kubernetes quantity (`'10Gi'` is 10737418240, `'500m'` is 0.5), or `undefined`
+ * when the string is not a quantity at all (`'10GB'`, `'1.5.2'`, `''`). Numbers are returned as
+ * they are (JSON manifests may carry a quantity as a number).
+ */
+export function quantityValue(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const match = QUANTITY.exec(value);
+  if (!match) return undefined;
+  const suffix = match[3] ?? '';
+  const factor = /^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : SUFFIX_FACTOR[suffix];
+  const magnitude = Number(match[2]) * factor;
+  return match[1] === '-' ? -magnitude : magnitude;
+}
+
+/** Storage sizes take no milli suffix and no exponent: bytes come in whole units. */
+const STORAGE_QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+
+/**
+ * Parses a storage quantity into bytes, or throws the error naming the property. `10GB` and
+ * negative sizes are rejected here because the API server would reject them only at apply time.
+ */
 export function parseStorageQuantity(scope: IConstruct, property: string, value: string): number {
-  const match = typeof value === 'string' ? STORAGE_QUANTITY.exec(value) : null;
-  const bytes = match ? Number(match[1]) * SUFFIX_BYTES[match[3] ?? ''] : NaN;
-  if (!match || !(bytes > 0)) {
+  const bytes = typeof value === 'string' && STORAGE_QUANTITY.test(value) ? quantityValue(value) : undefined;
+  if (bytes === undefined || !(bytes > 0)) {
     throw invalidProp(scope, property, value,
       "must be a positive Kubernetes quantity such as '10Gi', '512Mi' or '20G' (suffixes Ki, Mi, Gi, Ti, Pi, Ei, k, M, G, T, P, E)");
   }
   return bytes;
+}
+
+/** The pull policies Kubernetes knows. */
+export const IMAGE_PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
+
+/**
+ * Checks an explicit `imagePullPolicy`, or chooses the default for an image reference:
+ * `IfNotPresent` for a digest or a version tag (the bytes behind them do not change, so a cached
+ * copy is the same image), `Always` for `latest` or no tag (Kubernetes' own default there: the only
+ * way every node runs the current `latest` rather than whichever it cached first).
+ * Images loaded into minikube or kind by hand under `latest` need an explicit `IfNotPresent` or
+ * `Never`, since there is no registry to pull them from.
+ */
+export function imagePullPolicyFor(scope: IConstruct, property: string, image: string, explicit?: string): string {
+  if (explicit !== undefined) {
+    if (!(IMAGE_PULL_POLICIES as readonly string[]).includes(explicit)) {
+      throw invalidProp(scope, property, explicit, `must be one of ${IMAGE_PULL_POLICIES.join(', ')}`);
+    }
+    return explicit;
+  }
+  if (image.includes('@')) return 'IfNotPresent';
+  const lastSegment = image.split('/').pop()!;
+  const tag = lastSegment.includes(':') ? lastSegment.split(':').pop() : undefined;
+  return tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
