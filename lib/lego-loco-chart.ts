@@ -1,6 +1,6 @@
 import { ApiObject, Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
-import { DiskSeeder, SeedSource, SeedVerification } from './disk-seeder';
+import { DiskSeeder, SeedSource, SeedVerification, SnapshotMethod } from './disk-seeder';
 import { EmulatorDisk, EmulatorDiskKind, EmulatorDiskProps } from './emulator-disk';
 import { QemuStatefulSet, QemuStatefulSetProps } from './qemu-stateful-set';
 import { DEFAULT_SNAPSHOT_IMAGE } from './snapshot-reference';
@@ -36,6 +36,22 @@ export interface LegoLocoChartProps extends ChartProps {
    * @default - A: [BUILTIN]; B: [SNAPSHOT, BUILTIN] (the built-in image as an offline fallback)
    */
   readonly seedSources?: SeedSource[];
+
+  /**
+   * Mode C only: seed the emptyDir from the snapshot image before the emulator starts (kubelet
+   * pull, then `qemu-img check`), so the emulator starts from a verified disk. The design
+   * document's contract stays (`USE_PREBUILT_SNAPSHOT=true`); the trade-off is a pod that waits
+   * for the multi-GB snapshot pull in Init, and stays there (ImagePullBackOff) while the registry
+   * is unreachable, instead of an entrypoint that starts and downloads itself.
+   * @default false
+   */
+  readonly seedEphemeralDisk?: boolean;
+
+  /**
+   * How a seeder fetches the snapshot (modes B, and C with `seedEphemeralDisk`).
+   * @default SnapshotMethod.KUBELET_PULL
+   */
+  readonly snapshotMethod?: SnapshotMethod;
 
   /**
    * Expected sha256 of the seeded disk image.
@@ -96,10 +112,25 @@ export class LegoLocoChart extends Chart {
     }
     this.disk = new EmulatorDisk(this, 'Disk', { ...props.disk, kind: diskKind });
 
+    if (props.seedEphemeralDisk !== undefined && !ephemeral) {
+      throw invalidProp(this, 'seedEphemeralDisk', props.seedEphemeralDisk, `applies only to mode ephemeral; mode ${this.mode} always seeds its claim`);
+    }
     if (ephemeral) {
       if (props.seedSources !== undefined) {
         throw invalidProp(this, 'seedSources', props.seedSources,
-          'mode ephemeral has no seeder: the entrypoint downloads the snapshot at start');
+          'mode ephemeral has no seeder: the entrypoint downloads the snapshot at start (or set seedEphemeralDisk to seed it from the snapshot)');
+      }
+      if (props.seedEphemeralDisk) {
+        this.seeder = new DiskSeeder(this, 'Seeder', {
+          disk: this.disk,
+          image: emulatorImage(props.emulator),
+          imagePullPolicy: props.emulator.imagePullPolicy,
+          sources: [SeedSource.SNAPSHOT],
+          snapshotImage,
+          snapshotMethod: props.snapshotMethod,
+          expectedSha256: props.expectedSha256,
+          verification: props.seedVerification,
+        });
       }
     } else {
       const sources = props.seedSources
@@ -115,6 +146,7 @@ export class LegoLocoChart extends Chart {
         sources,
         builtinRequired: this.mode === StorageMode.PERSISTENT,
         snapshotImage: sources.includes(SeedSource.SNAPSHOT) ? snapshotImage : undefined,
+        snapshotMethod: sources.includes(SeedSource.SNAPSHOT) ? props.snapshotMethod : undefined,
         expectedSha256: props.expectedSha256,
         verification: props.seedVerification,
       });

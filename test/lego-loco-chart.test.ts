@@ -141,3 +141,22 @@ test('the hostPath PersistentVolume appears only when asked for', () => {
     expect(ofKind(chartOf(mode).objects, 'PersistentVolume')).toHaveLength(0);
   }
 });
+
+describe('mode C with seedEphemeralDisk', () => {
+  const { pod, emulatorContainer, seeder } = chartOf(StorageMode.EPHEMERAL, { seedEphemeralDisk: true });
+
+  test('seeds the emptyDir from the snapshot by kubelet pull before the emulator starts', () => {
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['seed-tools', 'seed-snapshot', 'seed-disk']);
+    expect(envOf(seeder).SEED_SOURCES).toBe('snapshot');
+    expect(pod.volumes).toContainEqual({ name: 'disk', emptyDir: { sizeLimit: '20Gi' } });
+  });
+
+  test('keeps the design document contract for the entrypoint', () => {
+    expect(envOf(emulatorContainer).USE_PREBUILT_SNAPSHOT).toBe('true');
+  });
+
+  test('is refused in the persistent modes, which always seed', () => {
+    expect(() => chartOf(StorageMode.HYBRID, { seedEphemeralDisk: true }))
+      .toThrow('loco-hybrid: invalid seedEphemeralDisk true: applies only to mode ephemeral');
+  });
+});
