@@ -1,0 +1,219 @@
+import { execFileSync } from 'child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { parseAllDocuments } from 'yaml';
+
+// What people download: `npm pack` the library, install the tarball into a fresh cdk8s app in a
+// temporary folder (offline: the tarball, and cdk8s, cdk8s-plus-28 and constructs from the npm
+// cache that `npm ci` filled), compile the app with tsc against the package's .d.ts files, run it
+// with plain node, and read the YAML it writes.
+
+const ROOT = join(__dirname, '..', '..');
+const PEERS = ['cdk8s', 'cdk8s-plus-28', 'constructs'];
+const TIMEOUT_MS = 120_000;
+const REGISTRY = 'https://registry.npmjs.org/';
+
+interface LockEntry { version?: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; [key: string]: unknown }
+type Lock = { packages: Record<string, LockEntry> };
+
+let work: string;
+let consumer: string;
+let packed: { filename: string; integrity: string; files: { path: string }[] };
+let manifests: any[];
+
+function run(command: string, args: string[], cwd: string): string {
+  // Not inherited: a cdk8s CLI running these tests would otherwise send the consumer's output there.
+  const { CDK8S_OUTDIR, ...env } = process.env;
+  try {
+    return execFileSync(command, args, { cwd, env, encoding: 'utf8', stdio: 'pipe', timeout: TIMEOUT_MS });
+  } catch (error: any) {
+    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) failed:\n${error.stdout ?? ''}${error.stderr ?? error.message}`);
+  }
+}
+
+function version(name: string): string {
+  return JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+}
+
+/**
+ * The consumer's package-lock.json: the entries of this repo's lock for the consumer's
+ * dependencies and everything they pull in (with the `resolved` URLs and integrity hashes that
+ * `npm ci` cached), plus the tarball. With it `npm ci --offline` needs no registry metadata, only
+ * the cached tarballs.
+ */
+function consumerLock(dependencies: Record<string, string>, library: LockEntry): object {
+  const repoLock: Lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'));
+  const packages: Record<string, LockEntry> = {
+    '': { name: 'consumer', version: '1.0.0', dependencies },
+    'node_modules/cdk8s-qemu-loco': library,
+  };
+  // Node's resolution in the lock's tree: the nearest node_modules/<name> up from where it is needed.
+  const locate = (from: string, name: string): string => {
+    for (let at = from; ; at = at.slice(0, Math.max(at.lastIndexOf('/node_modules/'), 0))) {
+      const key = at ? `${at}/node_modules/${name}` : `node_modules/${name}`;
+      if (repoLock.packages[key]) return key;
+      if (!at) throw new Error(`package-lock.json has no entry for ${name} needed by ${from || 'the root'}`);
+    }
+  };
+  const pending = Object.keys({ ...dependencies, ...library.dependencies }).filter((name) => name !== 'cdk8s-qemu-loco')
+    .map((name) => locate('', name));
+  while (pending.length > 0) {
+    const key = pending.pop()!;
+    if (packages[key]) continue;
+    const { dev, devOptional, peer, ...entry } = repoLock.packages[key];
+    // This repo's lock leaves out registry URLs; without them npm would fetch metadata to find
+    // the tarballs. With them it takes the tarballs from the cache by their integrity hash.
+    const name = key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
+    if (!entry.inBundle && !entry.resolved) {
+      entry.resolved = `${REGISTRY}${name}/-/${name.split('/').pop()}-${entry.version}.tgz`;
+    }
+    packages[key] = entry;
+    for (const name of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies })) {
+      pending.push(locate(key, name));
+    }
+  }
+  return { name: 'consumer', version: '1.0.0', lockfileVersion: 3, requires: true, packages };
+}
+
+const CONSUMER_APP = `import { App, Chart } from 'cdk8s';
+import { DiskSeeder, EmulatorDisk, LegoLocoChart, QemuStatefulSet, SeedSource, StorageMode } from 'cdk8s-qemu-loco';
+
+const app = new App();
+
+new LegoLocoChart(app, 'loco', {
+  mode: StorageMode.HYBRID,
+  emulator: { image: 'ghcr.io/example/qemu-loco', tag: 'v28', replicas: 3, sharedClaimOnOneNode: true },
+});
+
+const chart = new Chart(app, 'dos');
+const disk = new EmulatorDisk(chart, 'Disk', { claimName: 'dos-disk', size: '2Gi' });
+const seeder = new DiskSeeder(chart, 'Seeder', { disk, image: 'ghcr.io/example/qemu-dos:v1', sources: [SeedSource.BUILTIN] });
+new QemuStatefulSet(chart, 'Emulator', { disk, seeder, image: 'ghcr.io/example/qemu-dos', tag: 'v1', name: 'dos' });
+
+app.synth();
+`;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'loco-package-'));
+  // `npm pack` runs the `prepare` build first, so the tarball holds what the sources compile to.
+  const packOutput = run('npm', ['pack', '--json', '--pack-destination', work], ROOT);
+  // The JSON report follows whatever the build printed.
+  packed = JSON.parse(packOutput.slice(packOutput.search(/^\[/m)))[0];
+
+  consumer = join(work, 'consumer');
+  mkdirSync(consumer);
+  const dependencies = {
+    'cdk8s-qemu-loco': `file:../${packed.filename}`,
+    ...Object.fromEntries(PEERS.map((name) => [name, version(name)])),
+  };
+  const library = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, dependencies }, null, 2));
+  writeFileSync(join(consumer, 'package-lock.json'), JSON.stringify(consumerLock(dependencies, {
+    version: library.version,
+    resolved: `file:../${packed.filename}`,
+    integrity: packed.integrity,
+    license: library.license,
+    dependencies: library.dependencies,
+    peerDependencies: library.peerDependencies,
+    engines: library.engines,
+  }), null, 2));
+  run('npm', ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], consumer);
+
+  // The consumer's own TypeScript, compiled against the package's .d.ts files, resolved through
+  // its `exports` (node16 resolution), then run as plain JavaScript.
+  writeFileSync(join(consumer, 'main.ts'), CONSUMER_APP);
+  writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { target: 'ES2022', module: 'node16', moduleResolution: 'node16', strict: true, types: [], skipLibCheck: false },
+    files: ['main.ts'],
+  }));
+  run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', consumer], consumer);
+  run(process.execPath, ['main.js'], consumer);
+  manifests = readdirSync(join(consumer, 'dist')).sort().flatMap((file) =>
+    parseAllDocuments(readFileSync(join(consumer, 'dist', file), 'utf8')).map((doc) => ({ file, ...doc.toJS() })));
+}, 4 * TIMEOUT_MS);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the packed tarball', () => {
+  const paths = () => packed.files.map((file) => file.path);
+
+  test('ships the compiled entry point with its declarations', () => {
+    expect(paths()).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'build/lib/index.js', 'build/lib/index.d.ts']));
+  });
+
+  test('ships every module of lib/ compiled, with its declarations', () => {
+    const modules = readdirSync(join(ROOT, 'lib'), { recursive: true }) as string[];
+    for (const module of modules.filter((file) => file.endsWith('.ts'))) {
+      const base = `build/lib/${module.slice(0, -3)}`;
+      expect(paths()).toEqual(expect.arrayContaining([`${base}.js`, `${base}.d.ts`]));
+    }
+  });
+
+  test('ships the scripts the constructs read at synth time, beside the compiled code', () => {
+    for (const script of readdirSync(join(ROOT, 'lib/scripts'))) {
+      expect(paths()).toContain(`build/lib/scripts/${script}`);
+    }
+  });
+
+  test('leaves out sources, tests, the repo app and build bookkeeping', () => {
+    const unwanted = paths().filter((path) =>
+      /^(lib|test|bench|dist|imports)\//.test(path) || path.endsWith('.ts') && !path.endsWith('.d.ts')
+      || ['build/main.js', 'build/.source-hash', 'tsconfig.json', 'cdk8s.yaml'].includes(path));
+    expect(unwanted).toEqual([]);
+  });
+});
+
+describe('a consumer app that installs the tarball', () => {
+  test('gets the library from the tarball, not a link to this repo', () => {
+    const installed = join(consumer, 'node_modules/cdk8s-qemu-loco');
+    expect(lstatSync(installed).isSymbolicLink()).toBe(false);
+    expect(existsSync(join(installed, 'lib'))).toBe(false);
+    expect(existsSync(join(installed, 'build/lib/index.js'))).toBe(true);
+  });
+
+  test('shares one copy of cdk8s, cdk8s-plus-28 and constructs with the library (peer dependencies)', () => {
+    const resolved = run(process.execPath, ['-e', `
+      const from = { paths: [require.resolve('cdk8s-qemu-loco')] };
+      console.log(JSON.stringify(${JSON.stringify(PEERS)}.map((name) => require.resolve(name, from))));`], consumer);
+    expect(JSON.parse(resolved)).toEqual(PEERS.map((name) => expect.stringMatching(new RegExp(`^${consumer}/node_modules/${name}/`))));
+    expect(existsSync(join(consumer, 'node_modules/cdk8s-qemu-loco/node_modules'))).toBe(false);
+  });
+
+  test('synthesizes the chart: disk claim, seeder ConfigMap, headless Service and StatefulSet', () => {
+    const loco = manifests.filter((object) => object.file === 'loco.k8s.yaml');
+    expect(loco.map((object) => object.kind).sort()).toEqual(['ConfigMap', 'PersistentVolumeClaim', 'Service', 'StatefulSet']);
+  });
+
+  test('ships the seeding script in the ConfigMap exactly as lib/scripts/seed-disk.sh', () => {
+    const configMap = manifests.find((object) => object.file === 'loco.k8s.yaml' && object.kind === 'ConfigMap');
+    expect(configMap.data['seed-disk.sh']).toBe(readFileSync(join(ROOT, 'lib/scripts/seed-disk.sh'), 'utf8'));
+  });
+
+  test("runs the consumer's emulator image and replicas", () => {
+    const statefulSet = manifests.find((object) => object.file === 'loco.k8s.yaml' && object.kind === 'StatefulSet');
+    expect(statefulSet.spec.replicas).toBe(3);
+    expect(statefulSet.spec.template.spec.containers.map((container: any) => container.image)).toEqual(['ghcr.io/example/qemu-loco:v28']);
+  });
+
+  test('builds another emulator from the three constructs on their own', () => {
+    const dos = manifests.filter((object) => object.file === 'dos.k8s.yaml');
+    const statefulSet = dos.find((object) => object.kind === 'StatefulSet');
+    expect(statefulSet.metadata.name).toBe('dos');
+    expect(statefulSet.spec.template.spec.containers[0].image).toBe('ghcr.io/example/qemu-dos:v1');
+    expect(statefulSet.spec.template.spec.initContainers.map((container: any) => container.image)).toContain('ghcr.io/example/qemu-dos:v1');
+    const claim = dos.find((object) => object.kind === 'PersistentVolumeClaim');
+    expect(claim.metadata.name).toBe('dos-disk');
+    expect(claim.spec.resources.requests.storage).toBe('2Gi');
+  });
+
+  test('reports bad input from the installed package with the construct path, property and value', () => {
+    const script = `
+      const { App } = require('cdk8s');
+      const { LegoLocoChart, StorageMode } = require('cdk8s-qemu-loco');
+      new LegoLocoChart(new App(), 'loco', { mode: StorageMode.EPHEMERAL, emulator: { image: 'qemu-loco', tag: 'latest' } });`;
+    expect(() => run(process.execPath, ['-e', script], consumer)).toThrow(/loco\/Emulator: invalid tag "latest": /);
+  });
+});
