@@ -164,7 +164,12 @@ export class ManifestValidator {
    * Parses a stream of YAML documents (`---`-separated) and validates each object.
    * A YAML syntax error is reported as a failure of the document it is in.
    */
-  public validateYaml(text: string): { objects: number; failures: YamlFailure[] } {
+  public validateYaml(text: string): {
+    /** How many objects the documents held. */
+    objects: number;
+    /** What is wrong, one entry per problem; empty when every object is valid. */
+    failures: YamlFailure[];
+  } {
     const failures: YamlFailure[] = [];
     let objects = 0;
     for (const [index, document] of parseAllDocuments(text).entries()) {

@@ -43,11 +43,20 @@ export interface HealthProbeOptions {
 
 /** The emulator's startup, liveness and readiness probes. */
 export interface EmulatorProbes {
-  /** @default - enabled, GET /health, 30 failures 10 s apart */
+  /**
+   * Probe that holds back liveness and readiness until the guest has booted.
+   * @default - enabled, GET /health, 30 failures 10 s apart
+   */
   readonly startup?: HealthProbeOptions;
-  /** @default - enabled, GET / every 15 s after 60 s */
+  /**
+   * Probe whose failures restart the emulator container.
+   * @default - enabled, GET / every 15 s after 60 s
+   */
   readonly liveness?: HealthProbeOptions;
-  /** @default - enabled, GET / every 10 s after 30 s */
+  /**
+   * Probe that takes the emulator out of the Service's ready endpoints while it fails.
+   * @default - enabled, GET / every 10 s after 30 s
+   */
   readonly readiness?: HealthProbeOptions;
 }
 
@@ -86,17 +95,23 @@ export interface DeviceOptions {
 
 /** Compute resources of the emulator container. */
 export interface EmulatorResources {
-  /** @default { cpu: '1', memory: '1Gi' } */
+  /**
+   * What the scheduler reserves for each emulator (resource name to quantity).
+   * @default { cpu: '1', memory: '1Gi' }
+   */
   readonly requests?: { [resource: string]: string };
-  /** @default { cpu: '4', memory: '2Gi' } */
+  /**
+   * The most each emulator may use (resource name to quantity).
+   * @default { cpu: '4', memory: '2Gi' }
+   */
   readonly limits?: { [resource: string]: string };
 }
 
 /** Container ports of the emulator. */
 export interface EmulatorPorts {
-  /** @default 5901 */
+  /** VNC display of the guest (TCP). @default 5901 */
   readonly vnc?: number;
-  /** @default 8080 */
+  /** HTTP health endpoint the probes query (TCP). @default 8080 */
   readonly health?: number;
   /** QEMU socket networking between instances (TCP). @default 4444 */
   readonly lanSocket?: number;
@@ -114,9 +129,9 @@ export enum ClaimRetention {
 
 /** `persistentVolumeClaimRetentionPolicy` of the StatefulSet. */
 export interface ClaimRetentionPolicy {
-  /** @default ClaimRetention.RETAIN */
+  /** What happens to the claims when the StatefulSet is deleted. @default ClaimRetention.RETAIN */
   readonly whenDeleted?: ClaimRetention;
-  /** @default ClaimRetention.RETAIN */
+  /** What happens to a replica's claim when the StatefulSet is scaled down past it. @default ClaimRetention.RETAIN */
   readonly whenScaled?: ClaimRetention;
 }
 
@@ -244,10 +259,10 @@ export interface QemuStatefulSetProps {
    */
   readonly env?: { [name: string]: string };
 
-  /** @default - see EmulatorPorts */
+  /** Container ports of the emulator (also the headless Service's ports). @default - see EmulatorPorts */
   readonly ports?: EmulatorPorts;
 
-  /** @default - startup, liveness and readiness probes as the chart */
+  /** Startup, liveness and readiness probes on the health port. @default - startup, liveness and readiness probes as the chart */
   readonly probes?: EmulatorProbes;
 
   /**
@@ -276,14 +291,14 @@ export interface QemuStatefulSetProps {
    */
   readonly privileged?: boolean;
 
-  /** @default - requests 1 CPU and 1Gi, limits 4 CPUs and 2Gi (the chart's values) */
+  /** Compute resources of the emulator container. @default - requests 1 CPU and 1Gi, limits 4 CPUs and 2Gi (the chart's values) */
   readonly resources?: EmulatorResources;
 
-  /** @default - none */
+  /** Node labels the emulator pods must run on. @default - none */
   readonly nodeSelector?: { [label: string]: string };
-  /** @default - none */
+  /** Taints the emulator pods tolerate. @default - none */
   readonly tolerations?: k8s.Toleration[];
-  /** @default - none (or the one-node affinity of `sharedClaimOnOneNode`) */
+  /** Scheduling affinity of the emulator pods. @default - none (or the one-node affinity of `sharedClaimOnOneNode`) */
   readonly affinity?: k8s.Affinity;
 
   /**
