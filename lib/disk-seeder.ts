@@ -155,6 +155,28 @@ export interface DiskSeederProps {
   readonly baseWaitSeconds?: number;
 
   /**
+   * How long a seeder waits for another one (a replica sharing the volume) that is copying,
+   * before it fails with a message naming the holder; the kubelet then restarts it.
+   * @default 1800
+   */
+  readonly lockTimeoutSeconds?: number;
+
+  /**
+   * How long the lock holder's heartbeat (rewritten every second while it works) may stay
+   * unchanged before a waiting seeder takes the lock over as dead. Measured by the waiter's own
+   * clock, so it works across nodes on a ReadWriteMany volume; a holder that was an earlier attempt
+   * of the same pod is taken over at once. Even a wrongly broken lock cannot replace a disk.
+   * @default 60
+   */
+  readonly lockStaleSeconds?: number;
+
+  /**
+   * Seconds between the progress lines (bytes and percent) of a copy in the seeder's log.
+   * @default 10
+   */
+  readonly progressIntervalSeconds?: number;
+
+  /**
    * User the seeder runs as. It needs no root: the pod's `fsGroup` gives it the volume.
    * A hostPath PersistentVolume is the exception: the kubelet applies no `fsGroup` to hostPath
    * volumes and creates their directory owned by root, so there the seeder runs as root, still
@@ -292,6 +314,13 @@ export class DiskSeeder extends Construct {
         : 'must be a whole number of at least 1: the seeder needs no root, the pod fsGroup gives it the volume');
     }
 
+    for (const [prop, min] of [['lockTimeoutSeconds', 1], ['lockStaleSeconds', 3], ['progressIntervalSeconds', 1]] as const) {
+      const value = props[prop];
+      if (value !== undefined && (!Number.isInteger(value) || value < min)) {
+        throw invalidProp(this, prop, value, `must be a whole number of seconds, at least ${min}`);
+      }
+    }
+
     const baseWaitSeconds = props.baseWaitSeconds ?? 1800;
     if (!Number.isInteger(baseWaitSeconds) || baseWaitSeconds < 1) {
       throw invalidProp(this, 'baseWaitSeconds', baseWaitSeconds, 'must be a whole number of seconds, at least 1');
@@ -391,6 +420,7 @@ export class DiskSeeder extends Construct {
       env: [
         { name: 'PATH', value: `${SEED_TOOLS_MOUNT_PATH}/bin` },
         { name: 'SEED_TARGET', value: this.imagePath },
+        ...this.lockEnv,
       ],
       volumeMounts: [
         { name: this.disk.imageVolumeName, mountPath: this.mountPath },
@@ -419,6 +449,20 @@ export class DiskSeeder extends Construct {
       resources: this.resources,
       securityContext: this.containerSecurityContext,
     };
+  }
+
+  /**
+   * Who holds the seeding lock (the pod, through the downward API) and the lock's timing: the
+   * stage container and the seeder share the lock.
+   */
+  private get lockEnv(): k8s.EnvVar[] {
+    return [
+      { name: 'SEED_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'SEED_POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
+      { name: 'SEED_LOCK_TIMEOUT_SECONDS', value: String(this.props.lockTimeoutSeconds ?? 1800) },
+      { name: 'SEED_LOCK_STALE_SECONDS', value: String(this.props.lockStaleSeconds ?? 60) },
+      { name: 'SEED_PROGRESS_SECONDS', value: String(this.props.progressIntervalSeconds ?? 10) },
+    ];
   }
 
   private get resources(): k8s.ResourceRequirements {
@@ -471,6 +515,7 @@ export class DiskSeeder extends Construct {
         ? `the emulator image ${this.props.image} must contain the built-in disk image; check it with 'npx cdk8s-qemu-loco check-image ${this.props.image}', or use the hybrid mode to fetch the snapshot instead`
         : 'make one of the sources reachable (registry credentials in imagePullSecrets, a built-in image in the emulator image), or put a disk image on the volume',
     });
+    env.push(...this.lockEnv);
 
     return {
       name: SEEDER_CONTAINER_NAME,
@@ -478,6 +523,8 @@ export class DiskSeeder extends Construct {
       imagePullPolicy: this.props.imagePullPolicy ?? 'IfNotPresent',
       command: ['/bin/sh', `${SEED_SCRIPT_MOUNT_PATH}/${SEED_SCRIPT_FILE}`],
       env,
+      // The failure line becomes the termination message `kubectl describe pod` shows.
+      terminationMessagePolicy: 'FallbackToLogsOnError',
       volumeMounts: [
         { name: this.disk.imageVolumeName, mountPath: this.mountPath },
         { name: SEED_SCRIPT_VOLUME_NAME, mountPath: SEED_SCRIPT_MOUNT_PATH, readOnly: true },

@@ -1,160 +1,666 @@
 #!/bin/sh
-# seed-disk.sh: make sure the emulator's disk image exists before the emulator starts.
+# seed-disk.sh: make sure the emulator's disk image exists before the emulator starts, and never
+# lose or corrupt one.
 #
 # Runs as the DiskSeeder init container (POSIX sh: busybox sh, dash). The synthesized manifest
 # carries this file verbatim in a ConfigMap; DiskSeeder configures it through SEED_* variables.
 #
-# Rules, in order of importance:
-#   1. An existing disk is the player's saved game: it is never modified, replaced or re-owned.
+# Usage:
+#   seed-disk.sh               seed the disk (the init container's default)
+#   seed-disk.sh stage FILE    stage a snapshot for a later seeder: runs in the snapshot image
+#                              (a static busybox, no qemu-img), copies FILE to .<disk>.staged
+#                              beside the disk after a header check. Never fails the pod for a bad
+#                              or missing FILE: it leaves the reason in .<disk>.staged.failed,
+#                              which the seeder reports, and the seeder goes on to its other sources.
+#
+# Rules (each one is tested in test/scripts/):
+#   1. An existing disk is the player's saved game: it is never opened, modified, replaced or
+#      re-owned, whatever the sources or options say. Replacing it is an explicit action of the
+#      operator (delete the disk file; see "Re-seeding" below).
 #   2. The target path either does not exist or holds a complete, verified image: every source
-#      is copied to a temporary name on the same volume, verified, flushed, then linked into place
-#      with link(2), which is atomic and never overwrites an existing file.
-#   3. Every failure exits non-zero with one line naming each source tried, why it failed, and
-#      what to do.
+#      first produces a staging file beside the target (same volume), which is verified
+#      (qemu-img check, the end of the image's data within the file, the expected sha256 when
+#      given), flushed, then linked into place with link(2): atomic, and it never overwrites.
+#   3. A staging file left by an interrupted run is recognised by its name and removed.
+#   4. Several seeders on one volume: a lock directory (mkdir is atomic, also on NFS) elects one;
+#      the others wait for the disk to appear. The holder writes a heartbeat into the lock while
+#      it works; a waiter breaks the lock when the heartbeat has not changed for
+#      SEED_LOCK_STALE_SECONDS by the waiter's own clock (pids and clocks of other nodes mean
+#      nothing), or at once when the holder was an earlier attempt of this same pod (Kubernetes
+#      runs a pod's init containers one at a time). Waiting is bounded by SEED_LOCK_TIMEOUT_SECONDS.
+#      Even a wrongly broken lock cannot replace a disk: the commit is link(2).
+#   5. Free space is checked before copying.
+#   6. Every failure exits non-zero with one line: each source tried, why it failed, what to do.
+#      Copies log bytes and percent every SEED_PROGRESS_SECONDS.
+#   7. What was seeded is recorded in <disk>.seed-info (source, sha256 when computed, size, time).
+#      A later start whose expected sha256 or snapshot reference differs from the record prints a
+#      warning and keeps the disk.
+#   8. No root needed: everything it writes is on the disk volume (the pod's fsGroup gives access),
+#      so it runs as a non-root user with a read-only root filesystem.
+#
+# Re-seeding on purpose: stop the emulators, delete the disk file, its .seed-info record and the
+# per-instance overlays made on it, then start again.
 #
 # Configuration (environment):
-#   SEED_TARGET         disk image path                       (default /images/win98.qcow2)
-#   SEED_SOURCES        ordered, space-separated sources to try when the disk is missing:
-#                       builtin, snapshot                     (default: builtin)
-#   SEED_BUILTIN_PATH   the image built into the container    (default /opt/builtin-images/win98.qcow2.builtin)
-#   SEED_SNAPSHOT_REF   registry/repository:tag of the snapshot image (the snapshot source)
-#   SEED_SNAPSHOT_FILE  the snapshot's qcow2 as a local file  (default /snapshot.qcow2)
-#   SEED_SHA256         expected sha256 of the seeded image; empty: not checked
-#   SEED_VERIFY         qemu-img (default): `qemu-img check` must pass and must be installed;
-#                       header: only the qcow2 magic is checked (when no qemu-img exists)
-#   SEED_HINT           advice printed with a failure        (default: generic)
+#   SEED_TARGET          disk image path                               (default /images/win98.qcow2)
+#   SEED_SOURCES         ordered, space-separated sources to try when the disk is missing:
+#                        builtin, snapshot                             (default: builtin)
+#                        A staged snapshot (.<disk>.staged, see `stage`) is always tried first.
+#   SEED_BUILTIN_PATH    the image built into the container (default /opt/builtin-images/win98.qcow2.builtin)
+#   SEED_SNAPSHOT_REF    registry/repository:tag of the snapshot image (the snapshot source)
+#   SEED_SNAPSHOT_METHOD how the snapshot source gets its file:
+#                        kubelet-pull (default): the snapshot image's init container ran
+#                        `seed-disk.sh stage` before; the staged file is the snapshot;
+#                        registry-client: run `sh SEED_FETCH_SCRIPT SEED_SNAPSHOT_REF STAGING_FILE`,
+#                        which writes the qcow2 to STAGING_FILE (its output goes to the log)
+#   SEED_FETCH_SCRIPT    producer for registry-client                  (default: fetch-snapshot.sh beside this script)
+#   SEED_SHA256          expected sha256 of the seeded image; empty: not checked (and, to keep
+#                        seeding as fast as a copy, not computed)
+#   SEED_VERIFY          qemu-img (default): `qemu-img check` must pass and must be installed;
+#                        header: only the qcow2 magic is checked (when no qemu-img exists)
+#   SEED_LOCK_TIMEOUT_SECONDS  how long to wait for another seeder  (default 1800)
+#   SEED_LOCK_STALE_SECONDS    heartbeat silence that marks a holder dead (default 60)
+#   SEED_PROGRESS_SECONDS      seconds between progress lines      (default 10)
+#   SEED_POD_NAME, SEED_POD_UID  this pod (downward API), to name the lock holder
+#   SEED_HINT            advice printed with a failure                 (default: generic)
 
 set -u
+# Group-writable files: every seeder of the pod's fsGroup can clean up after another.
+umask 002
 
 TARGET=${SEED_TARGET:-/images/win98.qcow2}
 SOURCES=${SEED_SOURCES:-builtin}
 BUILTIN_PATH=${SEED_BUILTIN_PATH:-/opt/builtin-images/win98.qcow2.builtin}
 SNAPSHOT_REF=${SEED_SNAPSHOT_REF:-}
-SNAPSHOT_FILE=${SEED_SNAPSHOT_FILE:-/snapshot.qcow2}
+SNAPSHOT_METHOD=${SEED_SNAPSHOT_METHOD:-kubelet-pull}
+FETCH_SCRIPT=${SEED_FETCH_SCRIPT:-$(dirname "$0")/fetch-snapshot.sh}
 EXPECTED_SHA256=${SEED_SHA256:-}
 VERIFY=${SEED_VERIFY:-qemu-img}
+LOCK_TIMEOUT=${SEED_LOCK_TIMEOUT_SECONDS:-1800}
+LOCK_STALE=${SEED_LOCK_STALE_SECONDS:-60}
+PROGRESS_INTERVAL=${SEED_PROGRESS_SECONDS:-10}
+POD_NAME=${SEED_POD_NAME:-$(hostname 2>/dev/null || echo unknown)}
+POD_UID=${SEED_POD_UID:-}
 HINT=${SEED_HINT:-check the sources configured for the DiskSeeder}
 
 TARGET_DIR=$(dirname "$TARGET")
 TARGET_NAME=$(basename "$TARGET")
-# Temporary files live beside the target (same filesystem, so the final link is atomic) under a
-# name the emulator never opens; a leftover from an interrupted run is recognised by this prefix.
-STAGING_PREFIX=".$TARGET_NAME.seeding"
-STAGING="$TARGET_DIR/$STAGING_PREFIX.$$"
+LOCK="$TARGET_DIR/.$TARGET_NAME.lock"
+STAGED="$TARGET_DIR/.$TARGET_NAME.staged"
+STAGE_NOTE="$STAGED.failed"
+RECORD="$TARGET.seed-info"
+# Every temporary file starts with this prefix, so that a leftover of an interrupted run is
+# recognised (and, under the lock, removed). They live beside the target: the same filesystem,
+# so the final link is atomic, and the root filesystem can stay read-only.
+TEMP_PREFIX="$TARGET_DIR/.$TARGET_NAME.seeding."
+RANDOM_HEX=$(od -An -N4 -tx4 /dev/urandom 2>/dev/null | tr -d ' \n')
+ID=$(printf '%s.%s.%s' "$POD_NAME" "$$" "${RANDOM_HEX:-0}" | tr -c 'A-Za-z0-9._-' '_')
+STAGING="$TEMP_PREFIX$ID"
+OWNER="pod=$POD_NAME uid=$POD_UID id=$ID"
+
+LOCK_HELD=
+TICKER_PID=
+FAIL_REASON=
+TRIED=
 
 log() { printf 'seed-disk: %s\n' "$*"; }
 
-# Failure reasons, one per source tried, joined into the final error line.
-TRIED="existing: $TARGET absent"
-record_failure() { TRIED="$TRIED; $1: $2"; }
+# The one failure line (to stdout with the log, and to stderr), then exit 1.
+fail() {
+  printf 'seed-disk: FAILED: %s\n' "$*"
+  printf 'seed-disk: FAILED: %s\n' "$*" >&2
+  exit 1
+}
+
+# One line, at most 300 characters: for quoting tool output inside a failure line.
+one_line() { printf '%s' "$1" | tr '\n' ' ' | cut -c1-300; }
+
+now() { date +%s; }
+
+record_failure() {
+  if [ -n "$TRIED" ]; then TRIED="$TRIED; $1: $2"; else TRIED="$1: $2"; fi
+}
+
+is_count() {
+  case $1 in '' | *[!0-9]*) return 1 ;; esac
+  [ "$1" -ge 1 ]
+}
+
+# ---------------------------------------------------------------------------------------------
+# Lock, heartbeat, cleanup
+
+owner_line() { cat "$LOCK/owner" 2>/dev/null; }
+
+holds_lock() {
+  case $(owner_line) in *"id=$ID "* | *"id=$ID") return 0 ;; esac
+  return 1
+}
+
+# Rewrites the owner file with a new beat: a waiter sees the content change. Content, not mtime:
+# NFS clients cache attributes for up to a minute but revalidate on open.
+heartbeat() {
+  [ -n "$LOCK_HELD" ] || return 0
+  holds_lock || return 0
+  printf '%s beat=%s\n' "$OWNER" "$1" > "$LOCK/owner" 2>/dev/null || true
+}
+
+# shellcheck disable=SC2317 # called by cleanup, from the EXIT trap
+release_lock() {
+  [ -n "$LOCK_HELD" ] || return 0
+  LOCK_HELD=
+  # Only our own lock: if ours was broken and someone else holds it now, theirs stays.
+  if holds_lock; then rm -rf "$LOCK"; fi
+}
 
 # shellcheck disable=SC2317 # called by the EXIT trap
-cleanup_staging() { rm -f "$STAGING"; }
-trap cleanup_staging EXIT
+cleanup() {
+  if [ -n "$TICKER_PID" ]; then kill "$TICKER_PID" 2>/dev/null; fi
+  rm -f "$STAGING" "$STAGING".*
+  release_lock
+}
+trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-remove_leftovers() {
-  for leftover in "$TARGET_DIR/$STAGING_PREFIX".*; do
-    [ -e "$leftover" ] || continue
-    log "removing leftover from an interrupted earlier run: $leftover"
-    rm -f "$leftover"
+# Takes the lock; returns 0 when held, 2 when the disk appeared meanwhile (another seeder placed
+# it), 1 on timeout (FAIL_REASON says why).
+acquire_lock() {
+  started=$(now)
+  seen=
+  seen_at=$started
+  last_report=0
+  while :; do
+    if mkdir "$LOCK" 2>/dev/null; then
+      LOCK_HELD=1
+      printf '%s beat=0\n' "$OWNER" > "$LOCK/owner"
+      return 0
+    fi
+    if [ -e "$TARGET" ]; then return 2; fi
+    t=$(now)
+    owner=$(owner_line)
+    if [ "$owner" != "$seen" ]; then
+      seen=$owner
+      seen_at=$t
+    fi
+    stale=
+    if [ -n "$POD_UID" ]; then
+      case $owner in
+        *"uid=$POD_UID "*) stale="held by an earlier attempt of this pod, which is no longer running" ;;
+      esac
+    fi
+    if [ -z "$stale" ] && [ $((t - seen_at)) -ge "$LOCK_STALE" ]; then
+      stale="no heartbeat for $((t - seen_at)) s"
+    fi
+    if [ -n "$stale" ]; then
+      break_lock "$seen" "$stale"
+      seen=
+      seen_at=$(now)
+      continue
+    fi
+    if [ $((t - started)) -ge "$LOCK_TIMEOUT" ]; then
+      FAIL_REASON="waited $((t - started)) s for the seeding lock $LOCK, still held by a live seeder (${owner:-owner unknown}); it is still copying or verifying. What to do: let the pod restart and wait longer, or raise lockTimeoutSeconds; if no seeder runs anywhere, delete $LOCK"
+      return 1
+    fi
+    if [ $((t - last_report)) -ge "$PROGRESS_INTERVAL" ]; then
+      log "waiting for another seeder to finish (lock $LOCK held by ${owner:-an owner still writing its name}; waited $((t - started)) s of $LOCK_TIMEOUT)"
+      last_report=$t
+    fi
+    sleep 1
   done
 }
 
-# Prints the reason and returns 1 when the staged file is not a sound image.
-verify_staged() {
-  case "$VERIFY" in
+# Moves a dead holder's lock aside (rename is atomic: one waiter wins), then deletes it, unless it
+# changed meanwhile (its holder is alive after all, or another waiter took it): then it goes back.
+break_lock() {
+  broken="$LOCK.broken.$ID"
+  mv -T "$LOCK" "$broken" 2>/dev/null || return 0
+  if [ "$(cat "$broken/owner" 2>/dev/null)" != "$1" ]; then
+    mv -T "$broken" "$LOCK" 2>/dev/null || rm -rf "$broken"
+    return 0
+  fi
+  log "taking over the seeding lock: $2 (${1:-owner unknown})"
+  rm -rf "$broken"
+}
+
+remove_leftovers() {
+  for leftover in "$TEMP_PREFIX"* "$LOCK.broken."*; do
+    [ -e "$leftover" ] || continue
+    case $leftover in "$STAGING" | "$STAGING".*) continue ;; esac
+    log "removing leftover of an interrupted earlier run: $leftover"
+    rm -rf "$leftover"
+  done
+}
+
+# Runs "$@" in the background while a ticker keeps the lock's heartbeat and logs progress of
+# WATCH_FILE against WATCH_TOTAL bytes (0: unknown) under the label $1. Returns the command's
+# status. The main shell just waits: no polling delay is added to the copy.
+run_watched() {
+  label=$1
+  shift
+  "$@" &
+  job=$!
+  ticker "$job" "$label" &
+  TICKER_PID=$!
+  wait "$job"
+  status=$?
+  kill "$TICKER_PID" 2>/dev/null
+  wait "$TICKER_PID" 2>/dev/null
+  TICKER_PID=
+  return "$status"
+}
+
+# shellcheck disable=SC2317 # runs in the background, started by run_watched
+ticker() {
+  tick_sleep=
+  trap 'kill "$tick_sleep" 2>/dev/null; exit 0' TERM
+  ticks=0
+  tick_start=$(now)
+  while kill -0 "$1" 2>/dev/null; do
+    sleep 1 >/dev/null 2>&1 &
+    tick_sleep=$!
+    wait "$tick_sleep"
+    ticks=$((ticks + 1))
+    heartbeat "$ticks"
+    if [ $((ticks % PROGRESS_INTERVAL)) -eq 0 ]; then
+      done_bytes=$(stat -c %s "$WATCH_FILE" 2>/dev/null || echo 0)
+      if [ "$WATCH_TOTAL" -gt 0 ]; then
+        log "$2: $done_bytes of $WATCH_TOTAL bytes ($((done_bytes * 100 / WATCH_TOTAL))%, $((done_bytes / 1048576)) MiB of $((WATCH_TOTAL / 1048576)) MiB) after $(($(now) - tick_start)) s"
+      else
+        log "$2: $done_bytes bytes ($((done_bytes / 1048576)) MiB) after $(($(now) - tick_start)) s"
+      fi
+    fi
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Producers: each one makes "$STAGING" from its source, or sets FAIL_REASON and returns 1.
+# STAGING_SHA256 is set when the sha256 was computed on the way.
+
+# Free space on the volume for $1 more bytes.
+check_free_space() {
+  available_kib=$(df -Pk "$TARGET_DIR" 2>/dev/null | awk 'NR == 2 { print $4 }')
+  case $available_kib in '' | *[!0-9]*)
+    log "could not read the free space of $TARGET_DIR; copying without the check"
+    return 0 ;;
+  esac
+  # The image plus a little for the lock and the record.
+  needed_kib=$(( ($1 + 1023) / 1024 + 64 ))
+  if [ "$available_kib" -lt "$needed_kib" ]; then
+    FAIL_REASON="not enough space on the volume: $((needed_kib / 1024)) MiB needed, $((available_kib / 1024)) MiB free in $TARGET_DIR (make the disk volume larger, or free space on it)"
+    return 1
+  fi
+  return 0
+}
+
+# shellcheck disable=SC2317 # the three run through run_watched
+copy_plain() { cat "$1" > "$STAGING"; }
+# The digest in the same pass as the copy: hashing runs beside the copy on another core.
+# shellcheck disable=SC2317
+copy_hashing() { dd if="$1" bs=1M 2>/dev/null | tee "$STAGING" | sha256sum > "$STAGING.sha256"; }
+# shellcheck disable=SC2317
+hash_staging() { sha256sum < "$STAGING" > "$STAGING.sha256"; }
+
+# Copies the local file $2 (source label $1) to the staging file, with progress.
+copy_to_staging() {
+  if [ ! -e "$2" ]; then
+    FAIL_REASON="$2 not found"
+    return 1
+  fi
+  if [ ! -f "$2" ] || [ ! -r "$2" ]; then
+    FAIL_REASON="$2 is not a readable file"
+    return 1
+  fi
+  source_size=$(stat -L -c %s "$2")
+  check_free_space "$source_size" || return 1
+  log "$1: copying $2 ($source_size bytes) to $STAGING"
+  WATCH_FILE=$STAGING
+  WATCH_TOTAL=$source_size
+  copy_started=$(now)
+  if [ -n "$EXPECTED_SHA256" ]; then
+    run_watched "$1: copying" copy_hashing "$2"
+  else
+    run_watched "$1: copying" copy_plain "$2"
+  fi
+  copy_status=$?
+  copied=$(stat -c %s "$STAGING" 2>/dev/null || echo 0)
+  if [ "$copy_status" -ne 0 ] || [ "$copied" != "$source_size" ]; then
+    FAIL_REASON="copy of $2 failed after $copied of $source_size bytes (volume full or not writable, or the source unreadable?)"
+    return 1
+  fi
+  if [ -n "$EXPECTED_SHA256" ]; then
+    STAGING_SHA256=$(cut -d' ' -f1 < "$STAGING.sha256")
+  fi
+  log "$1: copied $copied bytes in $(($(now) - copy_started)) s"
+  return 0
+}
+
+produce_staged() {
+  # Claim the staged file by renaming it: no copy, and no other seeder can take it as well.
+  if ! mv -T "$STAGED" "$STAGING" 2>/dev/null; then
+    FAIL_REASON="the staged file $STAGED vanished"
+    return 1
+  fi
+  log "staged snapshot: taking $STAGED ($(stat -c %s "$STAGING") bytes)"
+  return 0
+}
+
+produce_fetch() {
+  if [ -z "$SNAPSHOT_REF" ]; then
+    FAIL_REASON="no snapshot reference configured (SEED_SNAPSHOT_REF)"
+    return 1
+  fi
+  if [ ! -f "$FETCH_SCRIPT" ]; then
+    FAIL_REASON="the registry-client fetch script $FETCH_SCRIPT is not there (it is mounted beside seed-disk.sh)"
+    return 1
+  fi
+  log "snapshot: fetching $SNAPSHOT_REF with $FETCH_SCRIPT"
+  WATCH_FILE=$STAGING
+  WATCH_TOTAL=0
+  run_watched "snapshot: fetching" sh "$FETCH_SCRIPT" "$SNAPSHOT_REF" "$STAGING"
+  fetch_status=$?
+  if [ "$fetch_status" -ne 0 ]; then
+    FAIL_REASON="fetching $SNAPSHOT_REF failed ($FETCH_SCRIPT exited $fetch_status; its output is above)"
+    return 1
+  fi
+  if [ ! -s "$STAGING" ]; then
+    FAIL_REASON="$FETCH_SCRIPT exited 0 but wrote nothing to the staging file"
+    return 1
+  fi
+  return 0
+}
+
+# Produces the staging file for source $1; sets SOURCE_DESC (what the record names).
+produce() {
+  STAGING_SHA256=
+  case $1 in
+    "staged snapshot")
+      SOURCE_DESC=$STAGED
+      produce_staged ;;
+    builtin)
+      SOURCE_DESC=$BUILTIN_PATH
+      copy_to_staging builtin "$BUILTIN_PATH" ;;
+    snapshot)
+      SOURCE_DESC=$SNAPSHOT_REF
+      case $SNAPSHOT_METHOD in
+        kubelet-pull)
+          if [ -f "$STAGE_NOTE" ]; then
+            FAIL_REASON="the snapshot could not be staged: $(one_line "$(cat "$STAGE_NOTE")")"
+          elif [ -n "$STAGED_TRIED" ]; then
+            FAIL_REASON="tried above as the staged snapshot"
+          else
+            FAIL_REASON="nothing was staged at $STAGED (did the snapshot image's stage init container run?)"
+          fi
+          return 1 ;;
+        registry-client) produce_fetch ;;
+        *)
+          FAIL_REASON="unknown SEED_SNAPSHOT_METHOD '$SNAPSHOT_METHOD' (allowed: kubelet-pull, registry-client)"
+          return 1 ;;
+      esac ;;
+    *)
+      FAIL_REASON="unknown source (allowed: builtin, snapshot)"
+      return 1 ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------------------------
+# The one verify + commit path every source goes through.
+
+# The first 4 bytes as hex: 514649fb is qcow2's "QFI\xfb".
+magic_of() { od -An -N4 -tx1 "$1" 2>/dev/null | tr -d ' \n'; }
+
+check_header() {
+  magic=$(magic_of "$1")
+  if [ "$magic" != "514649fb" ]; then
+    FAIL_REASON="not a qcow2 image (first bytes '${magic:-none}', expected 514649fb)"
+    return 1
+  fi
+  version=$(od -An -j4 -N4 -tx1 "$1" 2>/dev/null | tr -d ' \n')
+  case $version in
+    00000002 | 00000003) return 0 ;;
+  esac
+  FAIL_REASON="unsupported qcow2 version (header bytes '$version')"
+  return 1
+}
+
+verify_staging() {
+  case $VERIFY in
     qemu-img)
       if ! command -v qemu-img >/dev/null 2>&1; then
-        echo "qemu-img is not installed in the seeder image (run the seeder in the emulator image, or set verify to header)"
+        FAIL_REASON="qemu-img is not installed in the seeder image (run the seeder in the emulator image, or set verification to header)"
         return 1
       fi
-      if ! check_output=$(qemu-img check -q -f qcow2 "$STAGING" 2>&1); then
-        echo "not a sound qcow2 image (qemu-img check: $(printf '%s' "$check_output" | tr '\n' ' ' | cut -c1-200))"
+      check_output=$(qemu-img check -f qcow2 "$STAGING" 2>&1)
+      check_status=$?
+      case $check_status in
+        0) ;;
+        3) log "note: the image has leaked clusters (harmless: space only), accepting it" ;;
+        *)
+          FAIL_REASON="not a sound qcow2 image (qemu-img check exited $check_status: $(one_line "$check_output"))"
+          return 1 ;;
+      esac
+      # qemu-img check misses a file cut inside its last cluster: compare the end of the image's
+      # data with the file's size.
+      end_offset=$(printf '%s\n' "$check_output" | sed -n 's/^Image end offset: \([0-9][0-9]*\)$/\1/p')
+      staged_size=$(stat -c %s "$STAGING")
+      if [ -n "$end_offset" ] && [ "$staged_size" -lt "$end_offset" ]; then
+        FAIL_REASON="truncated qcow2 image: its data ends at byte $end_offset but the file has $staged_size bytes"
         return 1
       fi
       ;;
     header)
-      magic=$(head -c 4 "$STAGING" | od -An -tx1 | tr -d ' \n')
-      if [ "$magic" != "514649fb" ]; then
-        echo "not a qcow2 image (magic bytes '$magic', expected 514649fb)"
-        return 1
-      fi
-      ;;
+      check_header "$STAGING" || return 1 ;;
     *)
-      echo "unknown SEED_VERIFY '$VERIFY' (allowed: qemu-img, header)"
-      return 1
-      ;;
+      FAIL_REASON="unknown SEED_VERIFY '$VERIFY' (allowed: qemu-img, header)"
+      return 1 ;;
   esac
   if [ -n "$EXPECTED_SHA256" ]; then
-    actual=$(sha256sum "$STAGING" | cut -d' ' -f1)
-    if [ "$actual" != "$EXPECTED_SHA256" ]; then
-      echo "sha256 $actual does not match the expected $EXPECTED_SHA256"
+    if [ -z "$STAGING_SHA256" ]; then
+      WATCH_FILE=$STAGING
+      WATCH_TOTAL=0
+      run_watched "$1: computing sha256" hash_staging || true
+      STAGING_SHA256=$(cut -d' ' -f1 < "$STAGING.sha256" 2>/dev/null)
+    fi
+    if [ "$STAGING_SHA256" != "$EXPECTED_SHA256" ]; then
+      FAIL_REASON="sha256 ${STAGING_SHA256:-(not computed)} does not match the expected $EXPECTED_SHA256"
       return 1
     fi
   fi
   return 0
 }
 
-# Copies $2 (a local file) for source $1 to the staging name, verifies it and links it into place.
-# Returns 0 when the target exists afterwards.
-seed_from_file() {
-  source_name=$1
-  source_path=$2
-  if [ ! -f "$source_path" ]; then
-    record_failure "$source_name" "$source_path not found"
-    return 1
+write_record() {
+  if [ -n "$STAGING_SHA256" ]; then
+    digest_note="verified against the expected sha256"
+  else
+    digest_note="not computed (no expected sha256 configured)"
   fi
-  log "copying $source_name image $source_path to $STAGING"
-  if ! cp "$source_path" "$STAGING" 2>/dev/null; then
-    rm -f "$STAGING"
-    record_failure "$source_name" "copy of $source_path failed (volume full or not writable?)"
-    return 1
-  fi
-  if ! reason=$(verify_staged); then
-    rm -f "$STAGING"
-    record_failure "$source_name" "$reason"
-    return 1
-  fi
-  sync
-  # link(2) fails rather than overwrite: if another seeder placed a disk meanwhile, theirs stays.
-  if ! ln "$STAGING" "$TARGET" 2>/dev/null && [ ! -e "$TARGET" ]; then
-    rm -f "$STAGING"
-    record_failure "$source_name" "could not link $STAGING to $TARGET"
-    return 1
-  fi
-  rm -f "$STAGING"
-  sync
-  log "seeded $TARGET from $source_name ($source_path)"
-  return 0
+  {
+    printf '# What seed-disk.sh seeded %s from. Re-seeding is explicit: stop the emulators, delete\n' "$TARGET_NAME"
+    printf '# the disk, this file and the overlays made on the disk, then start again.\n'
+    printf 'source=%s\n' "$1"
+    printf 'location=%s\n' "$SOURCE_DESC"
+    printf 'snapshot_ref=%s\n' "$SNAPSHOT_REF"
+    printf 'sha256=%s\n' "$STAGING_SHA256"
+    printf 'sha256_note=%s\n' "$digest_note"
+    printf 'size=%s\n' "$(stat -c %s "$STAGING")"
+    printf 'seeded_at=%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    printf 'seeded_by=%s\n' "$POD_NAME"
+  } > "$STAGING.record"
 }
 
-try_source() {
-  case "$1" in
-    builtin) seed_from_file builtin "$BUILTIN_PATH" ;;
-    snapshot) seed_from_file "snapshot $SNAPSHOT_REF" "$SNAPSHOT_FILE" ;;
-    *) record_failure "$1" "unknown source (allowed: builtin, snapshot)"; return 1 ;;
+# Verifies, flushes and links the staging file into place for source $1; returns 0 when the
+# target exists afterwards.
+commit_staging() {
+  heartbeat commit
+  if ! verify_staging "$1"; then
+    log "$1: rejected: $FAIL_REASON"
+    rm -f "$STAGING" "$STAGING".*
+    return 1
+  fi
+  if ! write_record "$1"; then
+    FAIL_REASON="could not write the record $STAGING.record (volume full?)"
+    rm -f "$STAGING" "$STAGING".*
+    return 1
+  fi
+  WATCH_FILE=$STAGING
+  WATCH_TOTAL=0
+  if ! run_watched "$1: flushing" sync "$STAGING" "$STAGING.record"; then
+    FAIL_REASON="could not flush $STAGING to the volume"
+    rm -f "$STAGING" "$STAGING".*
+    return 1
+  fi
+  # link(2) fails rather than overwrite: if another seeder placed a disk meanwhile, theirs stays.
+  if ln "$STAGING" "$TARGET" 2>/dev/null; then
+    mv -f "$STAGING.record" "$RECORD"
+    rm -f "$STAGING" "$STAGING".*
+    sync "$TARGET_DIR" 2>/dev/null || true
+    log "seeded $TARGET from $1 ($SOURCE_DESC), verified; record in $RECORD"
+    return 0
+  fi
+  rm -f "$STAGING" "$STAGING".*
+  if [ -e "$TARGET" ]; then
+    log "another seeder placed $TARGET meanwhile; keeping theirs"
+    return 0
+  fi
+  FAIL_REASON="could not link $STAGING to $TARGET (does the volume support hard links?)"
+  return 1
+}
+
+try_candidate() {
+  heartbeat "try"
+  if produce "$1" && commit_staging "$1"; then
+    return 0
+  fi
+  rm -f "$STAGING" "$STAGING".*
+  record_failure "$1" "$FAIL_REASON"
+  return 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# The existing disk
+
+record_value() { sed -n "s/^$1=//p" "$RECORD" 2>/dev/null | head -n 1; }
+
+# Rule 1: the disk is kept exactly as it is; only the record beside it is read.
+keep_existing() {
+  if [ ! -f "$TARGET" ]; then
+    fail "$TARGET exists but is not a regular file (a directory or a dangling link?); it is left as it is. What to do: remove it if it is not your disk, or point the seeder at the right path"
+  fi
+  log "disk image already present, keeping it as it is: $TARGET"
+  if [ -f "$RECORD" ]; then
+    recorded_sha256=$(record_value sha256)
+    recorded_ref=$(record_value snapshot_ref)
+    log "it was seeded from $(record_value source) ($(record_value location)) at $(record_value seeded_at), sha256 ${recorded_sha256:-not recorded}"
+    how_to_replace="The disk is kept: per-instance overlays depend on it. To re-seed on purpose, stop the emulators, delete $TARGET, $RECORD and the overlays made on the disk, then start again"
+    if [ -n "$EXPECTED_SHA256" ] && [ -n "$recorded_sha256" ] && [ "$recorded_sha256" != "$EXPECTED_SHA256" ]; then
+      log "WARNING: the configured source (sha256 $EXPECTED_SHA256) differs from the base this disk was seeded from (sha256 $recorded_sha256). $how_to_replace"
+    elif [ -n "$EXPECTED_SHA256" ] && [ -z "$recorded_sha256" ]; then
+      log "note: an expected sha256 is configured but the record has none (it was seeded without one); cannot tell whether the disk matches. $how_to_replace"
+    fi
+    if [ -n "$SNAPSHOT_REF" ] && [ -n "$recorded_ref" ] && [ "$recorded_ref" != "$SNAPSHOT_REF" ]; then
+      log "WARNING: the configured snapshot $SNAPSHOT_REF is not the one this disk was seeded from ($recorded_ref). $how_to_replace"
+    fi
+  else
+    log "no seed record beside it ($RECORD): it was put there by hand or by an older seeder"
+  fi
+  # A staged snapshot is not needed any more.
+  rm -f "$STAGED" "$STAGE_NOTE" 2>/dev/null || true
+  exit 0
+}
+
+target_present() { [ -e "$TARGET" ] || [ -L "$TARGET" ]; }
+
+check_config() {
+  for knob in "SEED_LOCK_TIMEOUT_SECONDS=$LOCK_TIMEOUT" "SEED_LOCK_STALE_SECONDS=$LOCK_STALE" "SEED_PROGRESS_SECONDS=$PROGRESS_INTERVAL"; do
+    is_count "${knob#*=}" || fail "invalid ${knob%%=*} '${knob#*=}': must be a whole number of seconds, at least 1"
+  done
+  case $EXPECTED_SHA256 in
+    '') ;;
+    *[!0-9a-f]*) fail "invalid SEED_SHA256 '$EXPECTED_SHA256': must be 64 lower-case hex digits" ;;
+    *) [ ${#EXPECTED_SHA256} -eq 64 ] || fail "invalid SEED_SHA256 '$EXPECTED_SHA256': must be 64 lower-case hex digits" ;;
   esac
 }
 
-main() {
-  if [ -e "$TARGET" ]; then
-    # Rule 1: whatever the sources say, an existing disk is kept exactly as it is.
-    log "disk image already present, keeping it: $TARGET"
-    exit 0
-  fi
+check_volume() {
   if [ ! -d "$TARGET_DIR" ] || [ ! -w "$TARGET_DIR" ]; then
-    log "FAILED: $TARGET_DIR is not a writable directory; mount the disk volume there read-write"
-    exit 1
+    fail "$TARGET_DIR is not a writable directory (user $(id -u), groups $(id -G)). What to do: mount the disk volume there read-write, and give the pod an fsGroup that owns it"
   fi
+}
+
+# Takes the lock, or exits: 0 when another seeder placed the disk meanwhile, 1 on timeout.
+lock_or_exit() {
+  acquire_lock
+  case $? in
+    0) ;;
+    2) log "another seeder placed $TARGET while this one waited"; keep_existing ;;
+    *) fail "$FAIL_REASON" ;;
+  esac
+  if target_present; then keep_existing; fi
+}
+
+seed() {
+  if target_present; then keep_existing; fi
+  check_volume
+  lock_or_exit
   remove_leftovers
+  STAGED_TRIED=
+  if [ -e "$STAGED" ]; then
+    STAGED_TRIED=1
+    if try_candidate "staged snapshot"; then
+      rm -f "$STAGE_NOTE"
+      exit 0
+    fi
+  fi
   for source in $SOURCES; do
-    if try_source "$source"; then
+    if try_candidate "$source"; then
+      rm -f "$STAGED" "$STAGE_NOTE"
       exit 0
     fi
   done
-  log "FAILED: no source produced $TARGET. Tried: $TRIED. What to do: $HINT"
-  exit 1
+  rm -f "$STAGED" "$STAGE_NOTE"
+  if target_present; then keep_existing; fi
+  fail "no source produced $TARGET. Tried: $TRIED. What to do: $HINT"
 }
 
-main "$@"
+# ---------------------------------------------------------------------------------------------
+# stage FILE: the snapshot image's half (busybox only: header check, no qemu-img).
+
+stage_failed() {
+  log "not staged: $1; the seeder will report it and try its other sources"
+  printf '%s\n' "$1" > "$STAGING.note" && mv -f "$STAGING.note" "$STAGE_NOTE"
+  exit 0
+}
+
+stage() {
+  file=$1
+  if target_present; then
+    log "disk image already present ($TARGET): nothing to stage"
+    exit 0
+  fi
+  check_volume
+  lock_or_exit
+  if [ -e "$STAGED" ]; then
+    log "a snapshot is already staged at $STAGED"
+    exit 0
+  fi
+  remove_leftovers
+  rm -f "$STAGE_NOTE"
+  [ -e "$file" ] || stage_failed "the snapshot file $file is not in the snapshot image"
+  check_header "$file" || stage_failed "$file: $FAIL_REASON"
+  copy_to_staging "staging snapshot" "$file" || stage_failed "$FAIL_REASON"
+  WATCH_FILE=$STAGING
+  WATCH_TOTAL=0
+  run_watched "staging snapshot: flushing" sync "$STAGING" || stage_failed "could not flush $STAGING"
+  mv -f "$STAGING" "$STAGED" || stage_failed "could not rename $STAGING to $STAGED"
+  sync "$TARGET_DIR" 2>/dev/null || true
+  log "staged $file at $STAGED for the seeder"
+  exit 0
+}
+
+check_config
+case ${1:-} in
+  '') seed ;;
+  stage)
+    [ $# -eq 2 ] || fail "usage: seed-disk.sh stage FILE (got $# arguments)"
+    stage "$2" ;;
+  *) fail "unknown mode '$1' (usage: seed-disk.sh [stage FILE])" ;;
+esac
