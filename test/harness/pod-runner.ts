@@ -1,0 +1,616 @@
+/**
+ * pod-runner: runs the init containers of a synthesized pod template for real, on this machine,
+ * without a cluster: the command and args exactly as the manifest gives them, in order, with the
+ * container's env, volumes at their real mount paths, its user and the pod's fsGroup.
+ *
+ * Each container runs in a private mount namespace (`unshare --mount`, as root) whose root is a
+ * fresh tmpfs chrooted into:
+ * - `/bin/sh` is the shell under test (busybox 1.35 static, or dash), bound over it;
+ * - PATH is a directory of busybox applet symlinks (`/.harness/bin`) plus a directory holding only
+ *   `qemu-img` (`/.harness/qemu`), so the script's commands are busybox's, not coreutils';
+ *   the host's libraries (`/usr/lib`, read-only) let qemu-img and dash load;
+ * - every volume is bound at its mountPath: ConfigMap volumes materialised from the synthesized
+ *   ConfigMap (with defaultMode), emptyDir and PVC volumes from host directories the caller
+ *   gives, and the image's own files (e.g. `/opt/builtin-images`) as the caller maps them;
+ * - the root filesystem is read-only when the container asks for `readOnlyRootFilesystem`;
+ * - the process runs through `setpriv` as the container's runAsUser (gid runAsGroup, else 0, as
+ *   a runtime does for an image without a user entry), with the pod's fsGroup as supplementary
+ *   group, capabilities dropped as the securityContext says, no_new_privs when privilege
+ *   escalation is off. Volumes are prepared for fsGroup as the kubelet does (group-owned,
+ *   g+rwxs dirs, g+rw files; with fsGroupChangePolicy OnRootMismatch only when the root differs).
+ *
+ * Mounts live only in the namespace, so they vanish with its last process; temporary
+ * directories are removed when the pod ends. Each container is bounded by a timeout and runs in
+ * its own process group, which `kill()` kills whole, as a container kill does.
+ *
+ * Usage:
+ *   const result = await runPod({ objects: Testing.synth(chart), shell: 'dash',
+ *     volumes: { disk: volumeDir }, images: { 'qemu-loco:v1': { files: { '/opt/builtin-images': dir } } } });
+ *   expect(result.exitCode).toBe(0);
+ *
+ *   const pod = startPod({ ... });   // in the background
+ *   await waitFor(() => existsSync(...));
+ *   pod.kill();                      // SIGKILL to the whole process group
+ *   const killed = await pod.done;
+ *
+ * Needs root, util-linux (unshare, setpriv, mount), coreutils chroot, busybox-static, dash and
+ * qemu-utils (scripts/install-test-deps.sh installs them).
+ */
+import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { randomUUID } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+/** A synthesized Kubernetes object, as `Testing.synth(chart)` returns it. */
+export type K8sObject = { apiVersion: string; kind: string; metadata: { name?: string; [key: string]: any }; [key: string]: any };
+
+/** The shell bound on `/bin/sh`. */
+export type Shell = 'busybox' | 'dash';
+
+/** The binaries the shells come from. */
+export const SHELL_BINARIES: Record<Shell, string> = { busybox: '/bin/busybox', dash: '/usr/bin/dash' };
+
+/** Both shells the scripts must run under: for `describe.each`. */
+export const SHELLS: Shell[] = ['busybox', 'dash'];
+
+/** What a container image holds, as far as a test cares. */
+export interface ImageContents {
+  /**
+   * Host files or directories bound read-only into the container: container path to host path
+   * (e.g. `{ '/opt/builtin-images': dir }` for the emulator image's built-in disk). Make them
+   * readable by the container's user, as an image build would.
+   * @default - none
+   */
+  readonly files?: Record<string, string>;
+  /**
+   * A `FROM scratch` image: no `/bin/sh`, no applets, no qemu-img; only `files`.
+   * @default false
+   */
+  readonly scratch?: boolean;
+  /**
+   * Whether `qemu-img` is on the image's PATH.
+   * @default true (unless `scratch`)
+   */
+  readonly qemuImg?: boolean;
+}
+
+/** The values the downward API gives (`valueFrom.fieldRef`). */
+export interface PodFields {
+  /** `metadata.name` @default '<workload name>-0' */
+  readonly name?: string;
+  /** `metadata.namespace` @default 'default' */
+  readonly namespace?: string;
+  /** `metadata.uid` @default - a random UUID per pod run */
+  readonly uid?: string;
+  /** `status.podIP` @default '127.0.0.1' */
+  readonly podIP?: string;
+  /** `status.hostIP` @default '127.0.0.1' */
+  readonly hostIP?: string;
+  /** `spec.nodeName` @default 'node-1' */
+  readonly nodeName?: string;
+}
+
+/** What to run and how. */
+export interface PodRunOptions {
+  /** The objects synthesized from a chart (`Testing.synth(chart)`). */
+  readonly objects: readonly K8sObject[];
+  /**
+   * Name of the StatefulSet, Job, Deployment or DaemonSet whose pod template runs.
+   * @default - the one workload among the objects (an error when there are several)
+   */
+  readonly workload?: string;
+  /** The shell bound on `/bin/sh`. */
+  readonly shell: Shell;
+  /**
+   * Host directories backing the pod's volumes, by volume name: required for emptyDir and
+   * persistentVolumeClaim volumes (use `mountTmpfs` for a small volume); also overrides any
+   * other volume.
+   * @default - none
+   */
+  readonly volumes?: Record<string, string>;
+  /**
+   * What each image contains, by the image reference exactly as the manifest writes it. An
+   * image not listed has only the shell, the applets and qemu-img.
+   * @default - none
+   */
+  readonly images?: Record<string, ImageContents>;
+  /**
+   * Downward API values.
+   * @default - see PodFields
+   */
+  readonly pod?: PodFields;
+  /**
+   * Names of the init containers to run, in manifest order.
+   * @default - all of them
+   */
+  readonly initContainers?: readonly string[];
+  /**
+   * Env set after the manifest's, in every container: for knobs the manifest leaves at their
+   * defaults. Prefer configuring the construct: what ships is the manifest.
+   * @default - none
+   */
+  readonly env?: Record<string, string>;
+  /**
+   * Per-container timeout; the container's process group is killed when it passes.
+   * @default 60000
+   */
+  readonly timeoutMs?: number;
+}
+
+/** How one container ended. */
+export interface ContainerResult {
+  readonly name: string;
+  /** Exit code, or null when killed by a signal. */
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationMs: number;
+  readonly timedOut: boolean;
+}
+
+/** How the pod's init containers ended. */
+export interface PodResult {
+  /** The containers that ran, in order; the run stops at the first one that fails. */
+  readonly containers: ContainerResult[];
+  /** Exit code of the last container that ran (null when killed). */
+  readonly exitCode: number | null;
+  /** Whether the pod was killed through `kill()`. */
+  readonly killed: boolean;
+  /** Everything the containers printed (stdout then stderr, container by container). */
+  readonly output: string;
+  /** The result of one container by name. */
+  container(name: string): ContainerResult;
+}
+
+/** A process of the running container. */
+export interface ContainerProcess {
+  readonly pid: number;
+  readonly ppid: number;
+  /** The command name (`comm`). */
+  readonly comm: string;
+}
+
+/** A pod started in the background. */
+export interface RunningPod {
+  /** Resolves when the last container ended (or the pod was killed). */
+  readonly done: Promise<PodResult>;
+  /** The name of the container running now, if any. */
+  readonly currentContainer: string | undefined;
+  /** Kills the running container's whole process group (default SIGKILL) and runs no more. */
+  kill(signal?: NodeJS.Signals): void;
+  /** Sends a signal to the running container's process group without ending the pod run. */
+  signal(signal: NodeJS.Signals): void;
+  /** The processes of the running container (its process group). */
+  processes(): ContainerProcess[];
+}
+
+const HARNESS_DIR = '/.harness';
+const APPLET_DIR = `${HARNESS_DIR}/bin`;
+const QEMU_DIR = `${HARNESS_DIR}/qemu`;
+const DEVICES = ['null', 'zero', 'full', 'random', 'urandom'];
+
+/** Runs the pod's init containers in order and resolves with how they ended. */
+export function runPod(options: PodRunOptions): Promise<PodResult> {
+  return startPod(options).done;
+}
+
+/** Starts the pod's init containers in the background. */
+export function startPod(options: PodRunOptions): RunningPod {
+  const template = podTemplate(options.objects, options.workload);
+  const spec = template.spec ?? {};
+  const workloadName = template.workloadName;
+  const fields: Required<PodFields> = {
+    name: options.pod?.name ?? `${workloadName}-0`,
+    namespace: options.pod?.namespace ?? 'default',
+    uid: options.pod?.uid ?? randomUUID(),
+    podIP: options.pod?.podIP ?? '127.0.0.1',
+    hostIP: options.pod?.hostIP ?? '127.0.0.1',
+    nodeName: options.pod?.nodeName ?? 'node-1',
+  };
+  const all: any[] = spec.initContainers ?? [];
+  const wanted = options.initContainers;
+  if (wanted) {
+    for (const name of wanted) {
+      if (!all.some((container) => container.name === name)) {
+        throw new Error(`pod-runner: no init container '${name}' in ${workloadName} (it has: ${all.map((c) => c.name).join(', ') || 'none'})`);
+      }
+    }
+  }
+  const containers = wanted ? all.filter((container) => wanted.includes(container.name)) : all;
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pod-runner-'));
+  const fsGroup: number | undefined = spec.securityContext?.fsGroup;
+
+  let child: ChildProcess | undefined;
+  let current: string | undefined;
+  let killed = false;
+
+  const run = async (): Promise<PodResult> => {
+    const results: ContainerResult[] = [];
+    try {
+      const volumes = resolveVolumes(options, spec, workDir, fsGroup);
+      prepareForFsGroup(spec, volumes);
+      for (const container of containers) {
+        if (killed) break;
+        current = container.name;
+        const result = await runContainer(container, {
+          options, spec, fields, volumes, workDir, fsGroup,
+          started: (process) => { child = process; },
+        });
+        child = undefined;
+        results.push(result);
+        if (result.exitCode !== 0) break;
+      }
+    } finally {
+      current = undefined;
+      fs.rmSync(workDir, { recursive: true, force: true });
+    }
+    const last = results[results.length - 1];
+    return {
+      containers: results,
+      exitCode: last ? last.exitCode : 0,
+      killed,
+      output: results.map((result) => result.stdout + result.stderr).join(''),
+      container(name: string) {
+        const found = results.find((result) => result.name === name);
+        if (!found) throw new Error(`pod-runner: container '${name}' did not run (ran: ${results.map((r) => r.name).join(', ') || 'none'})`);
+        return found;
+      },
+    };
+  };
+
+  const done = run();
+  return {
+    done,
+    get currentContainer() { return current; },
+    kill(signal: NodeJS.Signals = 'SIGKILL') {
+      killed = true;
+      signalGroup(child, signal);
+    },
+    signal(signal: NodeJS.Signals) {
+      signalGroup(child, signal);
+    },
+    processes() {
+      return child?.pid ? processGroup(child.pid) : [];
+    },
+  };
+}
+
+function signalGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
+  if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is gone already.
+  }
+}
+
+/** The processes whose process group is pgid, from /proc. */
+export function processGroup(pgid: number): ContainerProcess[] {
+  const found: ContainerProcess[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const rest = stat.slice(close + 2).split(' ');
+    // rest: state ppid pgrp ...
+    if (Number(rest[2]) === pgid) {
+      found.push({ pid: Number(entry), ppid: Number(rest[1]), comm });
+    }
+  }
+  return found;
+}
+
+interface PodTemplate { workloadName: string; spec: any }
+
+function podTemplate(objects: readonly K8sObject[], name?: string): PodTemplate {
+  const kinds = ['StatefulSet', 'Job', 'Deployment', 'DaemonSet', 'Pod'];
+  const workloads = objects.filter((object) => kinds.includes(object.kind) && (name === undefined || object.metadata.name === name));
+  if (workloads.length !== 1) {
+    const all = objects.filter((object) => kinds.includes(object.kind)).map((object) => `${object.kind}/${object.metadata.name}`);
+    throw new Error(`pod-runner: expected one workload${name ? ` named '${name}'` : ''}, found ${workloads.length} (workloads: ${all.join(', ') || 'none'})`);
+  }
+  const workload = workloads[0];
+  const spec = workload.kind === 'Pod' ? workload.spec : workload.spec?.template?.spec;
+  return { workloadName: workload.metadata.name ?? 'pod', spec };
+}
+
+interface VolumeSource { hostPath: string; isConfigMap: boolean; isPodData: boolean }
+
+function resolveVolumes(options: PodRunOptions, spec: any, workDir: string, fsGroup?: number): Map<string, VolumeSource> {
+  const volumes = new Map<string, VolumeSource>();
+  for (const volume of spec.volumes ?? []) {
+    const given = options.volumes?.[volume.name];
+    if (given !== undefined) {
+      if (!fs.existsSync(given)) throw new Error(`pod-runner: volume '${volume.name}': host path ${given} does not exist`);
+      volumes.set(volume.name, { hostPath: given, isConfigMap: false, isPodData: Boolean(volume.emptyDir || volume.persistentVolumeClaim) });
+    } else if (volume.configMap) {
+      volumes.set(volume.name, { hostPath: materialiseConfigMap(options.objects, volume, workDir, fsGroup), isConfigMap: true, isPodData: false });
+    }
+    // Other volumes are only an error if a container that runs mounts them (see runContainer).
+  }
+  return volumes;
+}
+
+function materialiseConfigMap(objects: readonly K8sObject[], volume: any, workDir: string, fsGroup?: number): string {
+  const name = volume.configMap.name;
+  const configMap = objects.find((object) => object.kind === 'ConfigMap' && object.metadata.name === name);
+  if (!configMap) throw new Error(`pod-runner: volume '${volume.name}' names ConfigMap '${name}', which the chart does not synthesize`);
+  const dir = fs.mkdtempSync(path.join(workDir, `configmap-${volume.name}-`));
+  fs.chmodSync(dir, 0o755);
+  const defaultMode: number = volume.configMap.defaultMode ?? 0o644;
+  const data: Record<string, string> = configMap.data ?? {};
+  const items: { key: string; path: string; mode?: number }[] = volume.configMap.items
+    ?? Object.keys(data).map((key) => ({ key, path: key }));
+  for (const item of items) {
+    if (!(item.key in data)) throw new Error(`pod-runner: ConfigMap '${name}' has no key '${item.key}'`);
+    const file = path.join(dir, item.path);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, data[item.key]);
+    fs.chmodSync(file, item.mode ?? defaultMode);
+    // The kubelet gives ConfigMap files the pod's fsGroup too.
+    if (fsGroup !== undefined) fs.chownSync(file, 0, fsGroup);
+  }
+  return dir;
+}
+
+/**
+ * Prepares emptyDir and PVC volumes for the pod's fsGroup the way the kubelet does
+ * (SetVolumeOwnership): every file and directory gets the group; files g+rw, directories
+ * g+rwxs. With fsGroupChangePolicy OnRootMismatch nothing changes when the volume's root already
+ * has the group and those permissions.
+ */
+function prepareForFsGroup(spec: any, volumes: Map<string, VolumeSource>): void {
+  const fsGroup: number | undefined = spec.securityContext?.fsGroup;
+  if (fsGroup === undefined) return;
+  const onRootMismatch = spec.securityContext?.fsGroupChangePolicy === 'OnRootMismatch';
+  for (const volume of volumes.values()) {
+    if (!volume.isPodData) continue;
+    const root = fs.statSync(volume.hostPath);
+    const rootMatches = root.gid === fsGroup && (root.mode & 0o2070) === 0o2070;
+    if (onRootMismatch && rootMatches) continue;
+    const walk = (file: string) => {
+      const stat = fs.lstatSync(file);
+      if (stat.isSymbolicLink()) {
+        fs.lchownSync(file, stat.uid, fsGroup);
+        return;
+      }
+      fs.chownSync(file, stat.uid, fsGroup);
+      if (stat.isDirectory()) {
+        fs.chmodSync(file, (stat.mode & 0o7777) | 0o2770);
+        for (const entry of fs.readdirSync(file)) walk(path.join(file, entry));
+      } else {
+        fs.chmodSync(file, (stat.mode & 0o7777) | 0o660);
+      }
+    };
+    walk(volume.hostPath);
+  }
+}
+
+interface ContainerContext {
+  options: PodRunOptions;
+  spec: any;
+  fields: Required<PodFields>;
+  volumes: Map<string, VolumeSource>;
+  workDir: string;
+  fsGroup?: number;
+  started: (child: ChildProcess) => void;
+}
+
+/** Resolves the container's env as the kubelet does: values, downward API, $(VAR) references. */
+function containerEnv(container: any, context: ContainerContext, imagePath: string): Map<string, string> {
+  const env = new Map<string, string>();
+  env.set('PATH', imagePath);
+  env.set('HOSTNAME', context.fields.name);
+  const fieldValues: Record<string, string> = {
+    'metadata.name': context.fields.name,
+    'metadata.namespace': context.fields.namespace,
+    'metadata.uid': context.fields.uid,
+    'status.podIP': context.fields.podIP,
+    'status.hostIP': context.fields.hostIP,
+    'spec.nodeName': context.fields.nodeName,
+  };
+  for (const entry of container.env ?? []) {
+    if (entry.value !== undefined) {
+      env.set(entry.name, expandReferences(entry.value, env));
+    } else if (entry.valueFrom?.fieldRef) {
+      const fieldPath = entry.valueFrom.fieldRef.fieldPath;
+      if (!(fieldPath in fieldValues)) throw new Error(`pod-runner: env ${entry.name}: fieldRef ${fieldPath} is not supported (supported: ${Object.keys(fieldValues).join(', ')})`);
+      env.set(entry.name, fieldValues[fieldPath]);
+    } else if (entry.valueFrom?.configMapKeyRef) {
+      const ref = entry.valueFrom.configMapKeyRef;
+      const configMap = context.options.objects.find((object) => object.kind === 'ConfigMap' && object.metadata.name === ref.name);
+      const value = configMap?.data?.[ref.key];
+      if (value === undefined && !ref.optional) throw new Error(`pod-runner: env ${entry.name}: ConfigMap ${ref.name} key ${ref.key} not synthesized`);
+      if (value !== undefined) env.set(entry.name, value);
+    } else {
+      throw new Error(`pod-runner: env ${entry.name}: only value, fieldRef and configMapKeyRef are supported`);
+    }
+  }
+  for (const [name, value] of Object.entries(context.options.env ?? {})) env.set(name, value);
+  return env;
+}
+
+/** Kubernetes' `$(VAR)` expansion: defined names are replaced, `$$` escapes, others stay. */
+function expandReferences(text: string, env: Map<string, string>): string {
+  return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (match, name) => {
+    if (match === '$$') return '$';
+    return env.has(name) ? env.get(name)! : match;
+  });
+}
+
+/** Single-quotes a word for sh. */
+function q(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+let appletDir: string | undefined;
+
+/**
+ * A host directory of busybox applet symlinks pointing at `/.harness/busybox` (where the
+ * namespace binds busybox), made once per process.
+ */
+function busyboxAppletDir(): string {
+  if (appletDir && fs.existsSync(appletDir)) return appletDir;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pod-runner-applets-'));
+  fs.chmodSync(dir, 0o755);
+  const applets = execFileSync(SHELL_BINARIES.busybox, ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  for (const applet of applets) {
+    fs.symlinkSync(`${HARNESS_DIR}/busybox`, path.join(dir, applet));
+  }
+  appletDir = dir;
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function runContainer(container: any, context: ContainerContext): Promise<ContainerResult> {
+  const { options, spec } = context;
+  if (container.workingDir) throw new Error(`pod-runner: container ${container.name}: workingDir is not supported`);
+  const image: ImageContents = options.images?.[container.image] ?? {};
+  const scratch = image.scratch ?? false;
+  const qemuImg = !scratch && (image.qemuImg ?? true);
+  const imagePath = scratch ? '' : [APPLET_DIR, ...(qemuImg ? [QEMU_DIR] : [])].join(':');
+  const env = containerEnv(container, context, imagePath);
+  const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])].map((word) => expandReferences(word, env));
+  if (argv.length === 0) throw new Error(`pod-runner: container ${container.name} has no command: the harness cannot run an image's default entrypoint`);
+
+  const security = container.securityContext ?? {};
+  const podSecurity = spec.securityContext ?? {};
+  const uid: number = security.runAsUser ?? podSecurity.runAsUser ?? 0;
+  const gid: number = security.runAsGroup ?? podSecurity.runAsGroup ?? 0;
+  if (security.runAsNonRoot && uid === 0) {
+    throw new Error(`pod-runner: container ${container.name}: runAsNonRoot with user 0: the kubelet would refuse to start it`);
+  }
+  const groups = [...(context.fsGroup !== undefined ? [context.fsGroup] : []), ...(podSecurity.supplementalGroups ?? [])];
+  const dropAll = (security.capabilities?.drop ?? []).includes('ALL');
+  const setpriv = [
+    `--reuid=${uid}`, `--regid=${gid}`,
+    groups.length > 0 ? `--groups=${groups.join(',')}` : '--clear-groups',
+    ...(dropAll ? ['--bounding-set=-all', '--inh-caps=-all'] : []),
+    ...(security.allowPrivilegeEscalation === false ? ['--no-new-privs'] : []),
+  ];
+
+  const root = path.join(context.workDir, `root-${container.name}`);
+  fs.mkdirSync(root);
+  const lines: string[] = [
+    'set -e',
+    `R=${q(root)}`,
+    // Any failing setup step ends the run with 125 and this marker, told apart from the container's own exit.
+    'trap \'status=$?; if [ $status -ne 0 ]; then echo "pod-runner setup failed (status $status)" >&2; exit 125; fi\' EXIT',
+    'mount -t tmpfs -o mode=0755,size=4m pod-root "$R"',
+    `mkdir -p "$R/bin" "$R/usr/lib" "$R/usr/lib64" "$R/etc" "$R/dev" "$R/tmp" "$R/proc" "$R${APPLET_DIR}" "$R${QEMU_DIR}"`,
+    'ln -s usr/lib "$R/lib"',
+    'ln -s usr/lib64 "$R/lib64"',
+    'bind() { mount --bind "$1" "$2"; if [ "$3" = ro ]; then mount -o remount,bind,ro "$2"; fi; }',
+    'bind_file() { touch "$2"; bind "$@"; }',
+    'bind /usr/lib "$R/usr/lib" ro',
+    'bind /usr/lib64 "$R/usr/lib64" ro',
+    'bind_file /etc/ld.so.cache "$R/etc/ld.so.cache" ro',
+    ...DEVICES.map((device) => `bind_file /dev/${device} "$R/dev/${device}"`),
+    'mount -t proc proc "$R/proc"',
+    `bind_file ${q(SHELL_BINARIES.busybox)} "$R${HARNESS_DIR}/busybox" ro`,
+    `bind_file /usr/bin/setpriv "$R${HARNESS_DIR}/setpriv" ro`,
+    `bind ${q(busyboxAppletDir())} "$R${APPLET_DIR}" ro`,
+  ];
+  if (!scratch) {
+    lines.push(`bind_file ${q(SHELL_BINARIES[options.shell])} "$R/bin/sh" ro`);
+  }
+  if (qemuImg) {
+    lines.push(`bind_file /usr/bin/qemu-img "$R${QEMU_DIR}/qemu-img" ro`);
+  }
+  const mountInto = (hostPath: string, mountPath: string, readOnly: boolean) => {
+    const target = `"$R"${q(mountPath)}`;
+    if (fs.statSync(hostPath).isDirectory()) {
+      lines.push(`mkdir -p ${target}`, `bind ${q(hostPath)} ${target}${readOnly ? ' ro' : ''}`);
+    } else {
+      lines.push(`mkdir -p "$(dirname ${target})"`, `bind_file ${q(hostPath)} ${target}${readOnly ? ' ro' : ''}`);
+    }
+  };
+  for (const [mountPath, hostPath] of Object.entries(image.files ?? {})) {
+    if (!fs.existsSync(hostPath)) throw new Error(`pod-runner: image ${container.image}: ${hostPath} (for ${mountPath}) does not exist`);
+    mountInto(hostPath, mountPath, true);
+  }
+  for (const mount of container.volumeMounts ?? []) {
+    const volume = context.volumes.get(mount.name);
+    if (!volume) {
+      const declared = (spec.volumes ?? []).find((v: any) => v.name === mount.name);
+      throw new Error(`pod-runner: container ${container.name} mounts volume '${mount.name}' (${declared ? Object.keys(declared).filter((k) => k !== 'name').join(', ') : 'not declared'}): give it a host directory in options.volumes`);
+    }
+    const source = mount.subPath ? path.join(volume.hostPath, mount.subPath) : volume.hostPath;
+    mountInto(source, mount.mountPath, Boolean(mount.readOnly) || volume.isConfigMap);
+  }
+  if (security.readOnlyRootFilesystem) {
+    lines.push('mount -o remount,ro "$R"');
+  }
+  const envWords = [...env.entries()].map(([name, value]) => q(`${name}=${value}`));
+  lines.push('trap - EXIT');
+  lines.push(`exec chroot "$R" ${HARNESS_DIR}/setpriv ${setpriv.join(' ')} -- ${APPLET_DIR}/env -i ${envWords.join(' ')} ${argv.map(q).join(' ')}`);
+
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = spawn('unshare', ['--mount', '--propagation', 'private', '/bin/sh', '-c', lines.join('\n')], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    });
+    context.started(child);
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout!.on('data', (chunk) => { stdout += chunk; });
+    child.stderr!.on('data', (chunk) => { stderr += chunk; });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      signalGroup(child, 'SIGKILL');
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 125 && stderr.includes('pod-runner setup failed')) {
+        reject(new Error(`pod-runner: could not set up container ${container.name}: ${stderr.trim()}`));
+        return;
+      }
+      resolve({ name: container.name, exitCode: code, signal, stdout, stderr, durationMs: Date.now() - started, timedOut });
+    });
+  });
+}
+
+/** A tmpfs of a given size mounted on a fresh host directory: a small volume. */
+export interface TmpfsVolume {
+  readonly path: string;
+  /** Unmounts it and removes the directory. */
+  dispose(): void;
+}
+
+/** Mounts a tmpfs of `sizeBytes` on a new temporary directory (in the host's namespace). */
+export function mountTmpfs(sizeBytes: number): TmpfsVolume {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pod-runner-tmpfs-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=0755`, 'pod-runner-volume', dir]);
+  return {
+    path: dir,
+    dispose() {
+      execFileSync('umount', ['-l', dir]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `condition` every few milliseconds until it holds, or throws after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`pod-runner: timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
