@@ -1,0 +1,105 @@
+// How fast synth and the tests are, as ratios measured in this one run (so the machine's speed
+// cancels out). Prints figures; asserts nothing. Run with `npm run bench`.
+//
+// Synth: the README's command (`npm run synth`) against the cdk8s CLI's own floor (the same CLI
+// running an app that synthesizes nothing), and the app alone against loading cdk8s-plus-28.
+// Goals: 1.3x and 2x. Tests: unit and snapshot tests (in-process) against the whole suite.
+import { spawnSync } from 'child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { dirname, join, relative, resolve } from 'path';
+import { performance } from 'perf_hooks';
+
+const ROOT = join(__dirname, '..');
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const CDK8S = join(ROOT, 'node_modules/.bin/cdk8s');
+const EMPTY_APP = `node -e "new (require('cdk8s').App)().synth()"`;
+const out = mkdtempSync(join(tmpdir(), 'loco-bench-'));
+const env: NodeJS.ProcessEnv = { ...process.env, CDK8S_CHECK_UPGRADE: 'false' };
+delete env.CDK8S_OUTDIR; // a cdk8s CLI running this must not redirect the apps below
+
+interface Command { label: string; command: string; args: string[]; env?: NodeJS.ProcessEnv }
+
+/** Wall time of one run; a failed synth stops the bench, a failed test run is only noted. */
+function time(command: Command, mayFail = false): { seconds: number; note: string } {
+  const start = performance.now();
+  const result = spawnSync(command.command, command.args, { cwd: ROOT, env: { ...env, ...command.env }, stdio: 'pipe', encoding: 'utf8' });
+  const seconds = (performance.now() - start) / 1000;
+  if (result.status !== 0 && !mayFail) {
+    throw new Error(`${command.label} failed (exit ${result.status}):\n${result.stdout}${result.stderr}`);
+  }
+  const summary = `${result.stdout}${result.stderr}`.match(/^Tests: .*$/m)?.[0];
+  return { seconds, note: [result.status === 0 ? '' : `FAILED, exit ${result.status}`, summary ?? ''].filter(Boolean).join('; ') };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+const s = (seconds: number): string => `${seconds.toFixed(3)} s`;
+const x = (ratio: number): string => `${ratio.toFixed(2)}x`;
+
+const synth: Record<string, Command> = {
+  readme: { label: 'npm run synth (the README command)', command: 'npm', args: ['run', 'synth', '--', '--output', join(out, 'readme')] },
+  floor: { label: 'cdk8s CLI floor: cdk8s synth of an empty app', command: CDK8S, args: ['synth', '--no-check-upgrade', '--app', EMPTY_APP, '--output', join(out, 'floor')] },
+  floorNpm: { label: 'the same floor through npm run synth', command: 'npm', args: ['run', 'synth', '--', '--app', EMPTY_APP, '--output', join(out, 'floor-npm')] },
+  cli: { label: 'cdk8s synth of this app (no npm)', command: CDK8S, args: ['synth', '--no-check-upgrade', '--output', join(out, 'cli')] },
+  app: { label: 'the app alone: node scripts/synth-app.js', command: process.execPath, args: ['scripts/synth-app.js'], env: { CDK8S_OUTDIR: join(out, 'app') } },
+  load: { label: "module-load floor: node -e \"require('cdk8s-plus-28')\"", command: process.execPath, args: ['-e', "require('cdk8s-plus-28')"] },
+  tsNode: { label: 'for comparison: main.ts through ts-node transpile-only', command: process.execPath, args: ['-r', 'ts-node/register/transpile-only', 'main.ts'], env: { CDK8S_OUTDIR: join(out, 'ts-node') } },
+};
+
+/** Test files that run in-process (unit and snapshot tests): neither they nor a local module they import start processes. */
+function unitTestFiles(): string[] {
+  const startsProcesses = (file: string, seen = new Set<string>()): boolean => {
+    if (seen.has(file) || !existsSync(file)) return false;
+    seen.add(file);
+    const source = readFileSync(file, 'utf8');
+    if (/child_process/.test(source)) return true;
+    return [...source.matchAll(/from '(\.{1,2}\/[^']+)'/g)]
+      .some(([, local]) => startsProcesses(`${resolve(dirname(file), local)}.ts`, seen));
+  };
+  const all = (readdirSync(join(ROOT, 'test'), { recursive: true }) as string[])
+    .filter((file) => file.endsWith('.test.ts')).map((file) => join(ROOT, 'test', file)).sort();
+  return all.filter((file) => !startsProcesses(file));
+}
+
+function main(): void {
+  // A fresh build first, so that no synth below includes a compile.
+  time({ label: 'build', command: process.execPath, args: ['scripts/build.js'] });
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(synth).map((key) => [key, []]));
+  for (let run = 0; run <= RUNS; run++) {
+    for (const [key, command] of Object.entries(synth)) {
+      const { seconds } = time(command);
+      if (run > 0) samples[key].push(seconds); // run 0 warms the file cache
+    }
+  }
+  const m = Object.fromEntries(Object.entries(samples).map(([key, values]) => [key, median(values)]));
+
+  console.log(`synth: medians of ${RUNS} runs each, interleaved, after one warm-up round`);
+  for (const [key, command] of Object.entries(synth)) {
+    console.log(`  ${command.label.padEnd(62)} ${s(m[key])}  (min ${s(Math.min(...samples[key]))})`);
+  }
+  console.log('ratios');
+  console.log(`  README synth / CLI floor                        ${x(m.readme / m.floor)}  goal <= 1.3x`);
+  console.log(`  README synth / CLI floor, both through npm run  ${x(m.readme / m.floorNpm)}  (npm run itself adds ${s(m.floorNpm - m.floor)})`);
+  console.log(`  cdk8s synth of this app / CLI floor             ${x(m.cli / m.floor)}`);
+  console.log(`  app alone / module-load floor                   ${x(m.app / m.load)}  goal <= 2x`);
+  console.log(`  ts-node transpile-only app / compiled app       ${x(m.tsNode / m.app)}`);
+
+  const units = unitTestFiles();
+  const jest = join(ROOT, 'node_modules/jest/bin/jest.js');
+  const unit = time({ label: 'unit tests', command: process.execPath, args: [jest, ...units.map((file) => relative(ROOT, file))] }, true);
+  const whole = time({ label: 'npm test', command: 'npm', args: ['test'] }, true);
+  console.log('tests (one run each, jest cache warm)');
+  console.log(`  unit and snapshot tests (${units.length} files, jest)         ${s(unit.seconds)}  goal < 10 s   ${unit.note}`);
+  console.log(`  whole suite (npm test: tsc, then every test file)  ${s(whole.seconds)}  goal < 120 s  ${whole.note}`);
+}
+
+try {
+  main();
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}
