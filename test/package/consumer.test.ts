@@ -174,6 +174,15 @@ describe('a consumer app that installs the tarball', () => {
     expect(existsSync(join(installed, 'build/lib/index.js'))).toBe(true);
   });
 
+  test('exposes the entry point and package.json, and nothing deeper (exports)', () => {
+    const script = `
+      console.log(require('cdk8s-qemu-loco/package.json').version);
+      try { require('cdk8s-qemu-loco/build/lib/disk-seeder'); console.log('deep import allowed'); }
+      catch (error) { console.log(error.code); }`;
+    expect(run(process.execPath, ['-e', script], consumer).trim().split('\n'))
+      .toEqual([JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version, 'ERR_PACKAGE_PATH_NOT_EXPORTED']);
+  });
+
   test('shares one copy of cdk8s, cdk8s-plus-28 and constructs with the library (peer dependencies)', () => {
     const resolved = run(process.execPath, ['-e', `
       const from = { paths: [require.resolve('cdk8s-qemu-loco')] };
@@ -207,6 +216,16 @@ describe('a consumer app that installs the tarball', () => {
     const claim = dos.find((object) => object.kind === 'PersistentVolumeClaim');
     expect(claim.metadata.name).toBe('dos-disk');
     expect(claim.spec.resources.requests.storage).toBe('2Gi');
+  });
+
+  test('validates its manifests with the schema the package ships (schemas/)', () => {
+    const script = `
+      const { readFileSync } = require('fs');
+      const { ManifestValidator } = require('cdk8s-qemu-loco');
+      const result = ManifestValidator.shared().validateYaml(readFileSync('dist/loco.k8s.yaml', 'utf8'));
+      console.log(JSON.stringify(result));`;
+    const result = JSON.parse(run(process.execPath, ['-e', script], consumer));
+    expect(result).toEqual({ objects: 4, failures: [] });
   });
 
   test('reports bad input from the installed package with the construct path, property and value', () => {
