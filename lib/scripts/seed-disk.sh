@@ -22,7 +22,7 @@
 #      (qemu-img check, the end of the image's data within the file, the expected sha256 when
 #      given), flushed, then linked into place with link(2): atomic, and it never overwrites.
 #   3. A staging file left by an interrupted run is recognised by its name and removed.
-#   4. Several seeders on one volume: a lock directory (mkdir is atomic, also on NFS) elects one;
+#   4. Several seeders on one volume: a lock directory (renamed into place: atomic, also on NFS) elects one;
 #      the others wait for the disk to appear. The holder writes a heartbeat into the lock while
 #      it works; a waiter breaks the lock when the heartbeat has not changed for
 #      SEED_LOCK_STALE_SECONDS by the waiter's own clock (pids and clocks of other nodes mean
@@ -161,6 +161,22 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Creates the lock with its owner file in one step: a directory prepared under a temporary name
+# is renamed into place (atomic; fails when the lock exists), so no lock is ever seen without
+# its owner, even when a seeder is killed while taking it.
+create_lock() {
+  fresh="$STAGING.lock"
+  rm -rf "$fresh"
+  mkdir "$fresh" 2>/dev/null || return 1
+  printf '%s beat=0\n' "$OWNER" > "$fresh/owner" || { rm -rf "$fresh"; return 1; }
+  if mv -T "$fresh" "$LOCK" 2>/dev/null; then
+    LOCK_HELD=1
+    return 0
+  fi
+  rm -rf "$fresh"
+  return 1
+}
+
 # Takes the lock; returns 0 when held, 2 when the disk appeared meanwhile (another seeder placed
 # it), 1 on timeout (FAIL_REASON says why).
 acquire_lock() {
@@ -169,11 +185,7 @@ acquire_lock() {
   seen_at=$started
   last_report=0
   while :; do
-    if mkdir "$LOCK" 2>/dev/null; then
-      LOCK_HELD=1
-      printf '%s beat=0\n' "$OWNER" > "$LOCK/owner"
-      return 0
-    fi
+    if create_lock; then return 0; fi
     if [ -e "$TARGET" ]; then return 2; fi
     t=$(now)
     owner=$(owner_line)
@@ -562,9 +574,27 @@ keep_existing() {
   else
     log "no seed record beside it ($RECORD): it was put there by hand or by an older seeder"
   fi
-  # A staged snapshot is not needed any more.
-  rm -f "$STAGED" "$STAGE_NOTE" 2>/dev/null || true
+  tidy_up
   exit 0
+}
+
+# With the disk in place, what an earlier attempt left is only clutter: a staged snapshot, and,
+# when the lock is free or was this pod's own dead attempt's, its lock and temporary files.
+# A lock of another live seeder is left alone.
+tidy_up() {
+  rm -f "$STAGED" "$STAGE_NOTE" 2>/dev/null || true
+  if [ -z "$LOCK_HELD" ]; then
+    if ! create_lock; then
+      owner=$(owner_line)
+      [ -n "$POD_UID" ] || return 0
+      case $owner in
+        *"uid=$POD_UID "*) break_lock "$owner" "held by an earlier attempt of this pod, which is no longer running" ;;
+        *) return 0 ;;
+      esac
+      create_lock || return 0
+    fi
+  fi
+  remove_leftovers
 }
 
 target_present() { [ -e "$TARGET" ] || [ -L "$TARGET" ]; }

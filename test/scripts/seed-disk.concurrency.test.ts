@@ -1,0 +1,98 @@
+// Invariant 5: several seeders on one volume. Exactly one copies (counted from the kernel's
+// inotify events on the volume, not from the script's word), the others wait and succeed; a dead
+// holder does not block forever; a live one is waited for, within a bound, with a clear error.
+// Invariant 7's progress lines are checked on a copy held still with SIGSTOP.
+import * as fs from 'fs';
+import * as path from 'path';
+import { SHELLS, waitFor } from '../harness/pod-runner';
+import { cleanupDirs, qemuImgCheckPasses, sha256Of } from '../harness/qcow2';
+import { DISK, emulatorImage, failureLine, freshVolume, leftovers, seed, seederChart, startSeed } from './seeding';
+
+jest.setTimeout(60_000);
+afterAll(cleanupDirs);
+
+const STAGING = /^\.win98\.qcow2\.seeding\.[^.]+\.\d+\.[0-9a-f]+$/;
+
+test('8 seeders started together on one volume: one copy, one valid image, all exit 0', async () => {
+  const objects = seederChart();
+  const image = emulatorImage();
+  const volume = freshVolume();
+  const created = new Set<string>();
+  const watcher = fs.watch(volume, (_event, name) => {
+    if (name && STAGING.test(String(name))) created.add(String(name));
+  });
+
+  const pods = Array.from({ length: 8 }, (_, i) => startSeed(objects, SHELLS[i % 2], volume, image.dir, {
+    pod: { name: `loco-emulator-${i}`, uid: `uid-${i}` },
+  }));
+  const results = await Promise.all(pods.map((pod) => pod.done));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  watcher.close();
+
+  expect(results.map((result) => result.exitCode)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+  expect(sha256Of(path.join(volume, DISK))).toBe(sha256Of(image.builtin));
+  expect(qemuImgCheckPasses(path.join(volume, DISK))).toBe(true);
+  expect(leftovers(volume)).toEqual([]);
+  // One staging file was ever created on the volume: one copy.
+  expect([...created]).toHaveLength(1);
+  const copiers = results.filter((result) => result.output.includes('builtin: copying /opt/builtin-images/win98.qcow2.builtin'));
+  expect(copiers).toHaveLength(1);
+  // The kernel's record and the logs agree on who copied: the staging file carries its pod name.
+  expect([...created][0]).toContain(`.loco-emulator-${results.indexOf(copiers[0])}.`);
+  for (const result of results.filter((r) => r !== copiers[0])) {
+    expect(result.output).toMatch(/another seeder placed \/images\/win98\.qcow2 while this one waited|disk image already present, keeping it as it is/);
+  }
+});
+
+describe.each(SHELLS)('under %s', (shell) => {
+  test('a lock whose holder died on another node is taken over once its heartbeat has been silent for lockStaleSeconds', async () => {
+    const objects = seederChart({ lockStaleSeconds: 3 });
+    const image = emulatorImage();
+    const volume = freshVolume();
+    const lock = path.join(volume, `.${DISK}.lock`);
+    fs.mkdirSync(lock);
+    fs.writeFileSync(path.join(lock, 'owner'), 'pod=loco-emulator-3 uid=other-node-pod id=loco-emulator-3.1.cafe beat=7\n');
+    fs.writeFileSync(path.join(volume, `.${DISK}.seeding.loco-emulator-3.1.cafe`), 'half a copy');
+    const started = Date.now();
+
+    const result = await seed(objects, shell, volume, image.dir);
+
+    const seconds = (Date.now() - started) / 1000;
+    expect(result.exitCode).toBe(0);
+    expect(result.output).toMatch(/taking over the seeding lock: no heartbeat for [34] s \(pod=loco-emulator-3 uid=other-node-pod/);
+    expect(seconds).toBeGreaterThanOrEqual(3);
+    expect(seconds).toBeLessThan(8);
+    expect(sha256Of(path.join(volume, DISK))).toBe(sha256Of(image.builtin));
+    expect(leftovers(volume)).toEqual([]);
+  });
+
+  test('a live holder is waited for up to lockTimeoutSeconds, then a clear error; its copy logs progress and completes', async () => {
+    const image = emulatorImage({ bytes: 24 << 20 });
+    const volume = freshVolume();
+    const holder = startSeed(seederChart({ progressIntervalSeconds: 1 }), shell, volume, image.dir, { pod: { name: 'loco-emulator-0' } });
+    await waitFor(() => fs.readdirSync(volume).some((name) => STAGING.test(name)), 10_000, 'the holder to start copying');
+    // Hold the copy still (as a slow network volume would): the holder's shell and heartbeat go on.
+    await waitFor(() => holder.processes().some((p) => p.comm === 'cat'), 10_000, 'the copy process');
+    const copy = holder.processes().find((p) => p.comm === 'cat')!;
+    process.kill(copy.pid, 'SIGSTOP');
+    try {
+      const waiter = await seed(seederChart({ lockTimeoutSeconds: 2, lockStaleSeconds: 3 }), shell, volume, image.dir, { pod: { name: 'loco-emulator-1' } });
+
+      expect(waiter.exitCode).toBe(1);
+      expect(failureLine(waiter)).toMatch(/^seed-disk: FAILED: waited [23] s for the seeding lock \/images\/\.win98\.qcow2\.lock, still held by a live seeder \(pod=loco-emulator-0 uid=\S+ id=loco-emulator-0\.\d+\.[0-9a-f]+ beat=\d+\); it is still copying or verifying\. What to do: let the pod restart and wait longer, or raise lockTimeoutSeconds/);
+      expect(fs.existsSync(path.join(volume, DISK))).toBe(false);
+    } finally {
+      process.kill(copy.pid, 'SIGCONT');
+    }
+    const held = await holder.done;
+
+    expect(held.exitCode).toBe(0);
+    const progress = [...held.output.matchAll(/builtin: copying: (\d+) of (\d+) bytes \((\d+)%, \d+ MiB of \d+ MiB\) after \d+ s/g)];
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    const [, done, total, percent] = progress[0];
+    expect(Number(done)).toBeLessThan(Number(total));
+    expect(Number(percent)).toBe(Math.floor(Number(done) * 100 / Number(total)));
+    expect(sha256Of(path.join(volume, DISK))).toBe(sha256Of(image.builtin));
+    expect(leftovers(volume)).toEqual([]);
+  });
+});
