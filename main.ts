@@ -12,6 +12,8 @@ const emulator: EmulatorOptions = {
   image: 'qemu-loco',
   tag: 'latest',
   allowLatestTag: true,
+  // Loaded by hand, not pulled: with `latest` the default would be Always, which fails to pull.
+  imagePullPolicy: 'IfNotPresent',
   replicas: 9,
 };
 

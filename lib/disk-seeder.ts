@@ -2,9 +2,9 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { EmulatorDisk, EmulatorDiskKind } from './emulator-disk';
+import { DiskAccessMode, EmulatorDisk, EmulatorDiskKind } from './emulator-disk';
 import { parseSnapshotReference, SnapshotReference } from './snapshot-reference';
-import { checkDnsSubdomain, invalidProp } from './validation';
+import { checkDnsSubdomain, imagePullPolicyFor, invalidProp } from './validation';
 
 /** A place the seeder can take the disk image from when the volume has none yet. */
 export enum SeedSource {
@@ -58,8 +58,8 @@ export interface DiskSeederProps {
   readonly image: string;
 
   /**
-   * Pull policy of the seeder image.
-   * @default 'IfNotPresent'
+   * Pull policy of the seeder image: `Always`, `IfNotPresent` or `Never`.
+   * @default - 'IfNotPresent' for a digest or a version tag; 'Always' for `latest` or no tag
    */
   readonly imagePullPolicy?: string;
 
@@ -255,6 +255,7 @@ export class DiskSeeder extends Construct {
   public readonly runAsUser: number;
 
   private readonly props: DiskSeederProps;
+  private readonly imagePullPolicy: string;
 
   constructor(scope: Construct, id: string, props: DiskSeederProps) {
     super(scope, id);
@@ -266,6 +267,11 @@ export class DiskSeeder extends Construct {
     this.imagePath = `${this.mountPath}/${this.imageFileName}`;
     const nodeLocal = props.disk.hostPathPersistentVolume !== undefined;
     this.runAsUser = props.runAsUser ?? (nodeLocal ? 0 : 1000);
+    this.imagePullPolicy = imagePullPolicyFor(this, 'imagePullPolicy', props.image, props.imagePullPolicy);
+    if (props.disk.accessModes.length > 0 && props.disk.accessModes.every((mode) => mode === DiskAccessMode.READ_ONLY_MANY)) {
+      throw invalidProp(this, 'disk', props.disk.node.path,
+        `is ${DiskAccessMode.READ_ONLY_MANY} only, and the seeder must write the image onto it: give the disk a writable access mode (${DiskAccessMode.READ_WRITE_ONCE}, ${DiskAccessMode.READ_WRITE_MANY}) or drop the seeder`);
+    }
 
     if (this.sources.length === 0) {
       throw invalidProp(this, 'sources', this.sources, `must name at least one of ${Object.values(SeedSource).join(', ')}`);
@@ -405,7 +411,7 @@ export class DiskSeeder extends Construct {
     return [{
       name: TOOLS_CONTAINER_NAME,
       image: this.props.toolsImage ?? 'busybox:1.35',
-      imagePullPolicy: 'IfNotPresent',
+      imagePullPolicy: imagePullPolicyFor(this, 'toolsImage', this.props.toolsImage ?? 'busybox:1.35'),
       command: ['/bin/sh', `${SEED_SCRIPT_MOUNT_PATH}/${TOOLS_SCRIPT_FILE}`],
       env: [{ name: 'SEED_TOOLS_DIR', value: SEED_TOOLS_MOUNT_PATH }],
       volumeMounts: [{ name: SEED_TOOLS_VOLUME_NAME, mountPath: SEED_TOOLS_MOUNT_PATH }, scriptMount],
@@ -414,7 +420,7 @@ export class DiskSeeder extends Construct {
     }, {
       name: SNAPSHOT_CONTAINER_NAME,
       image: this.snapshot.image,
-      imagePullPolicy: 'IfNotPresent',
+      imagePullPolicy: imagePullPolicyFor(this, 'snapshotImage', this.snapshot.image),
       // The image has no shell: run the placed busybox, whose applets PATH finds.
       command: [`${SEED_TOOLS_MOUNT_PATH}/busybox`, 'sh', `${SEED_SCRIPT_MOUNT_PATH}/${SEED_SCRIPT_FILE}`, 'stage', this.props.snapshotPath ?? '/snapshot.qcow2'],
       env: [
@@ -436,7 +442,7 @@ export class DiskSeeder extends Construct {
     return {
       name: WAIT_CONTAINER_NAME,
       image: this.props.image,
-      imagePullPolicy: this.props.imagePullPolicy ?? 'IfNotPresent',
+      imagePullPolicy: this.imagePullPolicy,
       command: ['/bin/sh', `${SEED_SCRIPT_MOUNT_PATH}/${WAIT_SCRIPT_FILE}`],
       env: [
         { name: 'WAIT_TARGET', value: `${this.disk.imageDirectory}/${this.imageFileName}` },
@@ -520,7 +526,7 @@ export class DiskSeeder extends Construct {
     return {
       name: SEEDER_CONTAINER_NAME,
       image: this.props.image,
-      imagePullPolicy: this.props.imagePullPolicy ?? 'IfNotPresent',
+      imagePullPolicy: this.imagePullPolicy,
       command: ['/bin/sh', `${SEED_SCRIPT_MOUNT_PATH}/${SEED_SCRIPT_FILE}`],
       env,
       // The failure line becomes the termination message `kubectl describe pod` shows.

@@ -151,6 +151,15 @@ export interface EmulatorDiskProps {
    * @default - none
    */
   readonly cloneFrom?: CloneSource;
+
+  /**
+   * Size of the disk image (`win98.qcow2`) the volume must hold, declared so that a volume too
+   * small for it is a synth error rather than a pod evicted (emptyDir past its `sizeLimit`) or a
+   * seeder failing on a full claim. Checked against `sizeLimit` for an emptyDir and `size` for
+   * a claim this construct creates; an existing claim's size is unknown here.
+   * @default - not checked
+   */
+  readonly imageSize?: string;
 }
 
 /** A claim the StatefulSet creates for each replica (`volumeClaimTemplates`). */
@@ -232,6 +241,7 @@ export class EmulatorDisk extends Construct {
     if (this.kind === EmulatorDiskKind.EMPTY_DIR) {
       const sizeLimit = props.sizeLimit ?? DEFAULT_SIZE_LIMIT;
       this.sizeBytes = parseStorageQuantity(this, 'sizeLimit', sizeLimit);
+      this.checkImageFits('sizeLimit', sizeLimit, this.sizeBytes, props.imageSize);
       const medium = props.medium ?? EmptyDirMedium.DEFAULT;
       if (!Object.values(EmptyDirMedium).includes(medium)) {
         throw invalidProp(this, 'medium', medium, "must be '' (the node's disk) or 'Memory'");
@@ -246,12 +256,14 @@ export class EmulatorDisk extends Construct {
     this.checkAccessModes();
     if (this.kind === EmulatorDiskKind.EXISTING_CLAIM) {
       this.claimName = props.claimName ?? DEFAULT_CLAIM_NAME;
+      if (props.imageSize !== undefined) parseStorageQuantity(this, 'imageSize', props.imageSize);
       checkDnsSubdomain(this, 'claimName', this.claimName);
       return;
     }
 
     const size = props.size ?? DEFAULT_SIZE;
     this.sizeBytes = parseStorageQuantity(this, 'size', size);
+    this.checkImageFits('size', size, this.sizeBytes, props.imageSize);
     const storage = { requests: { storage: k8s.Quantity.fromString(size) } };
 
     if (this.kind === EmulatorDiskKind.CLAIM_PER_REPLICA || this.kind === EmulatorDiskKind.GOLDEN_CLONE) {
@@ -377,14 +389,25 @@ export class EmulatorDisk extends Construct {
     return mounts;
   }
 
+  /** A volume smaller than the image it must hold fails at run time; say so at synth time. */
+  private checkImageFits(property: string, volumeSize: string, volumeBytes: number, imageSize: string | undefined): void {
+    if (imageSize === undefined) return;
+    const imageBytes = parseStorageQuantity(this, 'imageSize', imageSize);
+    if (volumeBytes < imageBytes) {
+      throw invalidProp(this, property, volumeSize, this.kind === EmulatorDiskKind.EMPTY_DIR
+        ? `must be at least imageSize (${imageSize}), plus room for the overlays: the kubelet evicts the pod once the emptyDir holds more than its sizeLimit`
+        : `must be at least imageSize (${imageSize}), plus room for the overlays: the seeder cannot copy the image onto a smaller claim`);
+    }
+  }
+
   private refuseProps(props: EmulatorDiskProps): void {
     const allowed: { [kind: string]: (keyof EmulatorDiskProps)[] } = {
-      [EmulatorDiskKind.CLAIM]: ['claimName', 'size', 'storageClassName', 'accessModes', 'hostPathVolume'],
-      [EmulatorDiskKind.EXISTING_CLAIM]: ['claimName', 'accessModes'],
-      [EmulatorDiskKind.EMPTY_DIR]: ['sizeLimit', 'medium'],
-      [EmulatorDiskKind.CLAIM_PER_REPLICA]: ['size', 'storageClassName', 'accessModes'],
-      [EmulatorDiskKind.SHARED_BASE]: ['claimName', 'size', 'storageClassName', 'accessModes', 'hostPathVolume', 'overlaySize'],
-      [EmulatorDiskKind.GOLDEN_CLONE]: ['size', 'storageClassName', 'accessModes', 'cloneFrom'],
+      [EmulatorDiskKind.CLAIM]: ['claimName', 'size', 'storageClassName', 'accessModes', 'hostPathVolume', 'imageSize'],
+      [EmulatorDiskKind.EXISTING_CLAIM]: ['claimName', 'accessModes', 'imageSize'],
+      [EmulatorDiskKind.EMPTY_DIR]: ['sizeLimit', 'medium', 'imageSize'],
+      [EmulatorDiskKind.CLAIM_PER_REPLICA]: ['size', 'storageClassName', 'accessModes', 'imageSize'],
+      [EmulatorDiskKind.SHARED_BASE]: ['claimName', 'size', 'storageClassName', 'accessModes', 'hostPathVolume', 'overlaySize', 'imageSize'],
+      [EmulatorDiskKind.GOLDEN_CLONE]: ['size', 'storageClassName', 'accessModes', 'cloneFrom', 'imageSize'],
     };
     for (const [prop, value] of Object.entries(props)) {
       if (prop === 'kind' || value === undefined || allowed[this.kind].includes(prop as keyof EmulatorDiskProps)) continue;

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { DiskSeeder, SeedSource, SeedVerification, SnapshotMethod } from './disk-seeder';
 import { EmulatorDisk, EmulatorDiskKind, EmulatorDiskProps } from './emulator-disk';
 import { QemuStatefulSet, QemuStatefulSetProps } from './qemu-stateful-set';
-import { DEFAULT_SNAPSHOT_IMAGE } from './snapshot-reference';
+import { DEFAULT_SNAPSHOT_IMAGE, parseSnapshotReference } from './snapshot-reference';
 import { StorageMode } from './storage-mode';
 import { invalidProp } from './validation';
 
@@ -99,6 +99,8 @@ export class LegoLocoChart extends Chart {
       throw invalidProp(this, 'mode', this.mode, `must be one of ${Object.values(StorageMode).join(', ')}`);
     }
     const snapshotImage = props.snapshotImage ?? DEFAULT_SNAPSHOT_IMAGE;
+    // Checked here, so that the error names the property the user set, whichever mode uses it.
+    parseSnapshotReference(this, 'snapshotImage', snapshotImage);
     const ephemeral = this.mode === StorageMode.EPHEMERAL;
 
     const diskKind = props.disk?.kind ?? (ephemeral ? EmulatorDiskKind.EMPTY_DIR : EmulatorDiskKind.CLAIM);

@@ -365,7 +365,10 @@ function apiServerChecks(object: Record<string, any>): Check[] {
       checks.push(...objectMetaChecks(object.kind, template.metadata, `${templatePath.join('.')}.metadata`, false));
     }
     const podSpec = dig(object, podPath);
-    if (isObject(podSpec)) checks.push(...podSpecChecks(podSpec, podPath.join('.')));
+    // A StatefulSet's pods also get a volume per volumeClaimTemplates entry, by its name.
+    const claimTemplates: unknown[] = object.kind === 'StatefulSet' && Array.isArray(object.spec?.volumeClaimTemplates) ? object.spec.volumeClaimTemplates : [];
+    const templateVolumes = claimTemplates.map((template: any) => template?.metadata?.name).filter((name): name is string => typeof name === 'string');
+    if (isObject(podSpec)) checks.push(...podSpecChecks(podSpec, podPath.join('.'), templateVolumes));
   }
   checks.push(...negativeQuantities(object));
   return checks;
@@ -439,19 +442,20 @@ function servicePortChecks(ports: unknown): Check[] {
   return checks;
 }
 
-function podSpecChecks(spec: Record<string, any>, path: string): Check[] {
+function podSpecChecks(spec: Record<string, any>, path: string, templateVolumes: string[]): Check[] {
   const checks: Check[] = [];
-  const volumes = new Set<string>();
+  const podVolumes = new Set<string>();
   (Array.isArray(spec.volumes) ? spec.volumes : []).forEach((volume: any, index: number) => {
     const volumePath = `${path}.volumes[${index}].name`;
     if (volume?.name === undefined) return; // the schema reports the missing name
     if (!isDnsLabel(volume.name)) {
-      checks.push({ path: volumePath, message: `${JSON.stringify(volume?.name)} is not a valid volume name: it must be ${NAME_RULES.dnsLabel.rule}` });
-    } else if (volumes.has(volume.name)) {
+      checks.push({ path: volumePath, message: `${JSON.stringify(volume.name)} is not a valid volume name: it must be ${NAME_RULES.dnsLabel.rule}` });
+    } else if (podVolumes.has(volume.name)) {
       checks.push({ path: volumePath, message: `duplicate volume name "${volume.name}"` });
     }
-    volumes.add(volume?.name);
+    podVolumes.add(volume.name);
   });
+  const volumes = new Set<string>([...podVolumes, ...templateVolumes]);
   const containerNames = new Set<string>();
   for (const list of ['initContainers', 'containers'] as const) {
     (Array.isArray(spec[list]) ? spec[list] : []).forEach((container: any, index: number) => {

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { DiskSeeder } from './disk-seeder';
 import { DiskAccessMode, EmulatorDisk, IMAGES_MOUNT_PATH } from './emulator-disk';
 import { parseSnapshotReference, SnapshotReference } from './snapshot-reference';
-import { checkDnsLabel, checkInteger, invalidProp } from './validation';
+import { checkDnsLabel, checkInteger, imagePullPolicyFor, invalidProp, isEnvVarName, isQualifiedName, quantityValue } from './validation';
 
 /** An HTTP probe on the emulator's health port. */
 export interface HealthProbeOptions {
@@ -60,11 +60,13 @@ export interface EmulatorProbes {
   readonly readiness?: HealthProbeOptions;
 }
 
-/** How a host device (/dev/kvm, /dev/dri) reaches the emulator. */
+/** How a host device (/dev/net/tun, /dev/kvm, /dev/dri) reaches the emulator. */
 export enum DeviceSource {
   /**
    * A hostPath volume of the device node. Container runtimes only allow access to such a device
-   * in a privileged container, so this requires `privileged: true`.
+   * in a privileged container, so for /dev/kvm and /dev/dri this requires `privileged: true`;
+   * /dev/net/tun is in the runtimes' default device allow-list and needs no privileges. Any
+   * hostPath volume puts the pod outside the Pod Security "baseline" level.
    */
   HOST_PATH = 'hostPath',
   /**
@@ -88,7 +90,7 @@ export interface DeviceOptions {
   readonly hostPath?: string;
   /**
    * Extended resource name, for `DEVICE_PLUGIN`.
-   * @default 'devices.kubevirt.io/kvm' for KVM, 'gpu.intel.com/i915' for DRI
+   * @default 'devices.kubevirt.io/tun' for TUN, 'devices.kubevirt.io/kvm' for KVM, 'gpu.intel.com/i915' for DRI
    */
   readonly resourceName?: string;
 }
@@ -169,8 +171,10 @@ export interface QemuStatefulSetProps {
   readonly allowLatestTag?: boolean;
 
   /**
-   * Image pull policy. `Never` suits images loaded into minikube or kind by hand.
-   * @default 'IfNotPresent'
+   * Image pull policy: `Always`, `IfNotPresent` or `Never`. Images loaded into minikube or kind
+   * by hand need `IfNotPresent` or `Never` (there is no registry to pull them from).
+   * @default - 'IfNotPresent' with `imageDigest` or a version tag (the image behind them does not
+   * change); 'Always' with `latest` (the only way every node runs the current `latest`)
    */
   readonly imagePullPolicy?: string;
 
@@ -273,6 +277,15 @@ export interface QemuStatefulSetProps {
   readonly readOnlyDisk?: boolean;
 
   /**
+   * How the emulator gets /dev/net/tun, which its TAP networking always needs. The default
+   * hostPath mount needs no privileges but puts the pod outside the Pod Security "baseline"
+   * level; `{ source: DeviceSource.DEVICE_PLUGIN }` takes it from a device plugin's extended
+   * resource instead (KubeVirt's `devices.kubevirt.io/tun` by default), with no hostPath volume.
+   * @default - a hostPath mount of /dev/net/tun
+   */
+  readonly tun?: DeviceOptions;
+
+  /**
    * Give the emulator /dev/kvm for hardware acceleration.
    * @default - no KVM: QEMU uses TCG software emulation
    */
@@ -285,11 +298,21 @@ export interface QemuStatefulSetProps {
   readonly dri?: DeviceOptions;
 
   /**
-   * Run the emulator container privileged, as the Helm chart does. Needed for hostPath devices;
-   * not needed for the TAP networking, which NET_ADMIN and /dev/net/tun cover.
+   * Run the emulator container privileged with NET_ADMIN and SYS_ADMIN, as the Helm chart does:
+   * every capability, every host device, no seccomp filter. Needed only for hostPath /dev/kvm or
+   * /dev/dri; the TAP networking works without it (see `EMULATOR_CAPABILITIES`).
    * @default false
    */
   readonly privileged?: boolean;
+
+  /**
+   * Capabilities to add to the emulator beyond `EMULATOR_CAPABILITIES`, for an image whose
+   * entrypoint needs one more (for example `NET_RAW` for a DHCP server on raw sockets). Each is
+   * a capability name without the `CAP_` prefix; `SYS_ADMIN` and `ALL` are refused: use
+   * `privileged` for those.
+   * @default - none
+   */
+  readonly extraCapabilities?: string[];
 
   /** Compute resources of the emulator container. @default - requests 1 CPU and 1Gi, limits 4 CPUs and 2Gi (the chart's values) */
   readonly resources?: EmulatorResources;
@@ -313,6 +336,20 @@ export const EMULATOR_CONTAINER_NAME = 'emulator';
 /** Name of the init container that performs a one-shot overlay reset. */
 export const RESET_CONTAINER_NAME = 'reset-overlay';
 const TUN_VOLUME_NAME = 'dev-net-tun';
+
+/**
+ * The capabilities the emulator runs with unless `privileged`: every other capability is dropped.
+ * Its entrypoint runs as root and creates a bridge and a TAP device in the pod's network namespace
+ * (NET_ADMIN, with /dev/net/tun), and manages its own files and processes (Xvfb, PulseAudio, QEMU,
+ * GStreamer): CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, NET_BIND_SERVICE, the
+ * set CRI-O grants by default. Left out of the runtimes' defaults: MKNOD (device nodes come from
+ * the runtime or a device plugin, never mknod), NET_RAW (no raw or packet sockets: TAP traffic
+ * goes through /dev/net/tun; NET_RAW would allow ARP and ICMP spoofing on the pod network),
+ * SYS_CHROOT, AUDIT_WRITE, SETFCAP, SETPCAP (unused).
+ */
+export const EMULATOR_CAPABILITIES: readonly string[] = [
+  'NET_ADMIN', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'NET_BIND_SERVICE',
+];
 
 /** Env names the construct owns; the free-form env map may not set them. */
 const TYPED_ENV: { [name: string]: string } = {
@@ -394,6 +431,9 @@ export class QemuStatefulSet extends Construct {
       this.prebuiltSnapshot = parseSnapshotReference(this, 'prebuiltSnapshot', props.prebuiltSnapshot);
     }
     const privileged = props.privileged ?? false;
+    if (privileged && props.extraCapabilities !== undefined) {
+      throw invalidProp(this, 'extraCapabilities', props.extraCapabilities, 'does not apply with privileged: true, which already has every capability');
+    }
     const ports = this.containerPorts(props.ports ?? {});
 
     this.selectorLabels = {
@@ -405,30 +445,38 @@ export class QemuStatefulSet extends Construct {
 
     const volumes: k8s.Volume[] = [
       ...disk.podVolumes,
-      { name: TUN_VOLUME_NAME, hostPath: { path: '/dev/net/tun', type: 'CharDevice' } },
       ...(props.seeder?.volumes ?? []),
     ];
     const volumeMounts: k8s.VolumeMount[] = [
       ...disk.emulatorVolumeMounts(props.readOnlyDisk ?? false),
-      { name: TUN_VOLUME_NAME, mountPath: '/dev/net/tun' },
     ];
     const resources = this.resources(props);
     for (const [deviceProp, device, defaults] of [
+      // /dev/net/tun always: without a `tun` option, by hostPath (no privileges needed for it).
+      ['tun', props.tun ?? { source: DeviceSource.HOST_PATH }, { hostPath: '/dev/net/tun', resourceName: 'devices.kubevirt.io/tun' }],
       ['kvm', props.kvm, { hostPath: '/dev/kvm', resourceName: 'devices.kubevirt.io/kvm' }],
       ['dri', props.dri, { hostPath: '/dev/dri', resourceName: 'gpu.intel.com/i915' }],
     ] as const) {
       if (!device) continue;
       const source = device.source ?? DeviceSource.DEVICE_PLUGIN;
       if (source === DeviceSource.HOST_PATH) {
-        if (!privileged) {
+        if (!privileged && deviceProp !== 'tun') {
           throw invalidProp(this, `${deviceProp}.source`, source,
             `a hostPath device is only usable by a privileged container: set privileged: true, or use DeviceSource.DEVICE_PLUGIN with a device plugin's resource (${defaults.resourceName})`);
         }
         const path = device.hostPath ?? defaults.hostPath;
-        volumes.push({ name: `dev-${deviceProp}`, hostPath: { path, type: deviceProp === 'kvm' ? 'CharDevice' : 'Directory' } });
-        volumeMounts.push({ name: `dev-${deviceProp}`, mountPath: path });
+        if (typeof path !== 'string' || !/^\/dev\/[^\0]+$/.test(path)) {
+          throw invalidProp(this, `${deviceProp}.hostPath`, path, `must be an absolute path under /dev on the node, e.g. ${defaults.hostPath}`);
+        }
+        const volumeName = deviceProp === 'tun' ? TUN_VOLUME_NAME : `dev-${deviceProp}`;
+        volumes.push({ name: volumeName, hostPath: { path, type: deviceProp === 'dri' ? 'Directory' : 'CharDevice' } });
+        volumeMounts.push({ name: volumeName, mountPath: deviceProp === 'tun' ? '/dev/net/tun' : path });
       } else if (source === DeviceSource.DEVICE_PLUGIN) {
         const resourceName = device.resourceName ?? defaults.resourceName;
+        if (!isQualifiedName(resourceName) || !resourceName.includes('/') || /(^|\.)kubernetes\.io\//.test(resourceName)) {
+          throw invalidProp(this, `${deviceProp}.resourceName`, resourceName,
+            `must be a device plugin's extended resource name, <domain>/<name> outside kubernetes.io, e.g. ${defaults.resourceName}`);
+        }
         resources.limits[resourceName] = k8s.Quantity.fromString('1');
         resources.requests[resourceName] = k8s.Quantity.fromString('1');
       } else {
@@ -440,10 +488,11 @@ export class QemuStatefulSet extends Construct {
     const terminationGracePeriodSeconds = props.terminationGracePeriodSeconds ?? 120;
     checkInteger(this, 'terminationGracePeriodSeconds', terminationGracePeriodSeconds, 10);
 
+    const imagePullPolicy = imagePullPolicyFor(this, 'imagePullPolicy', image, props.imagePullPolicy);
     const emulator: k8s.Container = {
       name: EMULATOR_CONTAINER_NAME,
       image,
-      imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
+      imagePullPolicy,
       command: ['/entrypoint.sh'],
       env: this.environment(props, disk),
       ports,
@@ -455,10 +504,15 @@ export class QemuStatefulSet extends Construct {
       resources,
       securityContext: privileged
         ? { privileged: true, capabilities: { add: ['NET_ADMIN', 'SYS_ADMIN'] } }
-        // TAP networking: the entrypoint creates a bridge and a tap device in the pod's own
-        // network namespace, which NET_ADMIN allows; /dev/net/tun is in the runtimes' default
-        // device allow-list.
-        : { privileged: false, capabilities: { add: ['NET_ADMIN'] } },
+        // The narrowest set the entrypoint's TAP networking needs (see EMULATOR_CAPABILITIES),
+        // no setuid escalation, and the runtime's default seccomp filter, under which QEMU, ip
+        // and the tun ioctls run as they do under `docker run --cap-add NET_ADMIN`.
+        : {
+          privileged: false,
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'], add: [...EMULATOR_CAPABILITIES, ...this.extraCapabilities(props)] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
     };
 
     this.service = new k8s.KubeService(this, 'Service', {
@@ -541,6 +595,19 @@ export class QemuStatefulSet extends Construct {
     return `${props.image}:${props.tag}`;
   }
 
+  private extraCapabilities(props: QemuStatefulSetProps): string[] {
+    const extra = props.extraCapabilities ?? [];
+    for (const capability of extra) {
+      if (typeof capability !== 'string' || !/^[A-Z][A-Z_]*$/.test(capability) || capability.startsWith('CAP_')) {
+        throw invalidProp(this, 'extraCapabilities', capability, 'each must be a Linux capability name without the CAP_ prefix, e.g. NET_RAW');
+      }
+      if (capability === 'SYS_ADMIN' || capability === 'ALL') {
+        throw invalidProp(this, 'extraCapabilities', capability, 'is as good as privileged: set privileged: true instead, explicitly');
+      }
+    }
+    return extra.filter((capability) => !EMULATOR_CAPABILITIES.includes(capability));
+  }
+
   private checkSharedClaim(props: QemuStatefulSetProps): void {
     const disk = props.disk;
     if (!disk.sharedByReplicas || this.replicas === 1 || disk.sharedAcrossNodes) return;
@@ -587,7 +654,7 @@ export class QemuStatefulSet extends Construct {
     return [{
       name: RESET_CONTAINER_NAME,
       image,
-      imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
+      imagePullPolicy: imagePullPolicyFor(this, 'imagePullPolicy', image, props.imagePullPolicy),
       command: ['/bin/sh', '-c', resetOverlayScript()],
       env: [
         { name: 'RESET_TOKEN', value: props.resetToken },
@@ -663,10 +730,16 @@ export class QemuStatefulSet extends Construct {
       }
       return result;
     };
-    return {
-      requests: toQuantities('resources.requests', props.resources?.requests ?? { cpu: '1', memory: '1Gi' }),
-      limits: toQuantities('resources.limits', props.resources?.limits ?? { cpu: '4', memory: '2Gi' }),
-    };
+    const requests = props.resources?.requests ?? { cpu: '1', memory: '1Gi' };
+    const limits = props.resources?.limits ?? { cpu: '4', memory: '2Gi' };
+    const result = { requests: toQuantities('resources.requests', requests), limits: toQuantities('resources.limits', limits) };
+    // The API server refuses a request above its limit; say so here rather than at apply time.
+    for (const [key, request] of Object.entries(requests)) {
+      if (limits[key] !== undefined && quantityValue(request)! > quantityValue(limits[key])!) {
+        throw invalidProp(this, `resources.requests.${key}`, request, `must not exceed resources.limits.${key} (${limits[key]})`);
+      }
+    }
+    return result;
   }
 
   private environment(props: QemuStatefulSetProps, disk: EmulatorDisk): k8s.EnvVar[] {
@@ -697,8 +770,8 @@ export class QemuStatefulSet extends Construct {
         throw invalidProp(this, `env.${name}`, value,
           `clashes with ${name} that the construct sets from ${TYPED_ENV[name]}; set that property instead of env.${name}`);
       }
-      if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) {
-        throw invalidProp(this, 'env', name, 'each name must be a C identifier-like environment variable name');
+      if (!isEnvVarName(name)) {
+        throw invalidProp(this, 'env', name, "each name must be letters, digits, '_', '-' and '.', not starting with a digit");
       }
       extra.push({ name, value: String(value) });
     }

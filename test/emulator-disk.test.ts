@@ -103,6 +103,6 @@ describe('EmulatorDisk', () => {
   test('claim settings on an emptyDir disk are refused rather than ignored', () => {
     const chart = testChart();
     expect(() => new EmulatorDisk(chart, 'Disk', { kind: EmulatorDiskKind.EMPTY_DIR, claimName: 'win98-disk' }))
-      .toThrow('test/Disk: invalid claimName "win98-disk": does not apply to disk kind empty-dir, which takes sizeLimit, medium (claimName applies to claim, existing-claim, shared-base)');
+      .toThrow('test/Disk: invalid claimName "win98-disk": does not apply to disk kind empty-dir, which takes sizeLimit, medium, imageSize (claimName applies to claim, existing-claim, shared-base)');
   });
 });

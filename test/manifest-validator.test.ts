@@ -130,6 +130,15 @@ describe('ManifestValidator', () => {
     expect(failures[0].startsWith(expected)).toBe(true);
   });
 
+  test('counts a StatefulSet\'s volumeClaimTemplates as volumes its containers may mount', () => {
+    const object = validStatefulSet();
+    object.spec.template.spec.volumes = [];
+    object.spec.volumeClaimTemplates = [{ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'disk' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } } }];
+    expect(failuresOf(object)).toEqual([]);
+    object.spec.volumeClaimTemplates[0].metadata.name = 'overlay';
+    expect(failuresOf(object)).toEqual([expect.stringContaining('spec.template.spec.containers[0].volumeMounts[0].name: mounts volume "disk", which the pod does not declare')]);
+  });
+
   test('names Services by the stricter DNS-1035 rule: no leading digit', () => {
     const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: '9loco' }, spec: { ports: [{ port: 80 }] } };
     expect(failuresOf(service)).toEqual([expect.stringContaining('Service/9loco: metadata.name: "9loco" is not a valid Service name: it must be a DNS-1035 label')]);
