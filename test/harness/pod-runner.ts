@@ -319,7 +319,19 @@ function podTemplate(objects: readonly K8sObject[], name?: string): PodTemplate 
   }
   const workload = workloads[0];
   const spec = workload.kind === 'Pod' ? workload.spec : workload.spec?.template?.spec;
-  return { workloadName: workload.metadata.name ?? 'pod', spec };
+  // A StatefulSet's volumeClaimTemplates become pod volumes named after the template, backed by
+  // the claim `<template>-<statefulset>-<ordinal>` (the caller maps the volume name to a dir).
+  const templates: any[] = workload.kind === 'StatefulSet' ? workload.spec?.volumeClaimTemplates ?? [] : [];
+  const claimVolumes = templates.map((template) => ({
+    name: template.metadata.name,
+    persistentVolumeClaim: { claimName: `${template.metadata.name}-${workload.metadata.name}` },
+  }));
+  let runnable = claimVolumes.length > 0 ? { ...spec, volumes: [...(spec.volumes ?? []), ...claimVolumes] } : spec;
+  // A Job's containers run to completion after its init containers: the runner runs them in turn.
+  if (workload.kind === 'Job') {
+    runnable = { ...runnable, initContainers: [...(runnable.initContainers ?? []), ...(runnable.containers ?? [])] };
+  }
+  return { workloadName: workload.metadata.name ?? 'pod', spec: runnable };
 }
 
 interface VolumeSource { hostPath: string; isConfigMap: boolean; isPodData: boolean }

@@ -1,0 +1,197 @@
+// The disk topologies run for real: the synthesized init containers (and the seeding Job) with
+// their volumes at their real paths, then the per-instance overlay made the way the emulator's
+// entrypoint makes it (`qemu-img create -f qcow2 -b "$DISK" -F qcow2 ...`), in the emulator
+// container's own mount layout, env and user, on real qcow2 images.
+import { Chart, Testing } from 'cdk8s';
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  CloneSourceKind, DiskSeeder, EmulatorDisk, EmulatorDiskKind, EmulatorDiskProps, QemuStatefulSet, QemuStatefulSetProps,
+} from '../lib';
+import { K8sObject, PodResult, runPod } from './harness/pod-runner';
+import { cleanupDirs, makeQcow2, sha256Of, tempDir } from './harness/qcow2';
+
+jest.setTimeout(60_000);
+afterAll(cleanupDirs);
+
+const IMAGE = 'qemu-loco:v1';
+const REPLICAS = 3;
+const BASE_BYTES = 4 << 20;
+
+/** A disk of the given kind seeded from the built-in image, under REPLICAS emulators. */
+function topologyChart(disk: EmulatorDiskProps, emulator: Partial<QemuStatefulSetProps> = {}): K8sObject[] {
+  const chart = new Chart(Testing.app(), 'topology');
+  const emulatorDisk = new EmulatorDisk(chart, 'Disk', disk);
+  const seeder = new DiskSeeder(chart, 'Seeder', { disk: emulatorDisk, image: IMAGE, baseWaitSeconds: 3 });
+  new QemuStatefulSet(chart, 'Emulator', {
+    disk: emulatorDisk, seeder, image: 'qemu-loco', tag: 'v1', replicas: REPLICAS,
+    sharedClaimOnOneNode: disk.kind === undefined || disk.kind === EmulatorDiskKind.CLAIM ? true : undefined,
+    ...emulator,
+  });
+  return Testing.synth(chart) as K8sObject[];
+}
+
+/**
+ * The objects with the emulator container turned into one more init container that runs, instead
+ * of /entrypoint.sh, what the entrypoint does to the disk: create this instance's overlay on
+ * $DISK in $SNAPSHOT_DIR (or reuse it), write "game state" into it, and check the chain.
+ */
+function withEntrypointStep(objects: K8sObject[]): K8sObject[] {
+  const copy = JSON.parse(JSON.stringify(objects)) as K8sObject[];
+  const statefulSet = copy.find((object) => object.kind === 'StatefulSet')!;
+  const pod = statefulSet.spec.template.spec;
+  const emulator = pod.containers[0];
+  const script = [
+    'set -eu',
+    'ordinal=${POD_NAME##*-}',
+    'overlay="$SNAPSHOT_DIR/win98_instance_$ordinal.qcow2"',
+    'mkdir -p "$SNAPSHOT_DIR"',
+    '[ -f "$overlay" ] || qemu-img create -q -f qcow2 -b "$DISK" -F qcow2 "$overlay"',
+    '/opt/qemu-tools/qemu-io -f qcow2 -c "write -P 0x4c 0 1M" "$overlay" >/dev/null',
+    'qemu-img check -q "$overlay"',
+    'echo "backing: $(qemu-img info --backing-chain "$overlay" | grep -c "^image:") images in the chain"',
+    'echo "overlay: $overlay"',
+  ].join('\n');
+  // The disk step needs the emulator's disk mounts, env and user, not its host devices.
+  const volumeMounts = emulator.volumeMounts.filter((mount: any) => !mount.name.startsWith('dev-'));
+  pod.initContainers = [...(pod.initContainers ?? []), { ...emulator, name: 'entrypoint-disk-step', command: ['/bin/sh', '-c', script], volumeMounts, lifecycle: undefined }];
+  return copy;
+}
+
+/** Runs replica `ordinal`'s init containers plus the entrypoint's disk step. */
+function runReplica(objects: K8sObject[], ordinal: number, volumes: Record<string, string>): Promise<PodResult> {
+  return runPod({
+    objects: withEntrypointStep(objects),
+    workload: 'loco-emulator',
+    shell: 'busybox',
+    volumes,
+    pod: { name: `loco-emulator-${ordinal}` },
+    images: { [IMAGE]: { files: { '/opt/builtin-images': builtinDir, '/opt/qemu-tools/qemu-io': '/usr/bin/qemu-io' } } },
+  });
+}
+
+/** Bytes in a directory tree, as allocated on disk (what seeding wrote). */
+function bytesIn(dir: string): number {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    total += entry.isDirectory() ? bytesIn(file) : fs.statSync(file).blocks * 512;
+  }
+  return total;
+}
+
+let builtinDir: string;
+let builtinSha: string;
+beforeAll(() => {
+  builtinDir = tempDir('emulator-image-');
+  makeQcow2(path.join(builtinDir, 'win98.qcow2.builtin'), BASE_BYTES);
+  builtinSha = sha256Of(path.join(builtinDir, 'win98.qcow2.builtin'));
+});
+
+function expectOverlayOn(result: PodResult, base: string, baseSha: string): void {
+  expect(result.exitCode).toBe(0);
+  const step = result.container('entrypoint-disk-step');
+  expect(step.stdout).toContain('backing: 2 images in the chain');
+  expect(sha256Of(base)).toBe(baseSha);
+}
+
+describe('shared claim (chart parity)', () => {
+  test('one base, seeded once; every replica overlays it in the same claim, the base stays byte-identical', async () => {
+    const objects = topologyChart({});
+    const volume = tempDir('shared-claim-');
+    for (let ordinal = 0; ordinal < REPLICAS; ordinal++) {
+      const result = await runReplica(objects, ordinal, { disk: volume });
+      expectOverlayOn(result, path.join(volume, 'win98.qcow2'), builtinSha);
+      expect(result.container('seed-disk').stdout).toContain(ordinal === 0 ? 'seeded /images/win98.qcow2' : 'already present');
+    }
+    expect(fs.readdirSync(path.join(volume, 'snapshots')).sort())
+      .toEqual(['win98_instance_0.qcow2', 'win98_instance_1.qcow2', 'win98_instance_2.qcow2']);
+  });
+});
+
+describe('claim per replica', () => {
+  test('each replica claim gets its own verified base copy and its overlay beside it', async () => {
+    const objects = topologyChart({ kind: EmulatorDiskKind.CLAIM_PER_REPLICA });
+    for (let ordinal = 0; ordinal < REPLICAS; ordinal++) {
+      const claim = tempDir(`disk-loco-emulator-${ordinal}-`);
+      const result = await runReplica(objects, ordinal, { disk: claim });
+      expect(result.container('seed-disk').stdout).toContain('seeded /images/win98.qcow2');
+      expectOverlayOn(result, path.join(claim, 'win98.qcow2'), builtinSha);
+      expect(fs.existsSync(path.join(claim, 'snapshots', `win98_instance_${ordinal}.qcow2`))).toBe(true);
+    }
+  });
+});
+
+describe('shared read-only base with per-replica overlays', () => {
+  test('the Job seeds the base once; replicas wait for it, mount it read-only and overlay it on their own claims', async () => {
+    const objects = topologyChart({ kind: EmulatorDiskKind.SHARED_BASE });
+    const base = tempDir('base-claim-');
+    const jobName = objects.find((object) => object.kind === 'Job')!.metadata.name!;
+
+    const job = await runPod({ objects, workload: jobName, shell: 'busybox', volumes: { base }, images: { [IMAGE]: { files: { '/opt/builtin-images': builtinDir } } } });
+    expect(job.exitCode).toBe(0);
+    expect(sha256Of(path.join(base, 'win98.qcow2'))).toBe(builtinSha);
+    const baseBytes = bytesIn(base);
+
+    for (let ordinal = 0; ordinal < REPLICAS; ordinal++) {
+      const overlays = tempDir(`disk-loco-emulator-${ordinal}-`);
+      const result = await runReplica(objects, ordinal, { base, disk: overlays });
+      expect(result.container('wait-for-base').stdout).toContain('base image ready: /images/base/win98.qcow2');
+      expectOverlayOn(result, path.join(base, 'win98.qcow2'), builtinSha);
+      expect(fs.existsSync(path.join(overlays, 'snapshots', `win98_instance_${ordinal}.qcow2`))).toBe(true);
+    }
+    // The replicas wrote nothing to the shared base.
+    expect(bytesIn(base)).toBe(baseBytes);
+  });
+
+  test('a replica whose base never arrives fails after the bound with one line saying what to do', async () => {
+    const objects = topologyChart({ kind: EmulatorDiskKind.SHARED_BASE });
+    const result = await runPod({
+      objects, workload: 'loco-emulator', shell: 'busybox', initContainers: ['wait-for-base'],
+      volumes: { base: tempDir('empty-base-'), disk: tempDir('overlays-') }, pod: { name: 'loco-emulator-1' },
+      env: { WAIT_INTERVAL_SECONDS: '1' },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.output).toMatch(/wait-for-disk: FAILED: the base image \/images\/base\/win98.qcow2 did not appear within 3s\..*What to do: check the seeding Job/);
+  });
+});
+
+describe('golden clone', () => {
+  test('a claim cloned from the golden disk arrives filled: the seeder keeps it, the overlay goes on top', async () => {
+    const objects = topologyChart({ kind: EmulatorDiskKind.GOLDEN_CLONE, cloneFrom: { kind: CloneSourceKind.PERSISTENT_VOLUME_CLAIM, name: 'win98-golden' } });
+    const golden = tempDir('golden-');
+    fs.copyFileSync(path.join(builtinDir, 'win98.qcow2.builtin'), path.join(golden, 'win98.qcow2'));
+    for (let ordinal = 0; ordinal < REPLICAS; ordinal++) {
+      // What the CSI driver does for dataSourceRef: the new claim starts as a copy of the source.
+      const claim = tempDir(`disk-loco-emulator-${ordinal}-`);
+      fs.copyFileSync(path.join(golden, 'win98.qcow2'), path.join(claim, 'win98.qcow2'));
+      const result = await runReplica(objects, ordinal, { disk: claim });
+      expect(result.container('seed-disk').stdout).toContain('already present');
+      expectOverlayOn(result, path.join(claim, 'win98.qcow2'), builtinSha);
+    }
+  });
+});
+
+describe('one-shot reset', () => {
+  test('moves the overlay aside once per token, and keeps the overlay made after it', async () => {
+    const volume = tempDir('reset-');
+    const first = topologyChart({}, { resetToken: 'r1' });
+    expect((await runReplica(first, 1, { disk: volume })).exitCode).toBe(0);
+    const overlay = path.join(volume, 'snapshots', 'win98_instance_1.qcow2');
+    const before = sha256Of(overlay);
+
+    // The same token again, in a later start: the reset already happened, the overlay stays.
+    const again = await runPod({ objects: first, workload: 'loco-emulator', shell: 'busybox', initContainers: ['reset-overlay'], volumes: { disk: volume }, pod: { name: 'loco-emulator-1' } });
+    expect(again.output).toContain("reset 'r1' already done for instance 1");
+    expect(sha256Of(overlay)).toBe(before);
+
+    // A new token: this instance's overlay is moved aside; other instances' are not touched.
+    fs.writeFileSync(path.join(volume, 'snapshots', 'win98_instance_2.qcow2'), 'other instance');
+    const second = topologyChart({}, { resetToken: 'r2' });
+    const reset = await runPod({ objects: second, workload: 'loco-emulator', shell: 'busybox', initContainers: ['reset-overlay'], volumes: { disk: volume }, pod: { name: 'loco-emulator-1' } });
+    expect(reset.exitCode).toBe(0);
+    expect(fs.existsSync(overlay)).toBe(false);
+    expect(sha256Of(`${overlay}.before-reset`)).toBe(before);
+    expect(fs.readFileSync(path.join(volume, 'snapshots', 'win98_instance_2.qcow2'), 'utf8')).toBe('other instance');
+  });
+});
