@@ -160,3 +160,11 @@ describe('mode C with seedEphemeralDisk', () => {
       .toThrow('loco-hybrid: invalid seedEphemeralDisk true: applies only to mode ephemeral');
   });
 });
+
+test('the seeding Job of a shared base pulls with the emulator image pull secrets', () => {
+  const { objects } = chartOf(StorageMode.PERSISTENT, {
+    disk: { kind: 'shared-base' as any },
+    emulator: { ...emulator, imagePullSecrets: ['ghcr-secret'] },
+  });
+  expect(only(objects, 'Job').spec.template.spec.imagePullSecrets).toEqual([{ name: 'ghcr-secret' }]);
+});
