@@ -2,9 +2,10 @@
 # Installs the Debian packages the test suite runs for real: busybox 1.35 (static, so it also runs
 # inside a scratch image) and dash (the seeding
 # script's shells), qemu-utils (real qcow2 images), skopeo, umoci and docker-registry (OCI images
-# and a local registry), shellcheck. Needs root (or sudo) and Debian's package archive.
+# and a local registry), apache2-utils (htpasswd: bcrypt users for the registry's auth), shellcheck.
+# Needs root (or sudo) and Debian's package archive.
 set -eu
-PACKAGES="busybox-static dash qemu-utils skopeo umoci docker-registry shellcheck util-linux"
+PACKAGES="busybox-static dash qemu-utils skopeo umoci docker-registry apache2-utils shellcheck util-linux"
 
 missing=""
 for package in $PACKAGES; do
