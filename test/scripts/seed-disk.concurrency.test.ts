@@ -72,8 +72,8 @@ describe.each(SHELLS)('under %s', (shell) => {
     const holder = startSeed(seederChart({ progressIntervalSeconds: 1 }), shell, volume, image.dir, { pod: { name: 'loco-emulator-0' } });
     await waitFor(() => fs.readdirSync(volume).some((name) => STAGING.test(name)), 10_000, 'the holder to start copying');
     // Hold the copy still (as a slow network volume would): the holder's shell and heartbeat go on.
-    await waitFor(() => holder.processes().some((p) => p.comm === 'cat'), 10_000, 'the copy process');
-    const copy = holder.processes().find((p) => p.comm === 'cat')!;
+    await waitFor(() => holder.processes().some((p) => p.comm === 'cp'), 10_000, 'the copy process');
+    const copy = holder.processes().find((p) => p.comm === 'cp')!;
     process.kill(copy.pid, 'SIGSTOP');
     try {
       const waiter = await seed(seederChart({ lockTimeoutSeconds: 2, lockStaleSeconds: 3 }), shell, volume, image.dir, { pod: { name: 'loco-emulator-1' } });
