@@ -1,0 +1,217 @@
+import { spawnSync } from 'child_process';
+import { writeFileSync } from 'fs';
+import { join } from 'path';
+import { BUILTIN_IMAGE_PATH, checkImage, formatBytes, skopeoSource } from '../../lib/cli/check-image';
+import { createQcow2, OciLayout, truncatedCopy } from '../harness/oci-image';
+import { LocalRegistry } from '../harness/registry';
+import { runCli } from './run-cli';
+
+// Real images (umoci, system tar, qemu-img), read through skopeo as the command ships.
+let layout: OciLayout;
+let goodDisk: string;
+
+const BASE_LAYER = { files: [{ path: '/etc/os-release', content: 'ID=test\n' }, { path: '/bin/placeholder', content: '#!/bin/sh\n', mode: 0o755 }] };
+
+beforeAll(() => {
+  layout = OciLayout.create();
+  goodDisk = createQcow2(layout.workDir, 'win98.qcow2', { dataMiB: 2 });
+  const truncated = truncatedCopy(goodDisk, layout.workDir, 'truncated.qcow2', 1024 * 1024);
+
+  layout.build('with-disk', [BASE_LAYER, { files: [{ path: BUILTIN_IMAGE_PATH, source: goodDisk }] }]);
+  layout.build('without-disk', [BASE_LAYER]);
+  layout.build('corrupt-disk', [BASE_LAYER, { files: [{ path: BUILTIN_IMAGE_PATH, source: truncated }] }]);
+  layout.build('deleted-disk', [{ delete: [BUILTIN_IMAGE_PATH] }], { from: 'with-disk' });
+});
+
+afterAll(() => layout?.dispose());
+
+describe('check-image command against an OCI layout', () => {
+  test('an image with a sound built-in disk passes, with its format and virtual size', () => {
+    const run = runCli(['check-image', layout.reference('with-disk')]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`has ${BUILTIN_IMAGE_PATH} (layer 2 of 2`);
+    expect(run.stdout).toMatch(/format: qcow2\n/);
+    expect(run.stdout).toContain('virtual size: 2 MiB (2097152 bytes)');
+    expect(run.stdout).toContain('qemu-img check: no errors');
+  });
+
+  test('an image without the file fails with one line saying what was tried and what to do', () => {
+    const run = runCli(['check-image', layout.reference('without-disk')]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain(`has no ${BUILTIN_IMAGE_PATH}: no layer adds it (the image has 1 layer)`);
+    expect(run.stderr).toContain('tried: skopeo copy to a temporary OCI layout, read 1 layer');
+    expect(run.stderr).toContain(`build the emulator image with the disk at ${BUILTIN_IMAGE_PATH}`);
+    expect(run.stderr).toContain('or use the hybrid mode');
+  });
+
+  test('a truncated qcow2 is found but fails qemu-img check', () => {
+    const run = runCli(['check-image', layout.reference('corrupt-disk')]);
+    expect(run.status).toBe(1);
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain(`has ${BUILTIN_IMAGE_PATH} (layer 2 of 2`);
+    expect(run.stderr).toMatch(/qemu-img check found \d+ errors/);
+    expect(run.stderr).toContain('rebuild the emulator image from a good disk image');
+  });
+
+  test('a later layer that deletes the file (whiteout) wins over the layer that added it', () => {
+    const run = runCli(['check-image', layout.reference('deleted-disk')]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('layer 3 of 3');
+    expect(run.stderr).toContain(`whiteout opt/builtin-images/.wh.win98.qcow2.builtin removes ${BUILTIN_IMAGE_PATH}`);
+  });
+
+  test('an image that cannot be read exits 3 with the reason', () => {
+    const run = runCli(['check-image', layout.reference('no-such-tag')]);
+    expect(run.status).toBe(3);
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain('no descriptor found for reference "no-such-tag"');
+  });
+
+  test('bad usage exits 2 with the usage', () => {
+    const run = runCli(['check-image']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('name the image to check');
+    expect(run.stderr).toContain('Usage: cdk8s-qemu-loco check-image');
+    expect(runCli(['check-image', '--tls-verify=maybe', 'x']).status).toBe(2);
+  });
+});
+
+describe('checkImage reads layers the way a container runtime stacks them', () => {
+  const check = (tag: string, path?: string) => checkImage({ image: layout.reference(tag), path });
+
+  test('a whiteout of a parent directory deletes the file', () => {
+    layout.build('dir-deleted', [{ delete: ['/opt/builtin-images'] }], { from: 'with-disk' });
+    const result = check('dir-deleted');
+    expect(result.ok).toBe(false);
+    expect(result.problem).toContain('whiteout opt/.wh.builtin-images removes /opt/builtin-images');
+  });
+
+  test('an opaque directory hides what lower layers put in it', () => {
+    layout.build('opaque', [{ opaque: ['/opt/builtin-images'], files: [{ path: '/opt/builtin-images/README', content: 'x' }] }], { from: 'with-disk' });
+    const result = check('opaque');
+    expect(result.ok).toBe(false);
+    expect(result.problem).toContain('opaque whiteout opt/builtin-images/.wh..wh..opq');
+  });
+
+  test('a file added again above its deletion is there', () => {
+    layout.build('re-added', [{ files: [{ path: BUILTIN_IMAGE_PATH, source: goodDisk }] }], { from: 'deleted-disk' });
+    const result = check('re-added');
+    expect(result.ok).toBe(true);
+    expect(result.foundIn?.index).toBe(4);
+    expect(result.layerCount).toBe(4);
+  });
+
+  test('a symbolic link is followed to its target, in another layer', () => {
+    layout.build('symlink', [
+      BASE_LAYER,
+      { files: [{ path: '/data/win98.qcow2', source: goodDisk }] },
+      { files: [{ path: BUILTIN_IMAGE_PATH, symlinkTo: '../../data/win98.qcow2' }] },
+    ]);
+    const result = check('symlink');
+    expect(result.ok).toBe(true);
+    expect(result.resolvedPath).toBe('/data/win98.qcow2');
+    expect(result.foundIn?.index).toBe(2);
+  });
+
+  test('a hard link is read through the file it links to', () => {
+    layout.build('hardlink', [{ files: [
+      { path: '/data/disk.qcow2', source: goodDisk },
+      { path: BUILTIN_IMAGE_PATH, hardlinkTo: '/data/disk.qcow2' },
+    ] }]);
+    const result = check('hardlink');
+    expect(result.ok).toBe(true);
+    expect(result.virtualSize).toBe(2 * 1024 * 1024);
+  });
+
+  test('a file that is not qcow2 is refused, naming the format qemu-img sees', () => {
+    layout.build('raw-disk', [{ files: [{ path: BUILTIN_IMAGE_PATH, content: Buffer.alloc(4096, 7) }] }]);
+    const result = check('raw-disk');
+    expect(result.ok).toBe(false);
+    expect(result.format).toBe('raw');
+    expect(result.problem).toContain('not a qcow2 image (qemu-img sees raw)');
+  });
+
+  test('layers written by umoci insert (no end-of-archive blocks) are read', () => {
+    const insert = spawnSync('umoci', ['insert', '--image', `${layout.path}:without-disk`, '--tag', 'umoci-insert', goodDisk, BUILTIN_IMAGE_PATH], { encoding: 'utf8' });
+    expect(insert.stderr).toBe('');
+    const result = check('umoci-insert');
+    expect(result.ok).toBe(true);
+    expect(result.fileSize).toBeGreaterThan(2 * 1024 * 1024);
+  });
+
+  test('another path can be checked', () => {
+    expect(check('with-disk', '/etc/os-release').foundIn?.index).toBe(1);
+    expect(check('with-disk', '/etc/nothing').ok).toBe(false);
+  });
+});
+
+describe('helpers', () => {
+  test('a bare reference means docker://, transports pass through', () => {
+    expect(skopeoSource('ghcr.io/mroie/qemu-loco:v1')).toBe('docker://ghcr.io/mroie/qemu-loco:v1');
+    expect(skopeoSource('localhost:5000/qemu-loco:v1')).toBe('docker://localhost:5000/qemu-loco:v1');
+    expect(skopeoSource('oci:/tmp/layout:v1')).toBe('oci:/tmp/layout:v1');
+    expect(skopeoSource('docker://ghcr.io/x:y')).toBe('docker://ghcr.io/x:y');
+  });
+
+  test('sizes are shown in binary units with the exact byte count', () => {
+    expect(formatBytes(512)).toBe('512 bytes');
+    expect(formatBytes(2 * 1024 ** 3)).toBe('2 GiB (2147483648 bytes)');
+    expect(formatBytes(3473408)).toBe('3.3 MiB (3473408 bytes)');
+  });
+});
+
+describe('check-image command against a registry on 127.0.0.1', () => {
+  let registry: LocalRegistry;
+  let secured: LocalRegistry;
+
+  beforeAll(async () => {
+    [registry, secured] = await Promise.all([LocalRegistry.start(), LocalRegistry.start({ users: { alice: 's3cret' } })]);
+    registry.push(layout.reference('with-disk'), 'qemu-loco:with-disk');
+    registry.push(layout.reference('deleted-disk'), 'qemu-loco:deleted-disk');
+    secured.push(layout.reference('with-disk'), 'qemu-loco:v1');
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([registry?.stop(), secured?.stop()]);
+  });
+
+  test('docker:// over plain HTTP with --tls-verify=false', () => {
+    const run = runCli(['check-image', '--tls-verify=false', `docker://${registry.reference('qemu-loco:with-disk')}`]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('virtual size: 2 MiB');
+  });
+
+  test('a bare reference is read from the registry, and whiteouts hold there too', () => {
+    const run = runCli(['check-image', '--tls-verify=false', registry.reference('qemu-loco:deleted-disk')]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`docker://${registry.reference('qemu-loco:deleted-disk')} has no ${BUILTIN_IMAGE_PATH}`);
+  });
+
+  test('without --tls-verify=false an HTTP registry cannot be read (exit 3, says what to do)', () => {
+    const run = runCli(['check-image', registry.reference('qemu-loco:with-disk')]);
+    expect(run.status).toBe(3);
+    expect(run.stderr).toContain('--tls-verify=false');
+  });
+
+  test('credentials: --creds and --authfile pass through to skopeo; none is refused', () => {
+    const image = secured.reference('qemu-loco:v1');
+    const refused = runCli(['check-image', '--tls-verify=false', image]);
+    expect(refused.status).toBe(3);
+    expect(refused.stderr).toMatch(/unauthorized|authentication required/i);
+
+    expect(runCli(['check-image', '--tls-verify=false', '--creds', 'alice:s3cret', image]).status).toBe(0);
+
+    const authfile = join(layout.workDir, 'auth.json');
+    writeFileSync(authfile, JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from('alice:s3cret').toString('base64') } } }));
+    const withAuthfile = runCli(['check-image', '--tls-verify=false', '--authfile', authfile, image]);
+    expect(withAuthfile.stderr).toBe('');
+    expect(withAuthfile.status).toBe(0);
+    // The registry saw the layers fetched with credentials.
+    expect(secured.accessLog().filter((entry) => entry.status === 401).length).toBeGreaterThan(0);
+    expect(secured.blobBytesServed()).toBeGreaterThan(2 * 1024 * 1024);
+  });
+});
