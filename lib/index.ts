@@ -5,3 +5,4 @@ export * from './qemu-stateful-set';
 export * from './snapshot-reference';
 export * from './lego-loco-chart';
 export * from './manifest-validator';
+export * from './helm-values';

@@ -351,8 +351,11 @@ export const EMULATOR_CAPABILITIES: readonly string[] = [
   'NET_ADMIN', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'NET_BIND_SERVICE',
 ];
 
-/** Env names the construct owns; the free-form env map may not set them. */
-const TYPED_ENV: { [name: string]: string } = {
+/**
+ * Env names the construct owns, each with the property it comes from; the free-form env map may
+ * not set them (the Helm values migration drops or maps them by this list).
+ */
+export const TYPED_ENV: { readonly [name: string]: string } = {
   DISK: 'the disk (seeder imagePath)',
   USE_PREBUILT_SNAPSHOT: 'prebuiltSnapshot',
   SNAPSHOT_REGISTRY: 'prebuiltSnapshot',

@@ -1,0 +1,152 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { basename, join } from 'path';
+import { parseArgs } from 'util';
+import { App } from 'cdk8s';
+import { HelmMigration, HelmValues, HelmValuesError, mergeHelmValues, parseHelmValues, propsFromHelmValues } from '../helm-values';
+import { LegoLocoChart } from '../lego-loco-chart';
+import { DeviceSource } from '../qemu-stateful-set';
+
+/**
+ * `cdk8s-qemu-loco from-helm`: the Helm chart's values files in, the equivalent manifests out.
+ */
+
+/** Options of migrateHelmValuesFiles. */
+export interface FromHelmOptions {
+  /** Values files, merged in order as `helm -f a.yaml -f b.yaml` merges them. */
+  readonly files: string[];
+  /** @default - see HelmMigrationOptions.releaseName */
+  readonly releaseName?: string;
+  /** @default false */
+  readonly hostPathVolume?: boolean;
+  /** @default DeviceSource.HOST_PATH */
+  readonly deviceSource?: DeviceSource;
+}
+
+/** The migration and the manifests it synthesizes to. */
+export interface FromHelmResult {
+  /** The migration: mode, props, warnings. */
+  readonly migration: HelmMigration;
+  /** The synthesized manifests, as `cdk8s synth` writes them. */
+  readonly yaml: string;
+}
+
+/**
+ * Reads and merges the values files, migrates them and synthesizes the chart in a fresh cdk8s App
+ * (in a temporary output directory). Throws HelmValuesError for values it cannot migrate.
+ */
+export function migrateHelmValuesFiles(options: FromHelmOptions): FromHelmResult {
+  if (options.files.length === 0) {
+    throw new HelmValuesError('name at least one values file');
+  }
+  let values: HelmValues = {};
+  const parseWarnings: string[] = [];
+  for (const file of options.files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new HelmValuesError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    const parsed = parseHelmValues(text, basename(file));
+    parseWarnings.push(...parsed.warnings);
+    values = mergeHelmValues(values, parsed.values);
+  }
+  const migration = propsFromHelmValues(values, {
+    source: options.files.map((file) => basename(file)).join(' + '),
+    releaseName: options.releaseName,
+    hostPathVolume: options.hostPathVolume,
+    deviceSource: options.deviceSource,
+  });
+
+  const outdir = mkdtempSync(join(tmpdir(), 'from-helm-'));
+  try {
+    const app = new App({ outdir });
+    new LegoLocoChart(app, `loco-${migration.mode}`, migration.chartProps);
+    app.synth();
+    const files = readdirSync(outdir).filter((file) => file.endsWith('.yaml'));
+    const yaml = files.map((file) => readFileSync(join(outdir, file), 'utf8')).join('---\n');
+    return { migration: { ...migration, warnings: [...parseWarnings, ...migration.warnings] }, yaml };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+export const FROM_HELM_USAGE = `Usage: cdk8s-qemu-loco from-helm [options] <values.yaml>...
+
+Writes the manifests of a LegoLocoChart equivalent to the Lego Loco Helm chart's
+values, and on stderr one warning per thing that changes or is not migrated.
+Several files merge in order as \`helm -f a.yaml -f b.yaml\` merges them: for an
+overlay such as values-minikube.yaml, give the chart's values.yaml first.
+
+Options:
+  -o, --output FILE      write the YAML to FILE (default: standard output)
+  --release NAME         the Helm release name: keep the chart's object names
+                         (<release>-loco-emulator)
+  --host-path-volume     also create the chart's hostPath PersistentVolume for
+                         the claim (single-node clusters without a provisioner)
+  --device-plugin        give KVM/DRI through device-plugin resources instead of
+                         the chart's hostPath devices (which need privileged)
+  -h, --help             this help
+
+Exit status: 0 written (warnings may follow); 1 the values cannot be migrated;
+2 bad usage.`;
+
+/** Runs `from-helm` with its arguments; returns the exit code. */
+export function runFromHelm(argv: string[]): number {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'output': { type: 'string', short: 'o' },
+        'release': { type: 'string' },
+        'host-path-volume': { type: 'boolean' },
+        'device-plugin': { type: 'boolean' },
+        'help': { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${FROM_HELM_USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length === 0) {
+    return usageError('name the values file(s) to migrate');
+  }
+  let result: FromHelmResult;
+  try {
+    result = migrateHelmValuesFiles({
+      files: positionals,
+      releaseName: values.release,
+      hostPathVolume: values['host-path-volume'],
+      deviceSource: values['device-plugin'] ? DeviceSource.DEVICE_PLUGIN : undefined,
+    });
+  } catch (error) {
+    if (!(error instanceof HelmValuesError)) throw error;
+    process.stderr.write(`from-helm: ${error.message}\n`);
+    return 1;
+  }
+  const { migration, yaml } = result;
+  const header = `# Generated by cdk8s-qemu-loco from-helm ${positionals.map((file) => basename(file)).join(' ')} (storage mode ${migration.mode})\n`;
+  if (values.output) {
+    writeFileSync(values.output, header + yaml);
+  } else {
+    process.stdout.write(header + yaml);
+  }
+  for (const warning of migration.warnings) {
+    process.stderr.write(`from-helm: warning: ${warning}\n`);
+  }
+  process.stderr.write(`from-helm: storage mode ${migration.mode}; ${migration.warnings.length} warnings` +
+    `${values.output ? `; wrote ${values.output}` : ''}\n`);
+  return 0;
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`from-helm: ${message}\n\n${FROM_HELM_USAGE}\n`);
+  return 2;
+}

@@ -1,0 +1,709 @@
+import { tmpdir } from 'os';
+import { App } from 'cdk8s';
+import { isMap, isPair, isScalar, isSeq, LineCounter, Node, parseDocument } from 'yaml';
+import { EmulatorDiskKind, EmulatorDiskProps } from './emulator-disk';
+import { EmulatorOptions, LegoLocoChart, LegoLocoChartProps } from './lego-loco-chart';
+import { DeviceOptions, DeviceSource, EmulatorProbes, HealthProbeOptions, TYPED_ENV } from './qemu-stateful-set';
+import { DEFAULT_SNAPSHOT_IMAGE } from './snapshot-reference';
+import { StorageMode } from './storage-mode';
+
+/**
+ * Migration from the Lego Loco Helm chart (`helm/loco-chart` of MRoie/lego-loco-cluster): its
+ * `values.yaml` in, this library's LegoLocoChart props out, with a warning for everything that
+ * changes meaning and a list of every key that is not migrated.
+ */
+
+/** Parsed Helm values: the YAML document as plain data. */
+export type HelmValues = { [key: string]: unknown };
+
+/** A values file parsed the way Helm reads it. */
+export interface ParsedHelmValues {
+  /** The values; for a repeated key, its last occurrence. */
+  readonly values: HelmValues;
+  /** Key paths that occur more than once in one mapping, e.g. `emulator.diskPVC`. */
+  readonly duplicateKeys: string[];
+  /** One warning per duplicated key path, naming the lines and the value that wins. */
+  readonly warnings: string[];
+}
+
+/** Options of propsFromHelmValues. */
+export interface HelmMigrationOptions {
+  /**
+   * The Helm release name. The chart named the emulator StatefulSet and its Service
+   * `<release>-loco-emulator`; giving the release keeps those names (other workloads, such as the
+   * chart's backend, find the emulators by them).
+   * @default - the library's default name, `loco-emulator`
+   */
+  readonly releaseName?: string;
+
+  /**
+   * Also create the hostPath PersistentVolume the chart creates for the claim (`/tmp/<claim>` on
+   * the node), for single-node clusters without a storage provisioner (minikube, kind). It keeps
+   * the disk on one node's filesystem, so it is an explicit choice here.
+   * @default false - the claim is provisioned by its StorageClass
+   */
+  readonly hostPathVolume?: boolean;
+
+  /**
+   * How `emulator.kvm` / `emulator.dri` with `enabled: true` reach the emulator. The chart mounts
+   * the host's device node, which only a privileged container may use: `HOST_PATH` keeps that
+   * (and so sets `privileged: true`); `DEVICE_PLUGIN` requests a device plugin's resource instead
+   * and needs no privileges, but needs the plugin (e.g. KubeVirt's) on the nodes.
+   * @default DeviceSource.HOST_PATH - what the chart did, so the pods still schedule where they did
+   */
+  readonly deviceSource?: DeviceSource;
+
+  /**
+   * A name for the values in messages (a file name).
+   * @default 'values'
+   */
+  readonly source?: string;
+}
+
+/** The result of a migration. */
+export interface HelmMigration {
+  /** The storage mode the values describe. */
+  readonly mode: StorageMode;
+  /** Props for a LegoLocoChart (`new LegoLocoChart(app, id, chartProps)`). */
+  readonly chartProps: LegoLocoChartProps;
+  /**
+   * Everything that changed meaning or was dropped, one sentence each, saying why and what to do.
+   * Includes the duplicate-key warnings when the values were given as YAML text.
+   */
+  readonly warnings: string[];
+  /** Key paths the migration does not understand (not read by the chart's emulator either). */
+  readonly unknownKeys: string[];
+  /** Key paths of the chart that configure things outside this library (backend, ingress...). */
+  readonly notMigrated: string[];
+}
+
+/** Values that cannot be migrated; the message is one line naming every key at fault. */
+export class HelmValuesError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HelmValuesError';
+  }
+}
+
+/** The chart's name: Helm names its objects `<release>-<chart>-<component>`. */
+const HELM_CHART_NAME = 'loco';
+/** The chart's tag when `emulator.tag` is empty (its `loco.image` helper). */
+const HELM_DEFAULT_TAG = 'latest';
+const DEFAULT_SNAPSHOT_REGISTRY = DEFAULT_SNAPSHOT_IMAGE.slice(0, DEFAULT_SNAPSHOT_IMAGE.lastIndexOf(':'));
+const DEFAULT_SNAPSHOT_TAG = DEFAULT_SNAPSHOT_IMAGE.slice(DEFAULT_SNAPSHOT_IMAGE.lastIndexOf(':') + 1);
+
+/** Top-level sections of the chart that configure its other workloads, not the emulator. */
+const OTHER_SECTIONS = [
+  'backend', 'frontend', 'vr', 'ingress', 'rbac', 'monitoring', 'nfs', 'networkPolicy',
+  'registryConfig', 'git', 'artRes', 'vnc', 'stunner',
+];
+const TOP_LEVEL_KEYS = ['replicas', 'namespace', 'imageRepo', 'imagePullSecrets', 'emulator', 'storage'];
+const EMULATOR_KEYS = [
+  'image', 'tag', 'imagePullPolicy', 'diskPVC', 'diskReadOnly', 'usePrebuiltSnapshot', 'snapshotRegistry',
+  'snapshotTag', 'snapshotDir', 'snapshotMode', 'snapshotReset', 'env', 'resources', 'probes', 'kvm', 'dri',
+  'nodeSelector', 'tolerations', 'affinity', 'servicePort', 'healthPort', 'serviceType', 'replicas',
+];
+/** Keys of `storage` that size the art-resources volume at /nfs, which this library does not make. */
+const STORAGE_OTHER_KEYS = ['nfsSize', 'strategy'];
+const PROBE_KINDS = ['startup', 'liveness', 'readiness'] as const;
+const PROBE_FIELDS = ['enabled', 'path', 'initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'failureThreshold'] as const;
+const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
+/** The chart's emulator keys that the entrypoint's SNAPSHOT_* variables come from. */
+const SNAPSHOT_ENV_KEYS: { [name: string]: string } = { SNAPSHOT_DIR: 'snapshotDir', SNAPSHOT_MODE: 'snapshotMode', SNAPSHOT_RESET: 'snapshotReset' };
+
+/**
+ * Parses a values file as Helm does: YAML 1.1, and a key repeated in one mapping is not an error,
+ * its last occurrence wins (a repeated mapping replaces the earlier one whole, it is not merged).
+ * Each repeated key path gets a warning.
+ */
+export function parseHelmValues(text: string, source = 'values'): ParsedHelmValues {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { uniqueKeys: false, version: '1.1', merge: true, lineCounter, prettyErrors: false });
+  if (document.errors.length > 0) {
+    const error = document.errors[0];
+    const line = lineCounter.linePos(error.pos[0]).line;
+    throw new HelmValuesError(`${source}${line ? `:${line}` : ''}: not valid YAML: ${error.message.split('\n')[0]}`);
+  }
+  const values = document.toJS({ maxAliasCount: 1000 }) ?? {};
+  if (!isPlainObject(values)) {
+    throw new HelmValuesError(`${source}: a values file must be a mapping of keys to values, not ${describeType(values)}`);
+  }
+
+  const duplicateKeys: string[] = [];
+  const warnings: string[] = [];
+  const lineOf = (node: unknown) => {
+    const range = (node as Node | undefined)?.range;
+    return range ? lineCounter.linePos(range[0]).line : undefined;
+  };
+  // `js` is the value the subtree of `node` turned into: for a repeated key, the last one's.
+  const walk = (node: unknown, path: string, js: unknown) => {
+    if (isMap(node)) {
+      const seen = new Map<string, number[]>();
+      const last = new Map<string, unknown>();
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        seen.set(key, [...(seen.get(key) ?? []), lineOf(pair.key) ?? 0]);
+        last.set(key, pair);
+      }
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        const childJs = last.get(key) === pair && isPlainObject(js) ? js[key] : undefined;
+        walk(pair.value, path ? `${path}.${key}` : key, childJs);
+      }
+      for (const [key, lines] of seen) {
+        if (lines.length < 2) continue;
+        const keyPath = path ? `${path}.${key}` : key;
+        duplicateKeys.push(keyPath);
+        warnings.push(`${source}: key ${keyPath} appears ${lines.length} times (lines ${lines.join(', ')}); ` +
+          `as Helm does, the last one wins: ${summarize(isPlainObject(js) ? js[key] : undefined)}`);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, index) => walk(item, `${path}[${index}]`, Array.isArray(js) ? js[index] : undefined));
+    }
+  };
+  walk(document.contents, '', values);
+  return { values, duplicateKeys, warnings };
+}
+
+/**
+ * Merges values files as `helm install -f base.yaml -f overlay.yaml` does: mappings merge key by
+ * key, the overlay winning; any other value (list, string, number) replaces the base's whole; a
+ * `null` in the overlay deletes the key.
+ */
+export function mergeHelmValues(base: HelmValues, overlay: HelmValues): HelmValues {
+  const merged: HelmValues = { ...base };
+  for (const [key, value] of Object.entries(overlay)) {
+    if (value === null) {
+      delete merged[key];
+    } else if (isPlainObject(value) && isPlainObject(merged[key])) {
+      merged[key] = mergeHelmValues(merged[key] as HelmValues, value);
+    } else {
+      merged[key] = value;
+    }
+  }
+  return merged;
+}
+
+/**
+ * Maps the Helm chart's values onto LegoLocoChart props.
+ *
+ * The storage mode follows the chart's two switches: `emulator.diskPVC` set and
+ * `usePrebuiltSnapshot: false` is mode A (persistent), `diskPVC` set and `usePrebuiltSnapshot: true`
+ * is mode B (hybrid), an empty `diskPVC` is mode C (ephemeral). Everything the chart's emulator
+ * reads is mapped (replicas, image, tag, pull policy and secrets, the claim and its size and class,
+ * the snapshot settings, env, resources, probes, KVM and DRI, scheduling); anything whose meaning
+ * changes gets a warning, keys the chart's emulator does not read are listed in `unknownKeys`, and
+ * the chart's other workloads (backend, frontend, ingress...) in `notMigrated`.
+ *
+ * Env entries the constructs set themselves (DISK, USE_PREBUILT_SNAPSHOT, SNAPSHOT_*,
+ * SOCKET_MASTER_HOST...) are mapped to the typed setting or dropped, each with a warning.
+ *
+ * The props are checked by building the chart once: values the constructs refuse, and values of
+ * the wrong type, throw a HelmValuesError whose one-line message names every key at fault.
+ *
+ * @param values the parsed values, or the YAML text of a values file (then parsed as Helm does,
+ *   with a warning per repeated key)
+ */
+export function propsFromHelmValues(values: HelmValues | string, options: HelmMigrationOptions = {}): HelmMigration {
+  const source = options.source ?? 'values';
+  if (typeof values === 'string') {
+    const parsed = parseHelmValues(values, source);
+    const migration = new Migration(parsed.values, options).run();
+    return { ...migration, warnings: [...parsed.warnings, ...migration.warnings] };
+  }
+  if (!isPlainObject(values)) {
+    throw new HelmValuesError(`${source}: the values must be a mapping of keys to values, not ${describeType(values)}`);
+  }
+  return new Migration(values, options).run();
+}
+
+/** One migration run: collects warnings, unknown keys and problems while it maps. */
+class Migration {
+  private readonly warnings: string[] = [];
+  private readonly unknownKeys: string[] = [];
+  private readonly notMigrated: string[] = [];
+  private readonly problems: string[] = [];
+  private readonly source: string;
+
+  constructor(private readonly values: HelmValues, private readonly options: HelmMigrationOptions) {
+    this.source = options.source ?? 'values';
+  }
+
+  public run(): HelmMigration {
+    const values = this.values;
+    this.sortKeys(values);
+    const emulator = this.mapping('emulator', values.emulator);
+    const storage = this.mapping('storage', values.storage);
+
+    // The mode: the chart's two switches.
+    const diskPVC = this.string('emulator.diskPVC', emulator.diskPVC) ?? '';
+    const env = this.env(emulator.env);
+    const usePrebuiltSnapshot = this.boolean('emulator.usePrebuiltSnapshot', emulator.usePrebuiltSnapshot) ?? false;
+    const mode = diskPVC === '' ? StorageMode.EPHEMERAL : usePrebuiltSnapshot ? StorageMode.HYBRID : StorageMode.PERSISTENT;
+    if (emulator.diskPVC === undefined) {
+      this.warn('emulator.diskPVC is not set, so the disk is an emptyDir (mode ephemeral). If this file is an overlay of the chart\'s ' +
+        'values.yaml (which sets diskPVC: win98-disk), give values.yaml first so that they merge as Helm merges them');
+    }
+    if (mode === StorageMode.EPHEMERAL && !usePrebuiltSnapshot) {
+      this.warn('emulator.diskPVC is empty and usePrebuiltSnapshot false: the chart ran an emptyDir with USE_PREBUILT_SNAPSHOT=false ' +
+        '(the entrypoint used a disk built into the image). Mode ephemeral has the entrypoint download the snapshot at every start ' +
+        '(USE_PREBUILT_SNAPSHOT=true); to keep the built-in disk, set emulator.diskPVC (mode persistent)');
+    }
+
+    // Image.
+    const imageRepo = this.string('imageRepo', values.imageRepo) ?? '';
+    const imageName = this.string('emulator.image', emulator.image);
+    if (imageName === undefined || imageName === '') {
+      this.problems.push('emulator.image is not set: name the emulator image (e.g. qemu-loco)');
+    }
+    const image = imageRepo ? `${imageRepo.replace(/\/+$/, '')}/${imageName}` : imageName ?? '';
+    let tag = this.string('emulator.tag', emulator.tag) ?? '';
+    if (tag === '') tag = HELM_DEFAULT_TAG;
+    const pullPolicy = this.string('emulator.imagePullPolicy', emulator.imagePullPolicy);
+    if (pullPolicy !== undefined && pullPolicy !== '' && !PULL_POLICIES.includes(pullPolicy)) {
+      this.problems.push(`emulator.imagePullPolicy ${JSON.stringify(pullPolicy)} must be one of ${PULL_POLICIES.join(', ')}`);
+    }
+    if (tag === HELM_DEFAULT_TAG) {
+      this.warn(`emulator.tag is 'latest' (as the chart's files have it): mapped with allowLatestTag: true. Each node then runs ` +
+        'whatever was pushed or loaded last; pin a version tag or a digest for anything shared');
+    }
+
+    // Replicas and names.
+    const replicas = values.replicas === undefined || values.replicas === null ? 1 : this.integer('replicas', values.replicas, 1);
+    if (emulator.replicas !== undefined) {
+      const other = emulator.replicas;
+      this.warn(`emulator.replicas (${summarize(other)}) is not read by the chart, which takes the top-level replicas (${replicas}); ignored`);
+    }
+    const releaseName = this.options.releaseName;
+    let name: string | undefined;
+    if (releaseName !== undefined) {
+      name = `${`${releaseName}-${HELM_CHART_NAME}`.slice(0, 63).replace(/-+$/, '')}-emulator`;
+    } else {
+      this.warn('the chart named the emulator StatefulSet and Service \'<release>-loco-emulator\'; these are \'loco-emulator\'. ' +
+        'Give the release name (releaseName, --release) to keep the chart\'s names, which the chart\'s backend looks the emulators up by');
+    }
+
+    // The disk.
+    const storageClass = this.string('storage.class', storage.class) ?? '';
+    const diskSize = this.string('storage.diskSize', storage.diskSize);
+    let disk: EmulatorDiskProps | undefined;
+    let readOnlyDisk = this.boolean('emulator.diskReadOnly', emulator.diskReadOnly) ?? false;
+    if (mode === StorageMode.EPHEMERAL) {
+      const ignored = [storage.class !== undefined && 'storage.class', storage.diskSize !== undefined && 'storage.diskSize'].filter(Boolean);
+      if (ignored.length > 0) {
+        this.warn(`${ignored.join(' and ')} size and class the chart's claim; mode ephemeral has none (its emptyDir gets the library's 20Gi sizeLimit): ignored`);
+      }
+      this.warn('the chart\'s emptyDir disk had no size limit; this one has a 20Gi sizeLimit, past which the kubelet evicts the pod ' +
+        '(set disk.sizeLimit to change it)');
+      if (readOnlyDisk) {
+        this.warn('emulator.diskReadOnly: true on an emptyDir: the entrypoint cannot download the snapshot onto a read-only disk');
+      }
+    } else {
+      disk = {
+        kind: EmulatorDiskKind.CLAIM,
+        claimName: diskPVC,
+        ...(diskSize !== undefined && diskSize !== '' ? { size: diskSize } : {}),
+        ...(storageClass !== '' ? { storageClassName: storageClass } : {}),
+        ...(this.options.hostPathVolume ? { hostPathVolume: { acknowledgeNodeLocal: true, path: `/tmp/${diskPVC}` } } : {}),
+      };
+      if (this.options.hostPathVolume) {
+        this.warn(`the hostPath PersistentVolume the chart made for claim '${diskPVC}' (node directory /tmp/${diskPVC}) is kept, as asked; ` +
+          `it is named '<namespace>-${diskPVC}-pv' instead of '${diskPVC}-pv', since PersistentVolumes are cluster-wide`);
+      } else {
+        this.warn(`the chart also created a hostPath PersistentVolume '${diskPVC}-pv' (/tmp/${diskPVC} on the node) for claim '${diskPVC}'; ` +
+          `not created here: the claim is provisioned by ${storageClass ? `StorageClass '${storageClass}'` : 'the cluster\'s default StorageClass'}. ` +
+          'On a single-node cluster without a provisioner, ask for it (hostPathVolume, --host-path-volume)');
+      }
+      if (readOnlyDisk) {
+        readOnlyDisk = false;
+        this.warn(`emulator.diskReadOnly: true is not kept in mode ${mode}: the seeder writes the disk image onto the claim before the ` +
+          'emulator starts, and the entrypoint writes its overlays beside it; the disk is mounted read-write');
+      }
+    }
+
+    // The snapshot (modes B and C); its env entries are resolved with the other typed env below.
+    let snapshotRegistry = this.string('emulator.snapshotRegistry', emulator.snapshotRegistry);
+    let snapshotTag = this.string('emulator.snapshotTag', emulator.snapshotTag);
+    const typedEnv: { [name: string]: string | undefined } = env.typed;
+    if (usePrebuiltSnapshot) {
+      // The chart put its own SNAPSHOT_* entries after the env map's: those won in the pod.
+      snapshotRegistry = nonEmpty(snapshotRegistry) ?? typedEnv.SNAPSHOT_REGISTRY;
+      snapshotTag = nonEmpty(snapshotTag) ?? typedEnv.SNAPSHOT_TAG;
+    } else {
+      // Only the env map's entries reached the pod.
+      snapshotRegistry = nonEmpty(typedEnv.SNAPSHOT_REGISTRY) ?? snapshotRegistry;
+      snapshotTag = nonEmpty(typedEnv.SNAPSHOT_TAG) ?? snapshotTag;
+    }
+    let snapshotImage: string | undefined;
+    if (mode === StorageMode.PERSISTENT) {
+      if (nonEmpty(snapshotRegistry) || nonEmpty(snapshotTag)) {
+        this.warn('emulator.snapshotRegistry and snapshotTag are not used in mode persistent (usePrebuiltSnapshot: false): the disk comes ' +
+          'from the image built into the emulator image; check that it has one with \'cdk8s-qemu-loco check-image\'');
+      }
+    } else {
+      const registry = nonEmpty(snapshotRegistry) ?? DEFAULT_SNAPSHOT_REGISTRY;
+      const snapshotTagOrDefault = nonEmpty(snapshotTag) ?? DEFAULT_SNAPSHOT_TAG;
+      if (!nonEmpty(snapshotRegistry) || !nonEmpty(snapshotTag)) {
+        this.warn(`emulator.snapshotRegistry/snapshotTag not both set: the snapshot is ${registry}:${snapshotTagOrDefault} ` +
+          '(the chart\'s defaults)');
+      }
+      snapshotImage = `${registry}:${snapshotTagOrDefault}`;
+    }
+
+    const snapshotDir = nonEmpty(this.string('emulator.snapshotDir', emulator.snapshotDir)) ?? typedEnv.SNAPSHOT_DIR;
+    const snapshotMode = nonEmpty(this.string('emulator.snapshotMode', emulator.snapshotMode)) ?? typedEnv.SNAPSHOT_MODE;
+    const snapshotReset = this.boolean('emulator.snapshotReset', emulator.snapshotReset)
+      ?? (typedEnv.SNAPSHOT_RESET === undefined ? undefined : this.boolean('emulator.env.SNAPSHOT_RESET', typedEnv.SNAPSHOT_RESET));
+
+    // Devices and privileges.
+    const devices = this.devices(emulator);
+    const privileged = Object.values(devices).some((device) => device.source === DeviceSource.HOST_PATH);
+    this.warn('the chart ran the emulator privileged with NET_ADMIN and SYS_ADMIN; ' + (privileged
+      ? 'it stays privileged here because a hostPath device (kvm/dri) needs it'
+      : 'here it runs unprivileged with NET_ADMIN, which the TAP networking needs (set emulator.privileged: true if your image needs more)'));
+
+    // Sharing one claim between replicas.
+    const affinity = this.passThrough('emulator.affinity', emulator.affinity, 'object');
+    let sharedClaimOnOneNode: boolean | undefined;
+    if (mode !== StorageMode.EPHEMERAL && replicas > 1) {
+      sharedClaimOnOneNode = true;
+      this.warn(`${replicas} replicas share the ReadWriteOnce claim '${diskPVC}', as in the chart, where that only worked with every pod on one ` +
+        'node: mapped with sharedClaimOnOneNode: true, which keeps them on one node by a required pod affinity' +
+        (affinity ? ' (here replaced by emulator.affinity, which must then keep them together itself)' : ''));
+    }
+
+    // Ports and the Service.
+    const ports = {
+      ...(emulator.servicePort !== undefined ? { vnc: this.integer('emulator.servicePort', emulator.servicePort, 1) } : {}),
+      ...(emulator.healthPort !== undefined ? { health: this.integer('emulator.healthPort', emulator.healthPort, 1) } : {}),
+    };
+    if (emulator.serviceType !== undefined) {
+      this.warn(`emulator.serviceType ${summarize(emulator.serviceType)} not migrated: the emulators get a headless Service ` +
+        '(clusterIP: None) for their stable DNS names; add a Service of your own to expose VNC');
+    }
+    this.warn('the chart also mounted the art-resources volume at /nfs and set ART_RES_ROOT, GIT_USER_NAME/GIT_USER_EMAIL, ' +
+      'VIDEO_DEST_*/AUDIO_DEST_* (the backend) and the health-monitor script in the emulator; those belong to the chart\'s other ' +
+      'workloads and are not part of this library (add env entries if your image needs them)');
+
+    // Namespace.
+    const namespace = nonEmpty(this.string('namespace', values.namespace));
+    if (namespace !== undefined) {
+      this.warn(`namespace '${namespace}' is set on every object (the chart used the release namespace, helm -n, before values.namespace)`);
+    }
+
+    const emulatorOptions: EmulatorOptions = stripUndefined({
+      image,
+      tag,
+      allowLatestTag: tag === HELM_DEFAULT_TAG ? true : undefined,
+      imagePullPolicy: nonEmpty(pullPolicy),
+      imagePullSecrets: this.pullSecrets(values.imagePullSecrets),
+      name,
+      replicas,
+      sharedClaimOnOneNode,
+      snapshotDir,
+      snapshotMode,
+      snapshotReset,
+      env: Object.keys(env.free).length > 0 ? env.free : undefined,
+      ports: Object.keys(ports).length > 0 ? ports : undefined,
+      probes: this.probes(emulator.probes),
+      readOnlyDisk: readOnlyDisk || undefined,
+      kvm: devices.kvm,
+      dri: devices.dri,
+      privileged: privileged || undefined,
+      resources: this.resources(emulator.resources),
+      nodeSelector: this.stringMap('emulator.nodeSelector', emulator.nodeSelector),
+      tolerations: this.passThrough('emulator.tolerations', emulator.tolerations, 'list'),
+      affinity,
+    }) as EmulatorOptions;
+
+    const chartProps: LegoLocoChartProps = stripUndefined({
+      mode,
+      namespace,
+      emulator: emulatorOptions,
+      disk,
+      snapshotImage: snapshotImage === DEFAULT_SNAPSHOT_IMAGE ? undefined : snapshotImage,
+    }) as LegoLocoChartProps;
+
+    if (this.problems.length > 0) {
+      throw new HelmValuesError(`${this.source}: cannot migrate: ${this.problems.join('; ')}`);
+    }
+    const container = this.tryChart(chartProps);
+    this.explainDroppedEnv(typedEnv, emulator, container, usePrebuiltSnapshot, mode);
+
+    if (this.notMigrated.length > 0) {
+      this.warn(`not migrated (not part of this library): ${this.notMigrated.join(', ')}`);
+    }
+    if (this.unknownKeys.length > 0) {
+      this.warn(`not understood, so not migrated: ${this.unknownKeys.join(', ')}; if they matter, set their equivalent by hand (for example as env entries)`);
+    }
+    return { mode, chartProps, warnings: this.warnings, unknownKeys: this.unknownKeys, notMigrated: this.notMigrated };
+  }
+
+  /** Sorts the keys of the sections it reads into mapped, not migrated and unknown. */
+  private sortKeys(values: HelmValues): void {
+    for (const key of Object.keys(values)) {
+      if (TOP_LEVEL_KEYS.includes(key)) continue;
+      (OTHER_SECTIONS.includes(key) ? this.notMigrated : this.unknownKeys).push(key);
+    }
+    if (isPlainObject(values.emulator)) {
+      for (const key of Object.keys(values.emulator)) {
+        if (!EMULATOR_KEYS.includes(key)) this.unknownKeys.push(`emulator.${key}`);
+      }
+    }
+    if (isPlainObject(values.storage)) {
+      for (const key of Object.keys(values.storage)) {
+        if (key === 'class' || key === 'diskSize') continue;
+        (STORAGE_OTHER_KEYS.includes(key) ? this.notMigrated : this.unknownKeys).push(`storage.${key}`);
+      }
+    }
+  }
+
+  /** Splits emulator.env into the free-form entries and those the constructs set themselves. */
+  private env(value: unknown): { free: { [name: string]: string }; typed: { [name: string]: string } } {
+    const free: { [name: string]: string } = {};
+    const typed: { [name: string]: string } = {};
+    for (const [name, raw] of Object.entries(this.mapping('emulator.env', value))) {
+      // Helm's `quote` renders null as "" and numbers and booleans as their text.
+      const text = raw === null || raw === undefined ? '' : this.string(`emulator.env.${name}`, raw) ?? '';
+      (TYPED_ENV[name] !== undefined ? typed : free)[name] = text;
+    }
+    return { free, typed };
+  }
+
+  /** One warning per env entry the constructs set themselves, saying what happened to it. */
+  private explainDroppedEnv(typed: { [name: string]: string | undefined }, emulator: HelmValues,
+    container: { [name: string]: string }, usePrebuiltSnapshot: boolean, mode: StorageMode): void {
+    for (const [name, value] of Object.entries(typed)) {
+      if (value === undefined) continue;
+      const constructValue = container[name];
+      const sets = constructValue === undefined
+        ? `the construct sets no ${name} in mode ${mode}`
+        : `the construct sets ${name}=${constructValue}${constructValue === value ? ' (the same value)' : ''}`;
+      let why: string;
+      switch (name) {
+        case 'SOCKET_MASTER_HOST':
+          why = `dropped: ${value === '' ? 'auto-computed: ' : ''}${sets}, ordinal 0 through the headless Service, which every instance must agree on`;
+          break;
+        case 'USE_PREBUILT_SNAPSHOT':
+          why = `dropped: it follows the storage mode; ${sets}` +
+            (constructValue === value ? '' : ' (emulator.diskPVC and usePrebuiltSnapshot choose the mode)');
+          break;
+        case 'SNAPSHOT_REGISTRY':
+        case 'SNAPSHOT_TAG': {
+          const key = name === 'SNAPSHOT_TAG' ? 'snapshotTag' : 'snapshotRegistry';
+          if (mode === StorageMode.PERSISTENT) {
+            why = `dropped: mode persistent downloads no snapshot; ${sets}`;
+          } else if (usePrebuiltSnapshot && nonEmpty(this.string(`emulator.${key}`, emulator[key])) !== undefined) {
+            why = `dropped: the chart's own ${name} from emulator.${key} came after it and won; ${sets}`;
+          } else {
+            why = `mapped to the snapshot reference; ${sets}`;
+          }
+          break;
+        }
+        case 'SNAPSHOT_DIR':
+        case 'SNAPSHOT_MODE':
+        case 'SNAPSHOT_RESET': {
+          const key = SNAPSHOT_ENV_KEYS[name];
+          why = emulator[key] !== undefined && emulator[key] !== ''
+            ? `dropped: emulator.${key} is set and wins; ${sets}`
+            : `mapped to the typed setting ${key}; ${sets}`;
+          break;
+        }
+        case 'DISK':
+          why = `dropped: the disk image's path is the seeder's; ${sets}`;
+          break;
+        default:
+          why = `dropped: ${sets} (from ${TYPED_ENV[name]})`;
+      }
+      this.warn(`emulator.env.${name} ${JSON.stringify(value)} ${why}`);
+    }
+  }
+
+  /** Builds the chart once, so that values the constructs refuse fail here with the key named. */
+  private tryChart(chartProps: LegoLocoChartProps): { [name: string]: string } {
+    const app = new App({ outdir: tmpdir() });
+    let chart: LegoLocoChart;
+    try {
+      chart = new LegoLocoChart(app, `loco-${chartProps.mode}`, chartProps);
+    } catch (error) {
+      throw new HelmValuesError(`${this.source}: the migrated values make no valid chart: ${(error as Error).message.split('\n')[0]}`);
+    }
+    const objects = chart.toJson() as any[];
+    const statefulSet = objects.find((object) => object.kind === 'StatefulSet');
+    const container = statefulSet?.spec?.template?.spec?.containers?.find((c: any) => c.name === 'emulator');
+    const env: { [name: string]: string } = {};
+    for (const entry of container?.env ?? []) {
+      if (entry.value !== undefined) env[entry.name] = entry.value;
+    }
+    return env;
+  }
+
+  private devices(emulator: HelmValues): { kvm?: DeviceOptions; dri?: DeviceOptions } {
+    const source = this.options.deviceSource ?? DeviceSource.HOST_PATH;
+    const result: { kvm?: DeviceOptions; dri?: DeviceOptions } = {};
+    for (const kind of ['kvm', 'dri'] as const) {
+      const device = this.mapping(`emulator.${kind}`, emulator[kind]);
+      for (const key of Object.keys(device)) {
+        if (key !== 'enabled' && key !== 'hostPath') this.unknownKeys.push(`emulator.${kind}.${key}`);
+      }
+      if (!this.boolean(`emulator.${kind}.enabled`, device.enabled)) continue;
+      const hostPath = nonEmpty(this.string(`emulator.${kind}.hostPath`, device.hostPath));
+      if (source === DeviceSource.HOST_PATH) {
+        result[kind] = stripUndefined({ source: DeviceSource.HOST_PATH, hostPath });
+        this.warn(`emulator.${kind}.enabled: mounted from the node${hostPath ? ` (${hostPath})` : ''} as the chart did, which needs ` +
+          'privileged: true; a device plugin (deviceSource DEVICE_PLUGIN, --device-plugin) grants it without privileges');
+      } else {
+        result[kind] = { source: DeviceSource.DEVICE_PLUGIN };
+        this.warn(`emulator.${kind}.enabled: requested from a device plugin instead of the chart's hostPath${hostPath ? ` ${hostPath}` : ''}: ` +
+          'the nodes need the plugin (for KVM, KubeVirt\'s devices.kubevirt.io/kvm), or the pods stay Pending');
+      }
+    }
+    return result;
+  }
+
+  private probes(value: unknown): EmulatorProbes | undefined {
+    if (value === undefined || value === null) return undefined;
+    const probes = this.mapping('emulator.probes', value);
+    const result: { [kind: string]: HealthProbeOptions } = {};
+    for (const [kind, raw] of Object.entries(probes)) {
+      if (!(PROBE_KINDS as readonly string[]).includes(kind)) {
+        this.unknownKeys.push(`emulator.probes.${kind}`);
+        continue;
+      }
+      const probe = this.mapping(`emulator.probes.${kind}`, raw);
+      const options: { -readonly [K in keyof HealthProbeOptions]: HealthProbeOptions[K] } = {};
+      for (const [field, fieldValue] of Object.entries(probe)) {
+        const path = `emulator.probes.${kind}.${field}`;
+        if (!(PROBE_FIELDS as readonly string[]).includes(field)) {
+          this.unknownKeys.push(path);
+        } else if (field === 'enabled') {
+          options.enabled = this.boolean(path, fieldValue);
+        } else if (field === 'path') {
+          options.path = this.string(path, fieldValue);
+        } else {
+          options[field as Exclude<typeof PROBE_FIELDS[number], 'enabled' | 'path'>] = this.integer(path, fieldValue, 0);
+        }
+      }
+      result[kind] = stripUndefined(options);
+    }
+    return Object.keys(result).length > 0 ? result : undefined;
+  }
+
+  private resources(value: unknown): EmulatorOptions['resources'] {
+    if (value === undefined || value === null) return undefined;
+    const resources = this.mapping('emulator.resources', value);
+    const result: { requests?: { [k: string]: string }; limits?: { [k: string]: string } } = {};
+    for (const [key, raw] of Object.entries(resources)) {
+      if (key !== 'requests' && key !== 'limits') {
+        this.unknownKeys.push(`emulator.resources.${key}`);
+        continue;
+      }
+      result[key] = this.stringMap(`emulator.resources.${key}`, raw) ?? {};
+    }
+    // What the chart wrote is all the container got: a missing half stays empty here too (for
+    // requests, Kubernetes then takes the limits), rather than taking the library's defaults.
+    return { requests: result.requests ?? {}, limits: result.limits ?? {} };
+  }
+
+  private pullSecrets(value: unknown): string[] | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (!Array.isArray(value)) {
+      this.problems.push(`imagePullSecrets must be a list of secret names, not ${describeType(value)}`);
+      return undefined;
+    }
+    const names: string[] = [];
+    value.forEach((entry, index) => {
+      const name = isPlainObject(entry) ? entry.name : entry;
+      if (typeof name !== 'string' || name === '') {
+        this.problems.push(`imagePullSecrets[${index}] must be a secret name, not ${summarize(entry)}`);
+      } else {
+        names.push(name);
+      }
+    });
+    return names.length > 0 ? names : undefined;
+  }
+
+  private passThrough(path: string, value: unknown, kind: 'list' | 'object'): any {
+    if (value === undefined || value === null) return undefined;
+    if (kind === 'list' ? !Array.isArray(value) : !isPlainObject(value)) {
+      this.problems.push(`${path} must be a ${kind === 'list' ? 'list' : 'mapping'}, not ${describeType(value)}`);
+      return undefined;
+    }
+    const empty = Array.isArray(value) ? value.length === 0 : Object.keys(value as object).length === 0;
+    return empty ? undefined : value;
+  }
+
+  private stringMap(path: string, value: unknown): { [key: string]: string } | undefined {
+    if (value === undefined || value === null) return undefined;
+    const result: { [key: string]: string } = {};
+    for (const [key, raw] of Object.entries(this.mapping(path, value))) {
+      const text = this.string(`${path}.${key}`, raw);
+      if (text !== undefined) result[key] = text;
+    }
+    return Object.keys(result).length > 0 ? result : undefined;
+  }
+
+  private mapping(path: string, value: unknown): HelmValues {
+    if (value === undefined || value === null) return {};
+    if (!isPlainObject(value)) {
+      this.problems.push(`${path} must be a mapping, not ${describeType(value)}`);
+      return {};
+    }
+    return value;
+  }
+
+  private string(path: string, value: unknown): string | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'string') return value;
+    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+    this.problems.push(`${path} must be a string, not ${describeType(value)}`);
+    return undefined;
+  }
+
+  private boolean(path: string, value: unknown): boolean | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'boolean') return value;
+    if (value === 'true' || value === 'false') return value === 'true';
+    this.problems.push(`${path} must be true or false, not ${summarize(value)}`);
+    return undefined;
+  }
+
+  private integer(path: string, value: unknown, min: number): number {
+    const number = typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : value;
+    if (typeof number !== 'number' || !Number.isInteger(number) || number < min) {
+      this.problems.push(`${path} must be a whole number of at least ${min}, not ${summarize(value)}`);
+      return min;
+    }
+    return number;
+  }
+
+  private warn(message: string): void {
+    this.warnings.push(message);
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function isPlainObject(value: unknown): value is HelmValues {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+function describeType(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  if (isPlainObject(value)) return 'a mapping';
+  return `${typeof value} ${summarize(value)}`;
+}
+
+function summarize(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
