@@ -1,7 +1,10 @@
-import { writeFileSync, readdirSync } from 'fs';
+import { readdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { App, Chart, Names, YamlOutputType } from 'cdk8s';
-import { EmulatorOptions, LegoLocoChart, StorageMode } from './lib';
+// The chart's own modules rather than './lib': the index also loads the manifest validator (ajv
+// and its schema code), which synth does not use and which would double the modules synth loads.
+import { EmulatorOptions, LegoLocoChart } from './lib/lego-loco-chart';
+import { StorageMode } from './lib/storage-mode';
 
 /**
  * The Lego Loco Cluster: nine Windows 98 emulators. The project builds the `qemu-loco` image and
