@@ -94,7 +94,9 @@ function compile(hash) {
   try {
     execFileSync(process.execPath, [
       path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', staging,
-    ], { stdio: 'inherit' });
+    // tsc prints its diagnostics on stdout; they go to stderr here, because the cdk8s CLI keeps
+    // the app's stdout to itself and would swallow them.
+    ], { stdio: ['ignore', 2, 2] });
     // Files the compiled code reads at run time (lib/scripts/*.sh) sit beside it, as in lib/.
     for (const file of filesUnder('lib').filter((name) => !name.endsWith('.ts'))) {
       const target = path.join(staging, file);
