@@ -1,0 +1,100 @@
+// The harness itself: what the seeding tests rely on it for (the shell, the tools, the user, the
+// read-only root, the volumes, the downward API, kill and timeout) checked from inside a pod.
+import { Chart, Testing } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import * as fs from 'fs';
+import * as path from 'path';
+import { K8sObject, runPod, Shell, startPod, waitFor } from './pod-runner';
+import { cleanupDirs, tempDir } from './qcow2';
+
+jest.setTimeout(30_000);
+afterAll(cleanupDirs);
+
+/** A Job whose one init container runs `script` with the restricted securityContext of the seeder. */
+function job(script: string): K8sObject[] {
+  const chart = new Chart(Testing.app(), 'harness');
+  const configMap = new k8s.KubeConfigMap(chart, 'Script', { data: { 'probe.sh': script } });
+  new k8s.KubeJob(chart, 'Job', {
+    metadata: { name: 'probe' },
+    spec: {
+      template: {
+        spec: {
+          restartPolicy: 'Never',
+          securityContext: { fsGroup: 2000, fsGroupChangePolicy: 'OnRootMismatch' },
+          initContainers: [{
+            name: 'probe',
+            image: 'probe:v1',
+            command: ['/bin/sh', '/scripts/probe.sh'],
+            env: [
+              { name: 'GREETING', value: 'hello' },
+              { name: 'MESSAGE', value: '$(GREETING) world' },
+              { name: 'MY_POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+              { name: 'MY_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
+              { name: 'MY_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+            ],
+            volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'scripts', mountPath: '/scripts' }],
+            securityContext: {
+              runAsNonRoot: true, runAsUser: 1000, readOnlyRootFilesystem: true,
+              allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] },
+            },
+          }],
+          containers: [{ name: 'main', image: 'probe:v1', command: ['/bin/sh', '-c', 'true'] }],
+          volumes: [{ name: 'data', emptyDir: {} }, { name: 'scripts', configMap: { name: configMap.name, defaultMode: 0o555 } }],
+        },
+      },
+    },
+  });
+  return Testing.synth(chart) as K8sObject[];
+}
+
+function run(script: string, shell: Shell = 'busybox', data = tempDir('data-')) {
+  return runPod({ objects: job(script), shell, volumes: { data }, pod: { uid: 'uid-1', podIP: '10.1.2.3' } });
+}
+
+test.each([['busybox', /^random=\d+$/m], ['dash', /^random=unset$/m]] as const)('/bin/sh is the shell under test: %s', async (shell, expected) => {
+  const result = await run('echo "random=${RANDOM:-unset}"', shell);
+  expect(result.exitCode).toBe(0);
+  expect(result.output).toMatch(expected);
+});
+
+test("the script's commands are busybox applets, and qemu-img is on PATH", async () => {
+  const result = await run('readlink "$(command -v cp)"; command -v qemu-img; cp --help 2>&1 | head -1', 'dash');
+  expect(result.output.split('\n').slice(0, 3)).toEqual(['/.harness/busybox', '/.harness/qemu/qemu-img', expect.stringMatching(/^BusyBox v1\.35/)]);
+});
+
+test('runs as runAsUser with the fsGroup, a read-only root and a writable, group-owned volume', async () => {
+  const data = tempDir('data-');
+  const result = await run('id -u; id -G; touch /tmp/x 2>/dev/null && echo root-writable; touch /data/file && echo volume-writable', 'dash', data);
+  expect(result.output.split('\n').slice(0, 3)).toEqual(['1000', '0 2000', 'volume-writable']);
+  expect(fs.statSync(path.join(data, 'file')).gid).toBe(2000);
+  expect(fs.statSync(data).mode & 0o7777).toBe(0o2775);
+});
+
+test('env: values, $(VAR) references and the downward API', async () => {
+  const result = await run('echo "$MESSAGE|$MY_POD|$MY_UID|$MY_IP|$HOSTNAME"');
+  expect(result.output.trim()).toBe('hello world|probe-0|uid-1|10.1.2.3|probe-0');
+});
+
+test('ConfigMap volumes carry the synthesized data with its defaultMode', async () => {
+  const result = await run('stat -c %a /scripts/probe.sh; cat /scripts/probe.sh | head -1');
+  expect(result.output.split('\n').slice(0, 2)).toEqual(['555', 'stat -c %a /scripts/probe.sh; cat /scripts/probe.sh | head -1']);
+});
+
+test('kill() kills the whole process group, background jobs included', async () => {
+  const pod = startPod({ objects: job('sleep 30 & sleep 30 & wait'), shell: 'busybox', volumes: { data: tempDir('data-') } });
+  await waitFor(() => pod.processes().filter((p) => p.comm === 'sleep').length === 2, 10_000, 'two sleeps');
+  const pids = pod.processes().map((p) => p.pid);
+  const started = Date.now();
+  pod.kill();
+  const result = await pod.done;
+  expect(result.killed).toBe(true);
+  expect(result.exitCode).toBeNull();
+  expect(Date.now() - started).toBeLessThan(5_000);
+  // Gone, once init has reaped them.
+  await waitFor(() => pids.every((pid) => !fs.existsSync(`/proc/${pid}`)), 5_000, 'the killed processes to disappear');
+});
+
+test('a container that runs past the timeout is killed and reported', async () => {
+  const result = await runPod({ objects: job('sleep 30'), shell: 'dash', volumes: { data: tempDir('data-') }, timeoutMs: 500 });
+  expect(result.containers[0]).toMatchObject({ timedOut: true, exitCode: null, signal: 'SIGKILL' });
+});
