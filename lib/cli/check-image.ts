@@ -100,6 +100,20 @@ export class ImageInspectionError extends Error {
   }
 }
 
+/** A step was stopped by SIGINT or SIGTERM (the temporary copy is removed all the same). */
+class Interrupted extends ImageInspectionError {
+  constructor(readonly signal: string) {
+    super(`interrupted by ${signal}`);
+  }
+}
+
+/** spawnSync, failing with Interrupted when the child was stopped by Ctrl-C or SIGTERM. */
+function runTool(command: string, args: string[], options: { timeout?: number; maxBuffer?: number } = {}) {
+  const result = spawnSync(command, args, { encoding: 'utf8', ...options });
+  if (result.signal === 'SIGINT' || result.signal === 'SIGTERM') throw new Interrupted(result.signal);
+  return result;
+}
+
 const TRANSPORTS = /^(docker|oci|oci-archive|docker-archive|dir|containers-storage|docker-daemon):/;
 const MAX_LISTING = 512 * 1024 * 1024;
 const MAX_SYMLINKS = 8;
@@ -145,7 +159,7 @@ function copyImage(source: string, layout: string, options: CheckImageOptions): 
   if (options.creds) args.push('--src-creds', options.creds);
   if (options.tlsVerify === false) args.push('--src-tls-verify=false');
   args.push(source, `oci:${layout}:image`);
-  const result = spawnSync('skopeo', args, { encoding: 'utf8', timeout: ((options.timeoutSeconds ?? 600) + 30) * 1000 });
+  const result = runTool('skopeo', args, { timeout: ((options.timeoutSeconds ?? 600) + 30) * 1000 });
   if (result.status !== 0) {
     throw new ImageInspectionError(`skopeo copy ${source} failed: ${skopeoMessage(result.stderr || String(result.error ?? result.signal))}`);
   }
@@ -178,7 +192,7 @@ function readLayers(layout: string): Layer[] {
 
 function listLayer(blob: string, digest: string): Map<string, string> {
   // GNU tar recognises gzip, zstd (with the zstd program) and plain archives by their content.
-  const result = spawnSync('tar', ['-tf', blob], { encoding: 'utf8', maxBuffer: MAX_LISTING });
+  const result = runTool('tar', ['-tf', blob], { maxBuffer: MAX_LISTING });
   if (result.status !== 0 && !onlyMissingEnd(result.stderr)) {
     throw new ImageInspectionError(`could not read layer ${digest} with tar: ${firstLine(result.stderr || String(result.error))}`);
   }
@@ -247,7 +261,7 @@ function locate(layers: Layer[], path: string): Finding {
 
 /** The type letter of `tar -tv` for one member, and a link's target. */
 function entryType(layer: Layer, member: string): { type: string; target?: string } {
-  const result = spawnSync('tar', ['-tvf', layer.blob, '--', member], { encoding: 'utf8' });
+  const result = runTool('tar', ['-tvf', layer.blob, '--', member]);
   const line = result.stdout.split('\n')[0] ?? '';
   const link = / (?:->|link to) (.*)$/.exec(line);
   return { type: line.charAt(0), target: link?.[1] };
@@ -292,7 +306,7 @@ function inspect(source: string, path: string, layers: Layer[], extractDir: stri
 function extract(layer: Layer, member: string, extractDir: string): string {
   rmSync(extractDir, { recursive: true, force: true });
   mkdirSync(extractDir, { recursive: true });
-  const run = (name: string) => spawnSync('tar', ['-xf', layer.blob, '-C', extractDir, '--no-same-owner', '--no-same-permissions', '--', name], { encoding: 'utf8' });
+  const run = (name: string) => runTool('tar', ['-xf', layer.blob, '-C', extractDir, '--no-same-owner', '--no-same-permissions', '--', name]);
   let result = run(member);
   let target = join(extractDir, member);
   if ((result.status !== 0 && !onlyMissingEnd(result.stderr)) || !existsSyncNoFollow(target)) {
@@ -320,7 +334,7 @@ function existsSyncNoFollow(path: string): boolean {
 
 /** qemu-img's verdict: a qcow2 image that `qemu-img check` passes. */
 function verifyQcow2(file: string): Pick<CheckImageResult, 'ok' | 'format' | 'virtualSize' | 'checkErrors' | 'leaks' | 'problem'> {
-  const info = spawnSync('qemu-img', ['info', '--output=json', file], { encoding: 'utf8' });
+  const info = runTool('qemu-img', ['info', '--output=json', file]);
   if (info.status !== 0) {
     return { ok: false, problem: `qemu-img cannot open it: ${firstLine(info.stderr)}` };
   }
@@ -330,7 +344,7 @@ function verifyQcow2(file: string): Pick<CheckImageResult, 'ok' | 'format' | 'vi
   if (format !== 'qcow2') {
     return { ok: false, format, virtualSize, problem: `it is not a qcow2 image (qemu-img sees ${format}); the seeder accepts qcow2 only` };
   }
-  const check = spawnSync('qemu-img', ['check', '--output=json', '-f', 'qcow2', file], { encoding: 'utf8' });
+  const check = runTool('qemu-img', ['check', '--output=json', '-f', 'qcow2', file]);
   let report: { 'check-errors'?: number; 'corruptions'?: number; 'leaks'?: number } = {};
   try {
     report = JSON.parse(check.stdout);
@@ -442,6 +456,10 @@ export function runCheckImage(argv: string[]): number {
   const image = positionals[0];
   const path = values.path ?? BUILTIN_IMAGE_PATH;
   let result: CheckImageResult;
+  // With a listener, Ctrl-C stops the running tool but not this process, so that the temporary
+  // copy of the image is removed before exiting.
+  const ignore = () => undefined;
+  process.on('SIGINT', ignore).on('SIGTERM', ignore);
   try {
     result = checkImage({
       image,
@@ -453,10 +471,16 @@ export function runCheckImage(argv: string[]): number {
       timeoutSeconds: timeout,
     });
   } catch (error) {
+    if (error instanceof Interrupted) {
+      process.stderr.write(`check-image: ${error.message}; the temporary copy was removed\n`);
+      return 130;
+    }
     if (!(error instanceof ImageInspectionError)) throw error;
     process.stderr.write(`check-image: could not inspect ${image}: ${error.message}. What to do: check the image reference, ` +
       'the registry credentials (--authfile, --creds) and, for a local registry over HTTP, --tls-verify=false\n');
     return 3;
+  } finally {
+    process.off('SIGINT', ignore).off('SIGTERM', ignore);
   }
   const where = result.foundIn
     ? ` (layer ${result.foundIn.index} of ${result.layerCount}, ${short(result.foundIn.digest)}${result.resolvedPath ? `, at ${result.resolvedPath}` : ''})`

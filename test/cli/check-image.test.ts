@@ -1,10 +1,12 @@
-import { spawnSync } from 'child_process';
-import { writeFileSync } from 'fs';
+import { spawn, spawnSync } from 'child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { createServer, Socket } from 'net';
+import { tmpdir } from 'os';
 import { join } from 'path';
 import { BUILTIN_IMAGE_PATH, checkImage, formatBytes, skopeoSource } from '../../lib/cli/check-image';
 import { createQcow2, OciLayout, truncatedCopy } from '../harness/oci-image';
 import { LocalRegistry } from '../harness/registry';
-import { runCli } from './run-cli';
+import { BIN, runCli } from './run-cli';
 
 // Real images (umoci, system tar, qemu-img), read through skopeo as the command ships.
 let layout: OciLayout;
@@ -78,6 +80,36 @@ describe('check-image command against an OCI layout', () => {
     expect(runCli(['check-image', '--tls-verify=maybe', 'x']).status).toBe(2);
   });
 });
+
+test('Ctrl-C during the copy exits 130 and leaves no temporary copy behind', async () => {
+  // A "registry" that accepts connections and never answers: skopeo waits until interrupted.
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const scratch = mkdtempSync(join(tmpdir(), 'check-image-interrupt-'));
+  try {
+    const child = spawn(process.execPath, [BIN, 'check-image', '--tls-verify=false', '--tmpdir', scratch, `127.0.0.1:${port}/qemu-loco:v1`], {
+      detached: true, // its own process group, which Ctrl-C signals as a whole
+      env: { ...process.env, CDK8S_QEMU_LOCO_FROM_SOURCE: '1' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 20_000;
+    while (sockets.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sockets.length).toBeGreaterThan(0);
+    expect(readdirSync(scratch)).toHaveLength(1); // the temporary layout exists while skopeo runs
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toBe('check-image: interrupted by SIGINT; the temporary copy was removed\n');
+    expect(readdirSync(scratch)).toEqual([]);
+  } finally {
+    sockets.forEach((socket) => socket.destroy());
+    server.close();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}, 30_000);
 
 describe('checkImage reads layers the way a container runtime stacks them', () => {
   const check = (tag: string, path?: string) => checkImage({ image: layout.reference(tag), path });
