@@ -293,10 +293,8 @@ class Migration {
     if (mode === StorageMode.EPHEMERAL) {
       const ignored = [storage.class !== undefined && 'storage.class', storage.diskSize !== undefined && 'storage.diskSize'].filter(Boolean);
       if (ignored.length > 0) {
-        this.warn(`${ignored.join(' and ')} size and class the chart's claim; mode ephemeral has none (its emptyDir gets the library's 20Gi sizeLimit): ignored`);
+        this.warn(`${ignored.join(' and ')} configure the chart's claim; mode ephemeral has no claim: ignored`);
       }
-      this.warn('the chart\'s emptyDir disk had no size limit; this one has a 20Gi sizeLimit, past which the kubelet evicts the pod ' +
-        '(set disk.sizeLimit to change it)');
       if (readOnlyDisk) {
         this.warn('emulator.diskReadOnly: true on an emptyDir: the entrypoint cannot download the snapshot onto a read-only disk');
       }
@@ -360,9 +358,6 @@ class Migration {
     // Devices and privileges.
     const devices = this.devices(emulator);
     const privileged = Object.values(devices).some((device) => device.source === DeviceSource.HOST_PATH);
-    this.warn('the chart ran the emulator privileged with NET_ADMIN and SYS_ADMIN; ' + (privileged
-      ? 'it stays privileged here because a hostPath device (kvm/dri) needs it'
-      : 'here it runs unprivileged with NET_ADMIN, which the TAP networking needs (set emulator.privileged: true if your image needs more)'));
 
     // Sharing one claim between replicas.
     const affinity = this.passThrough('emulator.affinity', emulator.affinity, 'object');
@@ -429,8 +424,19 @@ class Migration {
     if (this.problems.length > 0) {
       throw new HelmValuesError(`${this.source}: cannot migrate: ${this.problems.join('; ')}`);
     }
-    const container = this.tryChart(chartProps);
-    this.explainDroppedEnv(typedEnv, emulator, container, usePrebuiltSnapshot, mode);
+    const pod = this.tryChart(chartProps);
+    const container = pod.containers?.find((c: any) => c.name === 'emulator') ?? {};
+    this.explainSecurity(container, privileged);
+    const emptyDir = pod.volumes?.find((volume: any) => volume.name === 'disk')?.emptyDir;
+    if (emptyDir) {
+      this.warn(`the chart's emptyDir disk had no size limit; this one has ${emptyDir.sizeLimit ? `a ${emptyDir.sizeLimit} sizeLimit, past which the kubelet evicts the pod` : 'none either'} ` +
+        '(set disk.sizeLimit in the props to change it)');
+    }
+    const constructEnv: { [name: string]: string } = {};
+    for (const entry of container.env ?? []) {
+      if (entry.value !== undefined) constructEnv[entry.name] = entry.value;
+    }
+    this.explainDroppedEnv(typedEnv, emulator, constructEnv, usePrebuiltSnapshot, mode);
 
     if (this.notMigrated.length > 0) {
       this.warn(`not migrated (not part of this library): ${this.notMigrated.join(', ')}`);
@@ -521,8 +527,8 @@ class Migration {
     }
   }
 
-  /** Builds the chart once, so that values the constructs refuse fail here with the key named. */
-  private tryChart(chartProps: LegoLocoChartProps): { [name: string]: string } {
+  /** Builds the chart once, so that values the constructs refuse fail here with the key named; returns its pod spec. */
+  private tryChart(chartProps: LegoLocoChartProps): any {
     const app = new App({ outdir: tmpdir() });
     let chart: LegoLocoChart;
     try {
@@ -530,14 +536,18 @@ class Migration {
     } catch (error) {
       throw new HelmValuesError(`${this.source}: the migrated values make no valid chart: ${(error as Error).message.split('\n')[0]}`);
     }
-    const objects = chart.toJson() as any[];
-    const statefulSet = objects.find((object) => object.kind === 'StatefulSet');
-    const container = statefulSet?.spec?.template?.spec?.containers?.find((c: any) => c.name === 'emulator');
-    const env: { [name: string]: string } = {};
-    for (const entry of container?.env ?? []) {
-      if (entry.value !== undefined) env[entry.name] = entry.value;
-    }
-    return env;
+    const statefulSet = (chart.toJson() as any[]).find((object) => object.kind === 'StatefulSet');
+    return statefulSet?.spec?.template?.spec ?? {};
+  }
+
+  /** What became of the chart's privileged emulator, as the construct built it. */
+  private explainSecurity(container: any, privileged: boolean): void {
+    const context = container.securityContext ?? {};
+    const added: string[] = context.capabilities?.add ?? [];
+    this.warn('the chart ran the emulator privileged with NET_ADMIN and SYS_ADMIN; ' + (context.privileged
+      ? `it stays privileged here${privileged ? ' because a hostPath device (kvm/dri) needs it' : ''}`
+      : `here it runs unprivileged${added.length > 0 ? ` with ${added.join(', ')}` : ''}${context.capabilities?.drop?.includes('ALL') ? ' (all other capabilities dropped)' : ''}; ` +
+        'set emulator.privileged: true in the props if your image needs more'));
   }
 
   private devices(emulator: HelmValues): { kvm?: DeviceOptions; dri?: DeviceOptions } {

@@ -247,6 +247,15 @@ describe('key fields of particular files', () => {
     expect(migration.warnings).toContain('emulator.replicas (9) is not read by the chart, which takes the top-level replicas (9); ignored');
   });
 
+  test('what the chart ran privileged and without a disk size limit is said as the construct builds it', () => {
+    const { warnings } = migrate('values-dd-single.yaml');
+    expect(warnings).toContainEqual(expect.stringMatching(
+      /^the chart ran the emulator privileged with NET_ADMIN and SYS_ADMIN; here it runs unprivileged with NET_ADMIN[,A-Z_ ]* \(all other capabilities dropped\)/));
+    expect(warnings).toContain("the chart's emptyDir disk had no size limit; this one has a 20Gi sizeLimit, past which the kubelet evicts the pod " +
+      '(set disk.sizeLimit in the props to change it)');
+    expect(migrate('values.yaml').warnings.filter((w) => w.includes('emptyDir disk had no size limit'))).toEqual([]);
+  });
+
   test('an emptyDir with usePrebuiltSnapshot false changes meaning: said in a warning', () => {
     expect(migrate('values-lan-test.yaml').warnings).toContainEqual(expect.stringMatching(
       /^emulator\.diskPVC is empty and usePrebuiltSnapshot false: .*Mode ephemeral has the entrypoint download the snapshot/));
@@ -299,6 +308,7 @@ describe('mapping choices', () => {
     const hostPath = minimal({ kvm: { enabled: true, hostPath: '/dev/kvm' }, dri: { enabled: true, hostPath: '/dev/dri' } });
     expect(hostPath.chartProps.emulator).toMatchObject({ privileged: true, kvm: { source: DeviceSource.HOST_PATH, hostPath: '/dev/kvm' } });
     expect(hostPath.warnings).toContainEqual(expect.stringMatching(/^emulator\.kvm\.enabled: mounted from the node \(\/dev\/kvm\) as the chart did, which needs privileged: true/));
+    expect(hostPath.warnings).toContain('the chart ran the emulator privileged with NET_ADMIN and SYS_ADMIN; it stays privileged here because a hostPath device (kvm/dri) needs it');
     const container = emulatorContainer(synthesize(hostPath.chartProps));
     expect(container.securityContext.privileged).toBe(true);
     expect(container.volumeMounts.map((m: any) => m.mountPath)).toEqual(expect.arrayContaining(['/dev/kvm', '/dev/dri']));

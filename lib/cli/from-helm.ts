@@ -62,10 +62,12 @@ export function migrateHelmValuesFiles(options: FromHelmOptions): FromHelmResult
   const outdir = mkdtempSync(join(tmpdir(), 'from-helm-'));
   try {
     const app = new App({ outdir });
-    new LegoLocoChart(app, `loco-${migration.mode}`, migration.chartProps);
+    // The chart id names the generated objects and the app.kubernetes.io/instance label: the
+    // release, as Helm's instance label, or the mode, as main.ts names its charts.
+    new LegoLocoChart(app, options.releaseName ?? `loco-${migration.mode}`, migration.chartProps);
     app.synth();
-    const files = readdirSync(outdir).filter((file) => file.endsWith('.yaml'));
-    const yaml = files.map((file) => readFileSync(join(outdir, file), 'utf8')).join('---\n');
+    const files = readdirSync(outdir).filter((file) => file.endsWith('.yaml')).sort();
+    const yaml = files.map((file) => readFileSync(join(outdir, file), 'utf8').replace(/\n*$/, '\n')).join('---\n');
     return { migration: { ...migration, warnings: [...parseWarnings, ...migration.warnings] }, yaml };
   } finally {
     rmSync(outdir, { recursive: true, force: true });

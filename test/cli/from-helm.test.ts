@@ -58,6 +58,7 @@ describe('the from-helm command', () => {
     const objects = documents(run.stdout);
     const statefulSet = objects.find((o) => o.kind === 'StatefulSet');
     expect(statefulSet.metadata.name).toBe('loco-loco-emulator');
+    expect(statefulSet.metadata.labels['app.kubernetes.io/instance']).toBe('loco');
     expect(statefulSet.spec.template.spec.imagePullSecrets).toEqual([{ name: 'ghcr-secret' }, { name: 'jfrog-secret' }]);
     const env = Object.fromEntries(statefulSet.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
     expect(env).toMatchObject({ USE_PREBUILT_SNAPSHOT: 'true', DISK_SIZE: '2G', QEMU_3DFX_VGA: 'vmware' });
