@@ -121,6 +121,14 @@ export interface EmulatorPorts {
   readonly lanMulticast?: number;
 }
 
+/** `podManagementPolicy` of the StatefulSet. */
+export enum PodManagementPolicy {
+  /** One pod after the other, each waiting for the previous one to be Ready. */
+  ORDERED_READY = 'OrderedReady',
+  /** All pods at once. */
+  PARALLEL = 'Parallel',
+}
+
 /** What happens to a claim from `volumeClaimTemplates`. */
 export enum ClaimRetention {
   /** The claim, and the player's disk on it, stays. */
@@ -329,6 +337,15 @@ export interface QemuStatefulSetProps {
    * @default 120
    */
   readonly terminationGracePeriodSeconds?: number;
+
+  /**
+   * How the StatefulSet starts and stops its pods. `OrderedReady` starts replica N+1 only once
+   * replica N is Ready (minutes per Windows 98 boot); `Parallel` starts them all at once, so nine
+   * emulators come up in about the time of one (instances that connect to the LAN socket master,
+   * ordinal 0, retry until it is up). Immutable on an existing StatefulSet.
+   * @default PodManagementPolicy.ORDERED_READY (Kubernetes' default)
+   */
+  readonly podManagementPolicy?: PodManagementPolicy;
 }
 
 /** Name of the emulator container. */
@@ -543,6 +560,7 @@ export class QemuStatefulSet extends Construct {
         replicas: this.replicas,
         selector: { matchLabels: this.selectorLabels },
         updateStrategy: { type: 'RollingUpdate' },
+        podManagementPolicy: this.podManagementPolicy(props.podManagementPolicy),
         persistentVolumeClaimRetentionPolicy: this.retentionPolicy(props.claimRetentionPolicy),
         volumeClaimTemplates: claimTemplates.length > 0
           ? claimTemplates.map((template) => ({ metadata: { name: template.name, labels: this.selectorLabels }, spec: template.spec }))
@@ -631,6 +649,13 @@ export class QemuStatefulSet extends Construct {
         }],
       },
     };
+  }
+
+  private podManagementPolicy(policy: PodManagementPolicy | undefined): string | undefined {
+    if (policy !== undefined && !Object.values(PodManagementPolicy).includes(policy)) {
+      throw invalidProp(this, 'podManagementPolicy', policy, `must be one of ${Object.values(PodManagementPolicy).join(', ')}`);
+    }
+    return policy;
   }
 
   private retentionPolicy(policy: ClaimRetentionPolicy | undefined): k8s.StatefulSetPersistentVolumeClaimRetentionPolicy | undefined {

@@ -1,5 +1,5 @@
 import {
-  ClaimRetention, CloneSourceKind, DiskAccessMode, DiskSeeder, EmulatorDisk, EmulatorDiskKind, QemuStatefulSet,
+  ClaimRetention, CloneSourceKind, DiskAccessMode, DiskSeeder, EmulatorDisk, EmulatorDiskKind, PodManagementPolicy, QemuStatefulSet,
   resetOverlayScript, shippedScript,
 } from '../lib';
 import { envOf, ofKind, only, podSpec, synth, testChart } from './helpers/synth';
@@ -127,5 +127,13 @@ describe('claim retention and one-shot reset', () => {
     const disk = new EmulatorDisk(chart, 'Disk', { kind: EmulatorDiskKind.EMPTY_DIR });
     expect(() => new QemuStatefulSet(chart, 'Emulator', { disk, image: 'qemu-loco', tag: 'v1', resetToken: 'x1' }))
       .toThrow('test/Emulator: invalid resetToken "x1": has nothing to reset on an emptyDir disk');
+  });
+});
+
+describe('pod management', () => {
+  test('replicas can start in parallel, and follow Kubernetes order by default', () => {
+    const { statefulSet } = topology(EmulatorDiskKind.SHARED_BASE, {}, { podManagementPolicy: PodManagementPolicy.PARALLEL });
+    expect(statefulSet.spec.podManagementPolicy).toBe('Parallel');
+    expect(topology(EmulatorDiskKind.SHARED_BASE).statefulSet.spec).not.toHaveProperty('podManagementPolicy');
   });
 });
