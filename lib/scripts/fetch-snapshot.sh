@@ -1,0 +1,419 @@
+#!/bin/sh
+# fetch-snapshot.sh: the registry-client method of the snapshot source. Pulls a snapshot image
+# with skopeo and extracts the one qcow2 file it holds.
+#
+# Usage:
+#   fetch-snapshot.sh REFERENCE OUTPUT
+#     REFERENCE  registry/repository:tag or registry/repository@sha256:<digest>
+#     OUTPUT     the file to write the qcow2 to (seed-disk.sh passes its staging file on the disk
+#                volume)
+#
+# seed-disk.sh runs it for the `snapshot` source when SEED_SNAPSHOT_METHOD=registry-client, and
+# verifies OUTPUT afterwards (qemu-img check, expected sha256) on its one commit path: this
+# script only fetches. It runs in the emulator image (which ships skopeo), as a non-root user
+# with a read-only root filesystem (POSIX sh: busybox sh, dash). jq is not needed: the OCI
+# manifests are read with awk.
+#
+# How:
+#   1. `skopeo copy docker://REFERENCE oci:<work>/layout:snapshot`: skopeo checks every blob
+#      against its digest (and the manifest against a pinned digest) while it downloads.
+#   2. index.json -> the manifest -> its layers, read top layer first: the first layer holding
+#      the file (default snapshot.qcow2, the chart's `FROM scratch` + `COPY snapshot.qcow2 /`) wins;
+#      a layer deleting it (whiteout) ends the search. Layers may be gzip, zstd (when `zstd` is
+#      installed) or plain tar; the compression is read from the blob's first bytes.
+#   3. Only that file is extracted, into the work directory, then renamed to OUTPUT.
+#   Everything temporary lives in OUTPUT.fetch (same volume as OUTPUT, so the rename is a rename,
+#   and no /tmp is needed, including skopeo's TMPDIR), removed on exit. The volume needs room for
+#   the downloaded layer and the extracted file at once.
+#
+# Every failure exits non-zero with one line on stderr, "fetch-snapshot: FAILED: ...", saying what
+# was tried and what to do; OUTPUT is then absent.
+#
+# Configuration (environment):
+#   SEED_SNAPSHOT_PATH        the file inside the image          (default /snapshot.qcow2)
+#   REGISTRY_AUTH_FILE        a docker config.json / containers auth.json with credentials
+#                             (default: none, anonymous pulls)
+#   SEED_REGISTRY_TLS_VERIFY  false: plain HTTP or unverified TLS, for a registry on a trusted
+#                             private network                    (default true)
+#   SEED_PROGRESS_SECONDS     seconds between progress lines     (default 10)
+#   SEED_SKOPEO               the skopeo command                 (default skopeo)
+
+set -u
+umask 002
+
+log() { printf 'fetch-snapshot: %s\n' "$*"; }
+
+fail() {
+  printf 'fetch-snapshot: FAILED: %s\n' "$*" >&2
+  exit 1
+}
+
+# One line, at most 400 characters: for quoting tool output inside the failure line.
+one_line() { printf '%s' "$1" | tr '\n\t' '  ' | cut -c1-400; }
+
+[ $# -eq 2 ] || fail "usage: fetch-snapshot.sh REFERENCE OUTPUT (got $# arguments)"
+REF=${1#docker://}
+OUTPUT=$2
+SNAPSHOT_PATH=${SEED_SNAPSHOT_PATH:-/snapshot.qcow2}
+TLS_VERIFY=${SEED_REGISTRY_TLS_VERIFY:-true}
+PROGRESS_INTERVAL=${SEED_PROGRESS_SECONDS:-10}
+SKOPEO=${SEED_SKOPEO:-skopeo}
+AUTH_FILE=${REGISTRY_AUTH_FILE:-}
+
+# ---------------------------------------------------------------------------------------------
+# Arguments and configuration
+
+case $REF in
+  '' | *[[:space:]]*) fail "invalid snapshot reference '$REF': expected registry/repository:tag or registry/repository@sha256:<digest>" ;;
+esac
+# A tag and a digest together: the digest is what gets pulled (skopeo takes only one of them).
+case $REF in
+  *@*)
+    ref_name=${REF%%@*}
+    ref_digest=${REF#*@}
+    case ${ref_name##*/} in
+      *:*)
+        log "note: $REF names a tag and a digest; pulling by the digest"
+        REF="${ref_name%:*}@$ref_digest" ;;
+    esac ;;
+esac
+# The repository, without tag or digest.
+REPOSITORY=${REF%%@*}
+case ${REPOSITORY##*/} in *:*) REPOSITORY=${REPOSITORY%:*} ;; esac
+# The registry host, for messages: the first component when it looks like a host.
+case $REF in
+  */*)
+    first=${REF%%/*}
+    case $first in
+      *.* | *:* | localhost) REGISTRY=$first ;;
+      *) REGISTRY=docker.io ;;
+    esac ;;
+  *) REGISTRY=docker.io ;;
+esac
+
+# The file's name inside a layer tar: no leading '/' or './'.
+MEMBER=$SNAPSHOT_PATH
+while :; do
+  case $MEMBER in
+    /*) MEMBER=${MEMBER#/} ;;
+    ./*) MEMBER=${MEMBER#./} ;;
+    *) break ;;
+  esac
+done
+case /$MEMBER/ in
+  // | */../* | */./* | *//*) fail "invalid SEED_SNAPSHOT_PATH '$SNAPSHOT_PATH': must be the path of a file in the image, e.g. /snapshot.qcow2" ;;
+esac
+
+case $TLS_VERIFY in
+  true | false) ;;
+  *) fail "invalid SEED_REGISTRY_TLS_VERIFY '$TLS_VERIFY': must be true or false" ;;
+esac
+case $PROGRESS_INTERVAL in
+  '' | *[!0-9]* | 0) fail "invalid SEED_PROGRESS_SECONDS '$PROGRESS_INTERVAL': must be a whole number of seconds, at least 1" ;;
+esac
+if [ -n "$AUTH_FILE" ] && [ ! -r "$AUTH_FILE" ]; then
+  fail "the registry credentials file REGISTRY_AUTH_FILE=$AUTH_FILE is missing or unreadable (user $(id -u)). What to do: check the registryAuthSecret Secret exists in the pod's namespace and has the key .dockerconfigjson"
+fi
+if ! command -v "$SKOPEO" >/dev/null 2>&1; then
+  fail "skopeo is not installed in this image, so the registry-client method cannot pull $REF. What to do: run the seeder in an image that ships skopeo (the emulator image does), or use the kubelet-pull method"
+fi
+
+OUTPUT_DIR=$(dirname "$OUTPUT")
+if [ ! -d "$OUTPUT_DIR" ] || [ ! -w "$OUTPUT_DIR" ]; then
+  fail "cannot write to $OUTPUT_DIR (user $(id -u)). What to do: mount the disk volume read-write there"
+fi
+WORK=$OUTPUT.fetch
+LAYOUT=$WORK/layout
+
+SKOPEO_PID=
+TICKER_PID=
+SUCCEEDED=
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+  if [ -n "$TICKER_PID" ]; then kill "$TICKER_PID" 2>/dev/null; fi
+  if [ -n "$SKOPEO_PID" ]; then kill "$SKOPEO_PID" 2>/dev/null; wait "$SKOPEO_PID" 2>/dev/null; fi
+  rm -rf "$WORK"
+  [ -n "$SUCCEEDED" ] || rm -f "$OUTPUT"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+rm -rf "$WORK" "$OUTPUT"
+mkdir -p "$WORK/tmp" || fail "cannot create the work directory $WORK (volume full or read-only?)"
+
+# ---------------------------------------------------------------------------------------------
+# JSON, without jq
+
+# Flattens JSON into one "path=value" line per scalar: .layers[0].digest=sha256:...
+# Strings keep their escapes; whitespace and line breaks anywhere are fine.
+# shellcheck disable=SC2016 # an awk program, not shell
+JSON_FLATTEN='
+function skip() { while (pos <= n && index(" \t\r\n", substr(text, pos, 1)) > 0) pos++ }
+function jstring(   out, c) {
+  pos++
+  out = ""
+  while (pos <= n) {
+    c = substr(text, pos, 1)
+    if (c == "\\") { out = out substr(text, pos, 2); pos += 2; continue }
+    if (c == "\"") { pos++; return out }
+    out = out c
+    pos++
+  }
+  bad = 1
+  return out
+}
+function jvalue(path,   c, key, i, start) {
+  skip()
+  c = substr(text, pos, 1)
+  if (c == "{") {
+    pos++
+    skip()
+    if (substr(text, pos, 1) == "}") { pos++; return }
+    while (!bad) {
+      skip()
+      if (substr(text, pos, 1) != "\"") { bad = 1; return }
+      key = jstring()
+      skip()
+      if (substr(text, pos, 1) != ":") { bad = 1; return }
+      pos++
+      jvalue(path "." key)
+      skip()
+      c = substr(text, pos, 1)
+      pos++
+      if (c == "}") return
+      if (c != ",") { bad = 1; return }
+    }
+    return
+  }
+  if (c == "[") {
+    pos++
+    skip()
+    if (substr(text, pos, 1) == "]") { pos++; return }
+    for (i = 0; !bad; i++) {
+      jvalue(path "[" i "]")
+      skip()
+      c = substr(text, pos, 1)
+      pos++
+      if (c == "]") return
+      if (c != ",") { bad = 1; return }
+    }
+    return
+  }
+  if (c == "\"") { print path "=" jstring(); return }
+  start = pos
+  while (pos <= n && index(",}] \t\r\n", substr(text, pos, 1)) == 0) pos++
+  if (pos == start) { bad = 1; return }
+  print path "=" substr(text, start, pos - start)
+}
+{ text = text $0 "\n" }
+END {
+  n = length(text)
+  pos = 1
+  bad = 0
+  jvalue("")
+  skip()
+  if (bad || pos <= n) exit 1
+}'
+
+# Flattens the JSON file $1 into $2, or fails naming what it was.
+flatten() {
+  awk "$JSON_FLATTEN" "$1" > "$2" 2>/dev/null || fail "pulled $REF, but its $3 ($1) is not valid JSON. What to do: check that the reference names a container image"
+}
+
+# The value at path $2 in the flattened file $1 (the first, if several).
+json_value() { sed -n "s/^$2=//p" "$1" | head -n 1; }
+
+# The blob file of a digest in the layout, or fails.
+blob_of() {
+  case $1 in
+    sha256:* | sha512:*) ;;
+    *) fail "pulled $REF, but its $2 names an unsupported digest '$1'. What to do: publish the image with sha256 digests" ;;
+  esac
+  hex=${1#*:}
+  case $hex in '' | *[!0-9a-f]*) fail "pulled $REF, but its $2 has a malformed digest '$1'" ;; esac
+  blob="$LAYOUT/blobs/${1%%:*}/$hex"
+  [ -f "$blob" ] || fail "pulled $REF, but its $2 $1 is not in the downloaded layout. What to do: retry; if it persists, report it with the output of skopeo inspect --raw docker://$REF"
+  printf '%s\n' "$blob"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 1. Pull
+
+# Tells apart why skopeo failed, from its error output $1 (whether credentials were given in $2).
+explain_pull_failure() {
+  message=$(sed -n 's/.*level=fatal msg="\(.*\)"[[:space:]]*$/\1/p' "$1" | tail -n 1)
+  [ -n "$message" ] || message=$(grep -v '^[[:space:]]*$' "$1" | tail -n 3)
+  message=$(one_line "$(printf '%s' "$message" | sed 's/\\"/"/g; s/\\[nt]/ /g')")
+  tried="pulling $REF from $REGISTRY with skopeo"
+  case $message in
+    *"Digest did not match"* | *"digest did not match"* | *"does not match digest"* | *"Manifest does not match"* | *"manifest digest"*"does not match"*)
+      fail "$tried: the download does not match its digest, so it was refused ($message). What to do: the registry's copy is damaged or was replaced: push the snapshot image again; if the reference is pinned by digest, check the digest" ;;
+    *"manifest unknown"* | *"name unknown"* | *"MANIFEST_UNKNOWN"* | *"NAME_UNKNOWN"* | *"not found"*)
+      fail "$tried: the registry has no such image (unknown repository, tag or digest: $message). What to do: check the snapshot reference (skopeo list-tags docker://$REPOSITORY lists the tags), or push the snapshot image" ;;
+    *"permission denied"* | *"read-only file system"*)
+      fail "$tried: cannot write to the disk volume ($message). What to do: mount the disk volume read-write and give the pod an fsGroup that owns it" ;;
+    *"unauthorized"* | *"authentication required"* | *"denied:"* | *"access to the resource is denied"* | *"401 Unauthorized"* | *"403 Forbidden"*)
+      if [ -n "$2" ]; then
+        fail "$tried: the registry refused the credentials in $AUTH_FILE ($message). What to do: check the user, token and registry host in the registryAuthSecret Secret, and that they may pull this repository"
+      fi
+      fail "$tried: the registry requires credentials and none were given ($message). What to do: create a kubernetes.io/dockerconfigjson Secret for $REGISTRY and set the seeder's registryAuthSecret to it (or check the repository name: some registries answer unauthorized for a repository that does not exist)" ;;
+    *"server gave HTTP response to HTTPS client"*)
+      fail "$tried: the registry speaks plain HTTP ($message). What to do: serve it over TLS, or, for a registry on a trusted private network, set the seeder's registryTlsVerify to false" ;;
+    *x509* | *certificate*)
+      fail "$tried: the registry's TLS certificate is not trusted ($message). What to do: give the seeder image the registry's CA certificate, or, for a registry on a trusted private network, set registryTlsVerify to false" ;;
+    *"no space left on device"*)
+      fail "$tried: the disk volume is full ($message). What to do: make the disk volume larger: it needs room for the downloaded layer and the extracted disk at once" ;;
+    *"connection refused"* | *"no such host"* | *"i/o timeout"* | *"network is unreachable"* | *"no route to host"* | *"dial tcp"* | *"TLS handshake timeout"* | *"server misbehaving"* | *"connection reset"* | *"EOF"*)
+      fail "$tried: the registry cannot be reached ($message). What to do: check the registry host in the snapshot reference and that the pod's network (DNS, egress rules, proxy) reaches it; a later source (the built-in image) is tried when configured" ;;
+    *"trust policy"* | *"policy.json"* | *"Source image rejected"*)
+      fail "$tried: the containers signature policy refused the image ($message). What to do: check /etc/containers/policy.json in the seeder image" ;;
+  esac
+  fail "$tried failed: ${message:-skopeo printed nothing}. What to do: check the snapshot reference and the registry; run skopeo inspect docker://$REF from a machine that reaches the registry"
+}
+
+# shellcheck disable=SC2317 # runs in the background while skopeo downloads
+progress_ticker() {
+  tick_sleep=
+  trap 'kill "$tick_sleep" 2>/dev/null; exit 0' TERM
+  ticks=0
+  while :; do
+    # sleep in the background and wait: a TERM ends the ticker at once, not after the sleep.
+    sleep 1 >/dev/null 2>&1 &
+    tick_sleep=$!
+    wait "$tick_sleep"
+    ticks=$((ticks + 1))
+    if [ $((ticks % PROGRESS_INTERVAL)) -eq 0 ]; then
+      kib=$(du -sk "$WORK" 2>/dev/null | cut -f1)
+      log "downloading $REF: $((${kib:-0} / 1024)) MiB after $ticks s"
+    fi
+  done
+}
+
+set --
+if [ "$TLS_VERIFY" = false ]; then set -- "$@" --src-tls-verify=false; fi
+if [ -n "$AUTH_FILE" ]; then set -- "$@" --authfile "$AUTH_FILE"; fi
+# An uncompressed layer stays uncompressed: the oci transport would otherwise gzip it on the way
+# in, only for it to be decompressed again (skopeo 1.6 and later have the flag).
+if "$SKOPEO" copy --help 2>/dev/null | grep -q -e '--dest-oci-accept-uncompressed-layers'; then
+  set -- "$@" --dest-oci-accept-uncompressed-layers
+fi
+# skopeo refuses to run without a signature policy; an image that ships none gets the policy
+# every distribution ships by default (integrity comes from the digests skopeo checks).
+if [ ! -f "${HOME:-/nonexistent}/.config/containers/policy.json" ] && [ ! -f /etc/containers/policy.json ]; then
+  printf '{"default":[{"type":"insecureAcceptAnything"}]}\n' > "$WORK/policy.json"
+  set -- "$@" --policy "$WORK/policy.json"
+fi
+
+log "pulling $REF"
+pull_started=$(date +%s)
+TMPDIR=$WORK/tmp "$SKOPEO" copy --quiet "$@" "docker://$REF" "oci:$LAYOUT:snapshot" > "$WORK/skopeo.out" 2> "$WORK/skopeo.err" &
+SKOPEO_PID=$!
+progress_ticker &
+TICKER_PID=$!
+wait "$SKOPEO_PID"
+pull_status=$?
+SKOPEO_PID=
+kill "$TICKER_PID" 2>/dev/null
+wait "$TICKER_PID" 2>/dev/null
+TICKER_PID=
+if [ "$pull_status" -ne 0 ]; then
+  explain_pull_failure "$WORK/skopeo.err" "$AUTH_FILE"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 2. Manifest and layers
+
+flatten "$LAYOUT/index.json" "$WORK/index.flat" "layout index"
+manifest_digest=$(json_value "$WORK/index.flat" '\.manifests\[0\]\.digest')
+[ -n "$manifest_digest" ] || fail "pulled $REF, but the layout's index.json names no manifest. What to do: retry; report it with the output of skopeo inspect --raw docker://$REF"
+manifest_blob=$(blob_of "$manifest_digest" manifest) || exit 1
+flatten "$manifest_blob" "$WORK/manifest.flat" manifest
+if grep -q '^\.manifests\[' "$WORK/manifest.flat"; then
+  fail "pulled $REF, but it is an image index, not an image. What to do: reference one image of the index by its digest"
+fi
+sed -n 's/^\.layers\[\([0-9][0-9]*\)\]\.digest=\(.*\)$/\1 \2/p' "$WORK/manifest.flat" | sort -rn > "$WORK/layers"
+layer_count=$(wc -l < "$WORK/layers" | tr -d ' ')
+[ "$layer_count" -gt 0 ] || fail "pulled $REF, but the image has no layers, so no $SNAPSHOT_PATH. What to do: build the snapshot image with the qcow2 at $SNAPSHOT_PATH (FROM scratch, COPY snapshot.qcow2 /snapshot.qcow2)"
+log "pulled $REF (manifest $manifest_digest, $layer_count layer(s)) in $(($(date +%s) - pull_started)) s; pin it with $REPOSITORY@$manifest_digest"
+
+# ---------------------------------------------------------------------------------------------
+# 3. Extract the file from the top-most layer that has it
+
+# The names the file, its whiteout and its directories' opaque whiteouts may have in a layer.
+member_dir=
+case $MEMBER in */*) member_dir=${MEMBER%/*}/ ;; esac
+member_base=${MEMBER##*/}
+WHITEOUT="$member_dir.wh.$member_base"
+set -- "$MEMBER" "./$MEMBER" "$WHITEOUT" "./$WHITEOUT"
+ancestor=${member_dir%/}
+while [ -n "$ancestor" ]; do
+  set -- "$@" "$ancestor/.wh..wh..opq" "./$ancestor/.wh..wh..opq"
+  case $ancestor in */*) ancestor=${ancestor%/*} ;; *) ancestor= ;; esac
+done
+
+# Extracts the names above from layer blob $1 into directory $2; the names missing from the
+# layer are not errors, anything else tar or the decompressor says is.
+extract_layer() {
+  layer_file=$1
+  layer_dir=$2
+  shift 2
+  magic=$(od -An -N4 -tx1 "$layer_file" 2>/dev/null | tr -d ' \n')
+  case $magic in
+    1f8b*) decompress="gzip -dc"; compression=gzip ;;
+    28b52ffd)
+      command -v zstd >/dev/null 2>&1 || fail "$REF: layer $layer_digest is zstd-compressed and this image has no zstd. What to do: push the snapshot image with gzip layers (the default of docker and buildah), or use the kubelet-pull method"
+      decompress="zstd -dc"
+      compression=zstd ;;
+    *) decompress=; compression="plain tar" ;;
+  esac
+  mkdir "$layer_dir" || return 1
+  : > "$WORK/extract.err"
+  if [ "$compression" = "plain tar" ]; then
+    tar -xf "$layer_file" -C "$layer_dir" "$@" 2>> "$WORK/extract.err"
+  else
+    { $decompress < "$layer_file" || echo "fetch-snapshot: $decompress failed" >&2; } 2>> "$WORK/extract.err" \
+      | tar -xf - -C "$layer_dir" "$@" 2>> "$WORK/extract.err"
+  fi
+  if grep -iv -e 'not found in archive' -e 'exiting with failure status' -e 'broken pipe' "$WORK/extract.err" | grep -q .; then
+    return 1
+  fi
+  return 0
+}
+
+found=
+n=0
+while read -r layer_index layer_digest; do
+  n=$((n + 1))
+  layer_blob=$(blob_of "$layer_digest" "layer $layer_index") || exit 1
+  into="$WORK/rootfs.$layer_index"
+  if ! extract_layer "$layer_blob" "$into" "$@"; then
+    case $(cat "$WORK/extract.err") in
+      *"No space left"* | *"no space left"*)
+        fail "$REF: extracting $SNAPSHOT_PATH from layer $layer_digest filled the disk volume. What to do: make the disk volume larger: it needs room for the downloaded layer and the extracted disk at once" ;;
+    esac
+    fail "$REF: could not extract $SNAPSHOT_PATH from layer $layer_digest ($(one_line "$(cat "$WORK/extract.err")")). What to do: check the snapshot image's layers (skopeo inspect docker://$REF)"
+  fi
+  if [ -L "$into/$MEMBER" ]; then
+    fail "$REF: $SNAPSHOT_PATH is a symbolic link in the image (to $(readlink "$into/$MEMBER")), not the qcow2 file. What to do: point snapshotPath at the file itself"
+  fi
+  if [ -e "$into/$MEMBER" ]; then
+    [ -f "$into/$MEMBER" ] || fail "$REF: $SNAPSHOT_PATH is not a regular file in the image. What to do: point snapshotPath at the qcow2 file"
+    found="$into/$MEMBER"
+    break
+  fi
+  if [ -e "$into/$WHITEOUT" ] || find "$into" -name '.wh..wh..opq' 2>/dev/null | grep -q .; then
+    fail "$REF: layer $layer_digest deletes $SNAPSHOT_PATH, so the image does not have it. What to do: check the snapshot image's build, or set snapshotPath to where its qcow2 is"
+  fi
+  rm -rf "$into"
+done < "$WORK/layers"
+
+if [ -z "$found" ]; then
+  fail "$REF: none of its $layer_count layer(s) holds $SNAPSHOT_PATH. What to do: check the snapshot image (it must be built with the qcow2 at $SNAPSHOT_PATH, like FROM scratch + COPY snapshot.qcow2 /snapshot.qcow2), or set snapshotPath to where its qcow2 is"
+fi
+size=$(stat -c %s "$found")
+# Same volume: a rename, not a copy.
+mv -f "$found" "$OUTPUT" || fail "cannot move the extracted file to $OUTPUT"
+SUCCEEDED=1
+log "extracted $SNAPSHOT_PATH ($size bytes) from layer $layer_digest ($compression) of $REF in $(($(date +%s) - pull_started)) s"
