@@ -116,6 +116,16 @@ export interface DiskSeederProps {
   readonly registryAuthSecret?: string;
 
   /**
+   * Whether the registry-client method verifies the registry's TLS certificate. `false` also
+   * allows plain HTTP: only for a registry on a trusted private network (an in-cluster registry),
+   * since anyone on the path could then serve a different image; pin the snapshot by digest or set
+   * `expectedSha256` as well. (The kubelet-pull method follows the node's container runtime
+   * configuration instead.)
+   * @default true
+   */
+  readonly registryTlsVerify?: boolean;
+
+  /**
    * Expected sha256 (64 hex digits) of the seeded image; an image that does not match is never
    * used.
    * @default - the digest is not checked
@@ -307,6 +317,15 @@ export class DiskSeeder extends Construct {
           'applies only to snapshotMethod registry-client; with kubelet-pull, give the credentials as the pod\'s imagePullSecrets');
       }
       checkDnsSubdomain(this, 'registryAuthSecret', props.registryAuthSecret);
+    }
+    if (props.registryTlsVerify !== undefined) {
+      if (typeof props.registryTlsVerify !== 'boolean') {
+        throw invalidProp(this, 'registryTlsVerify', props.registryTlsVerify, 'must be true or false');
+      }
+      if (this.snapshotMethod !== SnapshotMethod.REGISTRY_CLIENT) {
+        throw invalidProp(this, 'registryTlsVerify', props.registryTlsVerify,
+          "applies only to snapshotMethod registry-client; with kubelet-pull, the node's container runtime configuration decides");
+      }
     }
     if (props.expectedSha256 !== undefined && !/^[a-f0-9]{64}$/.test(props.expectedSha256)) {
       throw invalidProp(this, 'expectedSha256', props.expectedSha256, 'must be 64 lower-case hex digits');
@@ -512,6 +531,9 @@ export class DiskSeeder extends Construct {
     if (this.props.registryAuthSecret) {
       env.push({ name: 'REGISTRY_AUTH_FILE', value: `${REGISTRY_AUTH_MOUNT_PATH}/auth.json` });
     }
+    if (this.props.registryTlsVerify === false) {
+      env.push({ name: 'SEED_REGISTRY_TLS_VERIFY', value: 'false' });
+    }
     if (this.props.expectedSha256) {
       env.push({ name: 'SEED_SHA256', value: this.props.expectedSha256 });
     }
@@ -519,7 +541,7 @@ export class DiskSeeder extends Construct {
       name: 'SEED_HINT',
       value: builtinRequired
         ? `the emulator image ${this.props.image} must contain the built-in disk image; check it with 'npx cdk8s-qemu-loco check-image ${this.props.image}', or use the hybrid mode to fetch the snapshot instead`
-        : 'make one of the sources reachable (registry credentials in imagePullSecrets, a built-in image in the emulator image), or put a disk image on the volume',
+        : `make one of the sources reachable (registry credentials in ${this.snapshotMethod === SnapshotMethod.REGISTRY_CLIENT ? 'registryAuthSecret' : 'imagePullSecrets'}, a built-in image in the emulator image), or put a disk image on the volume`,
     });
     env.push(...this.lockEnv);
 

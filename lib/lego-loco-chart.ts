@@ -54,6 +54,20 @@ export interface LegoLocoChartProps extends ChartProps {
   readonly snapshotMethod?: SnapshotMethod;
 
   /**
+   * For `snapshotMethod` registry-client: a Secret of type `kubernetes.io/dockerconfigjson` with
+   * the snapshot registry's credentials (kubelet pull uses `emulator.imagePullSecrets` instead).
+   * @default - anonymous pulls
+   */
+  readonly registryAuthSecret?: string;
+
+  /**
+   * For `snapshotMethod` registry-client: `false` accepts plain HTTP and unverified TLS, for a
+   * registry on a trusted private network only.
+   * @default true
+   */
+  readonly registryTlsVerify?: boolean;
+
+  /**
    * Expected sha256 of the seeded disk image.
    * @default - not checked
    */
@@ -131,9 +145,17 @@ export class LegoLocoChart extends Chart {
           sources: [SeedSource.SNAPSHOT],
           snapshotImage,
           snapshotMethod: props.snapshotMethod,
+          registryAuthSecret: props.registryAuthSecret,
+          registryTlsVerify: props.registryTlsVerify,
           expectedSha256: props.expectedSha256,
           verification: props.seedVerification,
         });
+      } else {
+        for (const [prop, value] of [['registryAuthSecret', props.registryAuthSecret], ['registryTlsVerify', props.registryTlsVerify]] as const) {
+          if (value !== undefined) {
+            throw invalidProp(this, prop, value, 'is a setting of the seeder, and mode ephemeral has none unless seedEphemeralDisk is set');
+          }
+        }
       }
     } else {
       const sources = props.seedSources
@@ -151,6 +173,8 @@ export class LegoLocoChart extends Chart {
         builtinRequired: this.mode === StorageMode.PERSISTENT,
         snapshotImage: sources.includes(SeedSource.SNAPSHOT) ? snapshotImage : undefined,
         snapshotMethod: sources.includes(SeedSource.SNAPSHOT) ? props.snapshotMethod : undefined,
+        registryAuthSecret: props.registryAuthSecret,
+        registryTlsVerify: props.registryTlsVerify,
         expectedSha256: props.expectedSha256,
         verification: props.seedVerification,
       });

@@ -35,6 +35,12 @@ export function parseSnapshotReference(scope: IConstruct, property: string, imag
     throw invalidProp(scope, property, image,
       'must be an image reference [registry/]repository:tag or [registry/]repository@sha256:<64 hex digits>, e.g. ghcr.io/mroie/qemu-snapshots:win98-base');
   }
+  // The registries' limit (distribution's NameTotalLengthMax): a longer name is refused at pull.
+  const nameAsWritten = match[1] === undefined ? match[2] : `${match[1]}/${match[2]}`;
+  if (nameAsWritten.length > 255) {
+    throw invalidProp(scope, property, image,
+      `has a name (registry and repository) of ${nameAsWritten.length} characters; registries allow at most 255`);
+  }
   let registryPart: string | undefined = match[1];
   let repository = match[2];
   // Like the runtimes: a first component without '.', ':' and other than localhost is a path, not a host.

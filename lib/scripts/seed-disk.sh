@@ -45,14 +45,17 @@
 #   SEED_TARGET          disk image path                               (default /images/win98.qcow2)
 #   SEED_SOURCES         ordered, space-separated sources to try when the disk is missing:
 #                        builtin, snapshot                             (default: builtin)
-#                        A staged snapshot (.<disk>.staged, see `stage`) is always tried first.
+#                        With kubelet-pull, a staged snapshot (.<disk>.staged, see `stage`) is
+#                        the snapshot source, tried at the place of `snapshot` in this order;
+#                        without `snapshot` in the order, a staged file is removed unused.
 #   SEED_BUILTIN_PATH    the image built into the container (default /opt/builtin-images/win98.qcow2.builtin)
 #   SEED_SNAPSHOT_REF    registry/repository:tag of the snapshot image (the snapshot source)
 #   SEED_SNAPSHOT_METHOD how the snapshot source gets its file:
 #                        kubelet-pull (default): the snapshot image's init container ran
 #                        `seed-disk.sh stage` before; the staged file is the snapshot;
 #                        registry-client: run `sh SEED_FETCH_SCRIPT SEED_SNAPSHOT_REF STAGING_FILE`,
-#                        which writes the qcow2 to STAGING_FILE (its output goes to the log)
+#                        which writes the qcow2 to STAGING_FILE (its output goes to the log; its
+#                        "fetch-snapshot: FAILED: ..." line becomes the reason of the source)
 #   SEED_FETCH_SCRIPT    producer for registry-client                  (default: fetch-snapshot.sh beside this script)
 #   SEED_SHA256          expected sha256 of the seeded image; empty: not checked (and, to keep
 #                        seeding as fast as a copy, not computed)
@@ -155,7 +158,8 @@ release_lock() {
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   if [ -n "$TICKER_PID" ]; then kill "$TICKER_PID" 2>/dev/null; fi
-  rm -f "$STAGING" "$STAGING".*
+  # -r: the registry-client fetch works in the directory $STAGING.fetch.
+  rm -rf "$STAGING" "$STAGING".*
   release_lock
 }
 trap cleanup EXIT
@@ -272,7 +276,8 @@ ticker() {
     wait "$tick_sleep"
     ticks=$((ticks + 1))
     heartbeat "$ticks"
-    if [ $((ticks % PROGRESS_INTERVAL)) -eq 0 ]; then
+    # No WATCH_FILE: the command logs its own progress.
+    if [ -n "$WATCH_FILE" ] && [ $((ticks % PROGRESS_INTERVAL)) -eq 0 ]; then
       done_bytes=$(stat -c %s "$WATCH_FILE" 2>/dev/null || echo 0)
       if [ "$WATCH_TOTAL" -gt 0 ]; then
         log "$2: $done_bytes of $WATCH_TOTAL bytes ($((done_bytes * 100 / WATCH_TOTAL))%, $((done_bytes / 1048576)) MiB of $((WATCH_TOTAL / 1048576)) MiB) after $(($(now) - tick_start)) s"
@@ -367,12 +372,19 @@ produce_fetch() {
     return 1
   fi
   log "snapshot: fetching $SNAPSHOT_REF with $FETCH_SCRIPT"
-  WATCH_FILE=$STAGING
+  # The fetch script logs its own download progress; the ticker keeps the lock's heartbeat.
+  WATCH_FILE=
   WATCH_TOTAL=0
-  run_watched "snapshot: fetching" sh "$FETCH_SCRIPT" "$SNAPSHOT_REF" "$STAGING"
+  # Its stderr is its failure line: it becomes this source's reason (and goes to the log).
+  run_watched "snapshot: fetching" sh "$FETCH_SCRIPT" "$SNAPSHOT_REF" "$STAGING" 2> "$STAGING.fetch-error"
   fetch_status=$?
   if [ "$fetch_status" -ne 0 ]; then
-    FAIL_REASON="fetching $SNAPSHOT_REF failed ($FETCH_SCRIPT exited $fetch_status; its output is above)"
+    sed 's/^/snapshot: /' "$STAGING.fetch-error"
+    reason=$(sed -n 's/^fetch-snapshot: FAILED: //p' "$STAGING.fetch-error" | tail -n 1)
+    if [ -z "$reason" ]; then
+      reason="fetching $SNAPSHOT_REF failed ($FETCH_SCRIPT exited $fetch_status: $(one_line "$(tail -n 3 "$STAGING.fetch-error")"))"
+    fi
+    FAIL_REASON=$reason
     return 1
   fi
   if [ ! -s "$STAGING" ]; then
@@ -398,8 +410,6 @@ produce() {
         kubelet-pull)
           if [ -f "$STAGE_NOTE" ]; then
             FAIL_REASON="the snapshot could not be staged: $(one_line "$(cat "$STAGE_NOTE")")"
-          elif [ -n "$STAGED_TRIED" ]; then
-            FAIL_REASON="tried above as the staged snapshot"
           else
             FAIL_REASON="nothing was staged at $STAGED (did the snapshot image's stage init container run?)"
           fi
@@ -634,16 +644,14 @@ seed() {
   check_volume
   lock_or_exit
   remove_leftovers
-  STAGED_TRIED=
-  if [ -e "$STAGED" ]; then
-    STAGED_TRIED=1
-    if try_candidate "staged snapshot"; then
-      rm -f "$STAGE_NOTE"
-      exit 0
-    fi
-  fi
   for source in $SOURCES; do
-    if try_candidate "$source"; then
+    candidate=$source
+    # The kubelet-pull snapshot, staged by the snapshot image's init container, takes the place
+    # of `snapshot` in the order: the user's order holds (a built-in image put first stays first).
+    if [ "$source" = snapshot ] && [ "$SNAPSHOT_METHOD" = kubelet-pull ] && [ -e "$STAGED" ]; then
+      candidate="staged snapshot"
+    fi
+    if try_candidate "$candidate"; then
       rm -f "$STAGED" "$STAGE_NOTE"
       exit 0
     fi

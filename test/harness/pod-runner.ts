@@ -34,7 +34,7 @@
  *   const killed = await pod.done;
  *
  * Needs root, util-linux (unshare, setpriv, mount), coreutils chroot, busybox-static, dash and
- * qemu-utils (scripts/install-test-deps.sh installs them).
+ * qemu-utils, and skopeo for images that ship it (scripts/install-test-deps.sh installs them).
  */
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import { randomUUID } from 'crypto';
@@ -73,6 +73,19 @@ export interface ImageContents {
    * @default true (unless `scratch`)
    */
   readonly qemuImg?: boolean;
+  /**
+   * Whether `skopeo` is on the image's PATH (the emulator image ships it for the registry-client
+   * method), with what it needs from the image: the host's `/etc/containers` (policy.json,
+   * registries.conf) and CA certificates (`/etc/ssl/certs`), read-only, unless
+   * `containersConfig` is false.
+   * @default false
+   */
+  readonly skopeo?: boolean;
+  /**
+   * With `skopeo`: whether the image has `/etc/containers` (skopeo's signature policy).
+   * @default true
+   */
+  readonly containersConfig?: boolean;
 }
 
 /** The values the downward API gives (`valueFrom.fieldRef`). */
@@ -189,6 +202,7 @@ export interface RunningPod {
 const HARNESS_DIR = '/.harness';
 const APPLET_DIR = `${HARNESS_DIR}/bin`;
 const QEMU_DIR = `${HARNESS_DIR}/qemu`;
+const SKOPEO_DIR = `${HARNESS_DIR}/skopeo`;
 const DEVICES = ['null', 'zero', 'full', 'random', 'urandom'];
 
 /** Runs the pod's init containers in order and resolves with how they ended. */
@@ -488,7 +502,8 @@ function runContainer(container: any, context: ContainerContext): Promise<Contai
   const image: ImageContents = options.images?.[container.image] ?? {};
   const scratch = image.scratch ?? false;
   const qemuImg = !scratch && (image.qemuImg ?? true);
-  const imagePath = scratch ? '' : [APPLET_DIR, ...(qemuImg ? [QEMU_DIR] : [])].join(':');
+  const skopeo = !scratch && (image.skopeo ?? false);
+  const imagePath = scratch ? '' : [APPLET_DIR, ...(qemuImg ? [QEMU_DIR] : []), ...(skopeo ? [SKOPEO_DIR] : [])].join(':');
   const env = containerEnv(container, context, imagePath);
   const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])].map((word) => expandReferences(word, env));
   if (argv.length === 0) throw new Error(`pod-runner: container ${container.name} has no command: the harness cannot run an image's default entrypoint`);
@@ -536,6 +551,13 @@ function runContainer(container: any, context: ContainerContext): Promise<Contai
   }
   if (qemuImg) {
     lines.push(`bind_file /usr/bin/qemu-img "$R${QEMU_DIR}/qemu-img" ro`);
+  }
+  if (skopeo) {
+    lines.push(`mkdir -p "$R${SKOPEO_DIR}"`, `bind_file /usr/bin/skopeo "$R${SKOPEO_DIR}/skopeo" ro`);
+    const config = (image.containersConfig ?? true) ? ['/etc/containers', '/etc/ssl/certs'] : ['/etc/ssl/certs'];
+    for (const dir of config.filter((d) => fs.existsSync(d))) {
+      lines.push(`mkdir -p "$R"${q(dir)}`, `bind ${q(dir)} "$R"${q(dir)} ro`);
+    }
   }
   const mountInto = (hostPath: string, mountPath: string, readOnly: boolean) => {
     const target = `"$R"${q(mountPath)}`;
