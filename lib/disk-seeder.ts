@@ -503,6 +503,9 @@ export class DiskSeeder extends Construct {
     return {
       runAsNonRoot: this.runAsUser !== 0,
       runAsUser: this.runAsUser,
+      // Without it the process runs with gid 0 (an image without a user entry); the fsGroup
+      // supplementary group is what gives it the volume.
+      runAsGroup: this.runAsUser,
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },

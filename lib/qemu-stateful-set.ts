@@ -449,6 +449,11 @@ export class QemuStatefulSet extends Construct {
     }
     if (props.prebuiltSnapshot !== undefined) {
       this.prebuiltSnapshot = parseSnapshotReference(this, 'prebuiltSnapshot', props.prebuiltSnapshot);
+      if (this.prebuiltSnapshot.tag === undefined && !props.seeder) {
+        // The entrypoint downloads "$SNAPSHOT_REGISTRY:$SNAPSHOT_TAG": a digest there is no reference.
+        throw invalidProp(this, 'prebuiltSnapshot', props.prebuiltSnapshot,
+          "the emulator's entrypoint downloads registry:tag and cannot pull by digest alone: give a tag (repository:tag@sha256:... pins it too), or seed the disk with a DiskSeeder (LegoLocoChart: seedEphemeralDisk) which pulls by digest");
+      }
     }
     const privileged = props.privileged ?? false;
     if (privileged && props.extraCapabilities !== undefined) {

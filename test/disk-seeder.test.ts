@@ -62,6 +62,7 @@ describe('DiskSeeder', () => {
     expect(container.securityContext).toEqual({
       runAsNonRoot: true,
       runAsUser: 1000,
+      runAsGroup: 1000,
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },

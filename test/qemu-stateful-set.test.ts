@@ -265,3 +265,17 @@ describe('QemuStatefulSet: refused input', () => {
     expect(emulatorIn({ tag: 'latest', allowLatestTag: true }).container.image).toBe('qemu-loco:latest');
   });
 });
+
+describe('QemuStatefulSet: snapshot pinned by digest', () => {
+  const digest = `sha256:${'c'.repeat(64)}`;
+
+  test('without a tag and without a seeder is refused: the entrypoint cannot pull by digest', () => {
+    expect(() => emulatorIn({ prebuiltSnapshot: `ghcr.io/mroie/qemu-snapshots@${digest}` }))
+      .toThrow("invalid prebuiltSnapshot \"ghcr.io/mroie/qemu-snapshots@sha256:cccc");
+  });
+
+  test('with a tag as well, the entrypoint gets the tag', () => {
+    const env = envOf(emulatorIn({ prebuiltSnapshot: `ghcr.io/mroie/qemu-snapshots:win98-base@${digest}` }).container);
+    expect(env.SNAPSHOT_TAG).toBe('win98-base');
+  });
+});

@@ -481,18 +481,30 @@ let appletDir: string | undefined;
 
 /**
  * A host directory of busybox applet symlinks pointing at `/.harness/busybox` (where the
- * namespace binds busybox), made once per process.
+ * namespace binds busybox). Its contents depend only on the busybox binary, so it is made once
+ * per machine under a name derived from that binary and shared by every test process (a jest
+ * worker ends without running exit handlers, so per-process directories would pile up in /tmp).
  */
 function busyboxAppletDir(): string {
   if (appletDir && fs.existsSync(appletDir)) return appletDir;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pod-runner-applets-'));
-  fs.chmodSync(dir, 0o755);
-  const applets = execFileSync(SHELL_BINARIES.busybox, ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  for (const applet of applets) {
-    fs.symlinkSync(`${HARNESS_DIR}/busybox`, path.join(dir, applet));
+  const binary = fs.statSync(SHELL_BINARIES.busybox);
+  const dir = path.join(os.tmpdir(), `pod-runner-applets-${binary.size}-${Math.floor(binary.mtimeMs)}`);
+  if (!fs.existsSync(dir)) {
+    // Built under a private name and renamed into place, so a concurrent process never sees it half made.
+    const building = fs.mkdtempSync(`${dir}.building-`);
+    fs.chmodSync(building, 0o755);
+    const applets = execFileSync(SHELL_BINARIES.busybox, ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    for (const applet of applets) {
+      fs.symlinkSync(`${HARNESS_DIR}/busybox`, path.join(building, applet));
+    }
+    try {
+      fs.renameSync(building, dir);
+    } catch {
+      // Another process got there first: use theirs.
+      fs.rmSync(building, { recursive: true, force: true });
+    }
   }
   appletDir = dir;
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 

@@ -284,7 +284,7 @@ describe.each(SHELLS)('under %s', (shell) => {
       const result = await seed(objects, shell, volume, emulatorImage().dir);
 
       expect(result.exitCode).toBe(1);
-      expect(failureLine(result)).toMatch(/^seed-disk: FAILED: \/images is not a writable directory \(user 1000, groups 0\)\. What to do: mount the disk volume there read-write, and give the pod an fsGroup that owns it$/);
+      expect(failureLine(result)).toMatch(/^seed-disk: FAILED: \/images is not a writable directory \(user 1000, groups 1000\)\. What to do: mount the disk volume there read-write, and give the pod an fsGroup that owns it$/);
     });
   });
 });
@@ -297,6 +297,7 @@ describe('9. the manifest asks for no privileges', () => {
     expect(seeder.securityContext).toEqual({
       runAsNonRoot: true,
       runAsUser: 1000,
+      runAsGroup: 1000,
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },
