@@ -140,11 +140,15 @@ holds_lock() {
 }
 
 # Rewrites the owner file with a new beat: a waiter sees the content change. Content, not mtime:
-# NFS clients cache attributes for up to a minute but revalidate on open.
+# NFS clients cache attributes for up to a minute but revalidate on open. Written aside and
+# renamed over the old one, so a seeder killed mid-beat never leaves an empty owner file (which
+# would hide from a restarted attempt of the same pod that the lock is its own dead one's).
 heartbeat() {
   [ -n "$LOCK_HELD" ] || return 0
   holds_lock || return 0
-  printf '%s beat=%s\n' "$OWNER" "$1" > "$LOCK/owner" 2>/dev/null || true
+  if printf '%s beat=%s\n' "$OWNER" "$1" > "$LOCK/owner.$ID.$1" 2>/dev/null; then
+    mv -f "$LOCK/owner.$ID.$1" "$LOCK/owner" 2>/dev/null || rm -f "$LOCK/owner.$ID.$1"
+  fi
 }
 
 # shellcheck disable=SC2317 # called by cleanup, from the EXIT trap

@@ -67,7 +67,8 @@ describe.each(SHELLS)('under %s', (shell) => {
   });
 
   test('a live holder is waited for up to lockTimeoutSeconds, then a clear error; its copy logs progress and completes', async () => {
-    const image = emulatorImage({ bytes: 24 << 20 });
+    // Big enough that the copy is still running when the test looks for it, even on a busy machine.
+    const image = emulatorImage({ bytes: 128 << 20 });
     const volume = freshVolume();
     const holder = startSeed(seederChart({ progressIntervalSeconds: 1 }), shell, volume, image.dir, { pod: { name: 'loco-emulator-0' } });
     await waitFor(() => fs.readdirSync(volume).some((name) => STAGING.test(name)), 10_000, 'the holder to start copying');

@@ -56,7 +56,9 @@ test(`${ITERATIONS} kills at random points, each followed by a clean re-run`, as
 
     // The clean re-run: same pod, so the dead attempt's lock is taken over at once.
     const rerun = await seed(objects, shell, volume, image.dir, { pod: { uid } });
-    expect({ iteration: i, exitCode: rerun.exitCode }).toEqual({ iteration: i, exitCode: 0 });
+    // On failure, show what the re-run printed and how it ended.
+    const outcome = rerun.exitCode === 0 ? {} : { output: rerun.output, signal: rerun.containers.at(-1)?.signal, timedOut: rerun.containers.at(-1)?.timedOut };
+    expect({ iteration: i, exitCode: rerun.exitCode, ...outcome }).toEqual({ iteration: i, exitCode: 0 });
     expect(sha256Of(disk)).toBe(expected);
     expect(qemuImgCheckPasses(disk)).toBe(true);
     expect(leftovers(volume)).toEqual([]);
