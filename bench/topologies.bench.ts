@@ -19,7 +19,7 @@ import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { CloneSourceKind, DiskSeeder, EmulatorDisk, EmulatorDiskKind, EmulatorDiskProps, PodManagementPolicy, QemuStatefulSet } from '../lib';
 import { K8sObject, runPod } from '../test/harness/pod-runner';
-import { makeQcow2 } from '../test/harness/qcow2';
+import { allocatedBytes, makeQcow2 } from '../test/harness/qcow2';
 
 const MIB = Number(process.env.TOPOLOGY_BENCH_MIB ?? 1024);
 const IMAGE = 'qemu-loco:v1';
@@ -41,15 +41,6 @@ function chart(disk: EmulatorDiskProps, replicas: number, podManagementPolicy: P
     sharedClaimOnOneNode: disk.kind === EmulatorDiskKind.CLAIM ? true : undefined,
   });
   return Testing.synth(scope) as K8sObject[];
-}
-
-function allocatedBytes(dir: string): number {
-  let total = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const file = path.join(dir, entry.name);
-    total += entry.isDirectory() ? allocatedBytes(file) : fs.statSync(file).blocks * 512;
-  }
-  return total;
 }
 
 async function main(): Promise<void> {

@@ -1,8 +1,6 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { DiskSeeder } from './disk-seeder';
+import { DiskSeeder, shippedScript } from './disk-seeder';
 import { DiskAccessMode, EmulatorDisk, IMAGES_MOUNT_PATH } from './emulator-disk';
 import { parseSnapshotReference, SnapshotReference } from './snapshot-reference';
 import { checkDnsLabel, checkInteger, imagePullPolicyFor, invalidProp, isEnvVarName, isQualifiedName, quantityValue } from './validation';
@@ -396,12 +394,12 @@ const PROBE_DEFAULTS = {
 
 /** The one-shot overlay reset run by the `reset-overlay` init container. */
 export function resetOverlayScript(): string {
-  return readFileSync(join(__dirname, 'scripts', 'reset-overlay.sh'), 'utf8');
+  return shippedScript('reset-overlay.sh');
 }
 
 /** The preStop hook: asks the guest to power down through QEMU's QMP socket, then waits. */
 export function preStopScript(): string {
-  return readFileSync(join(__dirname, 'scripts', 'pre-stop.sh'), 'utf8');
+  return shippedScript('pre-stop.sh');
 }
 
 /**

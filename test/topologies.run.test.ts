@@ -9,7 +9,7 @@ import {
   CloneSourceKind, DiskSeeder, EmulatorDisk, EmulatorDiskKind, EmulatorDiskProps, QemuStatefulSet, QemuStatefulSetProps,
 } from '../lib';
 import { K8sObject, PodResult, runPod } from './harness/pod-runner';
-import { cleanupDirs, makeQcow2, sha256Of, tempDir } from './harness/qcow2';
+import { allocatedBytes, cleanupDirs, makeQcow2, sha256Of, tempDir } from './harness/qcow2';
 
 jest.setTimeout(60_000);
 afterAll(cleanupDirs);
@@ -70,16 +70,6 @@ function runReplica(objects: K8sObject[], ordinal: number, volumes: Record<strin
   });
 }
 
-/** Bytes in a directory tree, as allocated on disk (what seeding wrote). */
-function bytesIn(dir: string): number {
-  let total = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const file = path.join(dir, entry.name);
-    total += entry.isDirectory() ? bytesIn(file) : fs.statSync(file).blocks * 512;
-  }
-  return total;
-}
-
 let builtinDir: string;
 let builtinSha: string;
 beforeAll(() => {
@@ -131,7 +121,7 @@ describe('shared read-only base with per-replica overlays', () => {
     const job = await runPod({ objects, workload: jobName, shell: 'busybox', volumes: { base }, images: { [IMAGE]: { files: { '/opt/builtin-images': builtinDir } } } });
     expect(job.exitCode).toBe(0);
     expect(sha256Of(path.join(base, 'win98.qcow2'))).toBe(builtinSha);
-    const baseBytes = bytesIn(base);
+    const baseBytes = allocatedBytes(base);
 
     for (let ordinal = 0; ordinal < REPLICAS; ordinal++) {
       const overlays = tempDir(`disk-loco-emulator-${ordinal}-`);
@@ -141,7 +131,7 @@ describe('shared read-only base with per-replica overlays', () => {
       expect(fs.existsSync(path.join(overlays, 'snapshots', `win98_instance_${ordinal}.qcow2`))).toBe(true);
     }
     // The replicas wrote nothing to the shared base.
-    expect(bytesIn(base)).toBe(baseBytes);
+    expect(allocatedBytes(base)).toBe(baseBytes);
   });
 
   test('a replica whose base never arrives fails after the bound with one line saying what to do', async () => {

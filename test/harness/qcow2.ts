@@ -90,3 +90,13 @@ export function namesIn(dir: string): string[] {
 export function writeGameState(file: string, pattern = 0x5a, offset = 0, bytes = 65536): void {
   execFileSync('qemu-io', ['-f', 'qcow2', '-c', `write -P ${pattern} ${offset} ${bytes}`, file], { stdio: 'pipe' });
 }
+
+/** Bytes allocated on disk under a directory tree (what was really written there). */
+export function allocatedBytes(dir: string): number {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    total += entry.isDirectory() ? allocatedBytes(file) : fs.statSync(file).blocks * 512;
+  }
+  return total;
+}
