@@ -4,7 +4,8 @@ import { Chart, Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import * as fs from 'fs';
 import * as path from 'path';
-import { K8sObject, runPod, Shell, startPod, waitFor } from './pod-runner';
+import { kubeLiteral } from '../../lib/validation';
+import { expandReferences, K8sObject, runPod, Shell, startPod, waitFor } from './pod-runner';
 import { cleanupDirs, tempDir } from './qcow2';
 
 jest.setTimeout(30_000);
@@ -73,6 +74,70 @@ test('runs as runAsUser with the fsGroup, a read-only root and a writable, group
 test('env: values, $(VAR) references and the downward API', async () => {
   const result = await run('echo "$MESSAGE|$MY_POD|$MY_UID|$MY_IP|$HOSTNAME"');
   expect(result.output.trim()).toBe('hello world|probe-0|uid-1|10.1.2.3|probe-0');
+});
+
+// The cases of k8s.io/kubernetes third_party/forked/golang/expansion/expand_test.go
+// (doExpansionTest), with its context: the harness must expand as the kubelet does.
+describe('$(VAR) expansion, rule for rule as the kubelet', () => {
+  const context = new Map(Object.entries({ VAR_A: 'A', VAR_B: 'B', VAR_C: 'C', VAR_REF: '$(VAR_A)', VAR_EMPTY: '' }));
+  test.each([
+    ['$(VAR_A)', 'A'],
+    ['$(VAR_A)-$(VAR_A)', 'A-A'],
+    ['___$(VAR_B)___', '___B___'],
+    ['$(VAR_A)_$(VAR_B)_$(VAR_C)', 'A_B_C'],
+    ['$$(VAR_B)_$(VAR_A)', '$(VAR_B)_A'],
+    ['$$(VAR_A)_$$(VAR_B)', '$(VAR_A)_$(VAR_B)'],
+    ['f000-$$VAR_A', 'f000-$VAR_A'],
+    ['foo\\$(VAR_C)bar', 'foo\\Cbar'],
+    ['$(VAR_A$(VAR_B))', '$(VAR_A$(VAR_B))'],
+    ['$(VAR_A$(VAR_B)', '$(VAR_A$(VAR_B)'],
+    ['%%$(VAR_REF)--$(VAR_REF)%%', '%%$(VAR_A)--$(VAR_A)%%'],
+    ['foo$(VAR_EMPTY)bar', 'foobar'],
+    ['foo$(VAR_Awhoops!', 'foo$(VAR_Awhoops!'],
+    ['$?_boo_$!', '$?_boo_$!'],
+    ['$VAR_A', '$VAR_A'],
+    ['$(VAR_DNE)', '$(VAR_DNE)'],
+    ['$$$$$$(BIG_MONEY)', '$$$(BIG_MONEY)'],
+    ['$$$$$$(VAR_A)', '$$$(VAR_A)'],
+    ['$$$$$$$(GOOD_ODDS)', '$$$$(GOOD_ODDS)'],
+    ['$$$$$$$(VAR_A)', '$$$A'],
+    ['${VAR_A}', '${VAR_A}'],
+    ['$(VAR_B)_______$(A', 'B_______$(A'],
+    ['$(VAR_C)_______$(', 'C_______$('],
+    ['$(VAR_A)foobarzab$', 'Afoobarzab$'],
+    ['--$($($($($--', '--$($($($($--'],
+    ['$($($($($--foo$(', '$($($($($--foo$('],
+    ['$(foo$$var)', '$(foo$$var)'],
+    ['\n', '\n'],
+  ])('%j expands to %j', (input, expected) => {
+    expect(expandReferences(input, context)).toBe(expected);
+  });
+
+  test.each(['$(VAR_A)', '$$(VAR_A)', 'a$b', '$$', '$', '$$$(VAR_B)x$', '$(VAR_A$(VAR_B))', 'cost: $5 (each)', '$((1+2))'])(
+    "kubeLiteral(%j) comes out of the kubelet's expansion as written", (text) => {
+      expect(expandReferences(kubeLiteral(text), context)).toBe(text);
+    });
+});
+
+test('env: a value only sees the entries declared before it; the command sees them all, not PATH', async () => {
+  const chart = new Chart(Testing.app(), 'harness');
+  new k8s.KubeJob(chart, 'Job', {
+    metadata: { name: 'order' },
+    spec: {
+      template: {
+        spec: {
+          restartPolicy: 'Never',
+          containers: [{
+            name: 'main', image: 'probe:v1',
+            command: ['/bin/sh', '-c', 'echo "$EARLY|$LATE|$1|$2"', 'sh', '$(LATE)', '$(PATH)'],
+            env: [{ name: 'EARLY', value: '[$(LATE)]' }, { name: 'LATE', value: 'late' }],
+          }],
+        },
+      },
+    },
+  });
+  const result = await runPod({ objects: Testing.synth(chart) as K8sObject[], shell: 'dash' });
+  expect(result.output.trim()).toBe('[$(LATE)]|late|late|$(PATH)');
 });
 
 test('ConfigMap volumes carry the synthesized data with its defaultMode', async () => {

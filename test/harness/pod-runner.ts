@@ -430,11 +430,20 @@ interface ContainerContext {
   started: (child: ChildProcess) => void;
 }
 
-/** Resolves the container's env as the kubelet does: values, downward API, $(VAR) references. */
-function containerEnv(container: any, context: ContainerContext, imagePath: string): Map<string, string> {
+/**
+ * Resolves the container's env as the kubelet does (makeEnvironmentVariables): values with their
+ * $(VAR) references expanded against the entries declared before them, downward API values
+ * taken as they are. `declared` receives the declared entries: what command and args expand
+ * against. PATH and HOSTNAME come from the image and the runtime, so no reference sees them.
+ */
+function containerEnv(container: any, context: ContainerContext, imagePath: string, declared: Map<string, string>): Map<string, string> {
   const env = new Map<string, string>();
   env.set('PATH', imagePath);
   env.set('HOSTNAME', context.fields.name);
+  const set = (name: string, value: string) => {
+    env.set(name, value);
+    declared.set(name, value);
+  };
   const fieldValues: Record<string, string> = {
     'metadata.name': context.fields.name,
     'metadata.namespace': context.fields.namespace,
@@ -445,17 +454,17 @@ function containerEnv(container: any, context: ContainerContext, imagePath: stri
   };
   for (const entry of container.env ?? []) {
     if (entry.value !== undefined) {
-      env.set(entry.name, expandReferences(entry.value, env));
+      set(entry.name, expandReferences(entry.value, declared));
     } else if (entry.valueFrom?.fieldRef) {
       const fieldPath = entry.valueFrom.fieldRef.fieldPath;
       if (!(fieldPath in fieldValues)) throw new Error(`pod-runner: env ${entry.name}: fieldRef ${fieldPath} is not supported (supported: ${Object.keys(fieldValues).join(', ')})`);
-      env.set(entry.name, fieldValues[fieldPath]);
+      set(entry.name, fieldValues[fieldPath]);
     } else if (entry.valueFrom?.configMapKeyRef) {
       const ref = entry.valueFrom.configMapKeyRef;
       const configMap = context.options.objects.find((object) => object.kind === 'ConfigMap' && object.metadata.name === ref.name);
       const value = configMap?.data?.[ref.key];
       if (value === undefined && !ref.optional) throw new Error(`pod-runner: env ${entry.name}: ConfigMap ${ref.name} key ${ref.key} not synthesized`);
-      if (value !== undefined) env.set(entry.name, value);
+      if (value !== undefined) set(entry.name, value);
     } else {
       throw new Error(`pod-runner: env ${entry.name}: only value, fieldRef and configMapKeyRef are supported`);
     }
@@ -464,12 +473,42 @@ function containerEnv(container: any, context: ContainerContext, imagePath: stri
   return env;
 }
 
-/** Kubernetes' `$(VAR)` expansion: defined names are replaced, `$$` escapes, others stay. */
-function expandReferences(text: string, env: Map<string, string>): string {
-  return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (match, name) => {
-    if (match === '$$') return '$';
-    return env.has(name) ? env.get(name)! : match;
-  });
+/**
+ * The kubelet's `$(VAR)` expansion of env values, command and args, rule for rule as
+ * k8s.io/kubernetes third_party/forked/golang/expansion/expand.go (Expand, tryReadVariableName):
+ * `$$` is one `$`; `$(` up to the first `)` names a variable (any text, even `$` or `(`), replaced
+ * by its value when `env` has it and kept as written otherwise; a `$(` with no `)` after it, a `$`
+ * before any other character and a `$` at the very end stay as they are.
+ */
+export function expandReferences(text: string, env: ReadonlyMap<string, string>): string {
+  let out = '';
+  let checkpoint = 0;
+  for (let cursor = 0; cursor < text.length; cursor++) {
+    if (text[cursor] !== '$' || cursor + 1 >= text.length) continue;
+    out += text.slice(checkpoint, cursor);
+    const next = text[cursor + 1];
+    let advance = 1;
+    if (next === '$') {
+      out += '$';
+    } else if (next === '(') {
+      const close = text.indexOf(')', cursor + 2);
+      if (close === -1) {
+        out += '$(';
+      } else {
+        const name = text.slice(cursor + 2, close);
+        out += env.has(name) ? env.get(name)! : `$(${name})`;
+        advance = close - cursor;
+      }
+    } else {
+      // The operator and the one character after it (a whole code point, as the Go code reads a rune).
+      const codePoint = String.fromCodePoint(text.codePointAt(cursor + 1)!);
+      out += `$${codePoint}`;
+      advance = codePoint.length;
+    }
+    cursor += advance;
+    checkpoint = cursor + 1;
+  }
+  return out + text.slice(checkpoint);
 }
 
 /** Single-quotes a word for sh. */
@@ -516,8 +555,9 @@ function runContainer(container: any, context: ContainerContext): Promise<Contai
   const qemuImg = !scratch && (image.qemuImg ?? true);
   const skopeo = !scratch && (image.skopeo ?? false);
   const imagePath = scratch ? '' : [APPLET_DIR, ...(qemuImg ? [QEMU_DIR] : []), ...(skopeo ? [SKOPEO_DIR] : [])].join(':');
-  const env = containerEnv(container, context, imagePath);
-  const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])].map((word) => expandReferences(word, env));
+  const declared = new Map<string, string>();
+  const env = containerEnv(container, context, imagePath, declared);
+  const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])].map((word) => expandReferences(word, declared));
   if (argv.length === 0) throw new Error(`pod-runner: container ${container.name} has no command: the harness cannot run an image's default entrypoint`);
 
   const security = container.securityContext ?? {};
