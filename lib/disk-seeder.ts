@@ -3,8 +3,10 @@ import { join } from 'path';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DiskAccessMode, EmulatorDisk, EmulatorDiskKind } from './emulator-disk';
-import { parseSnapshotReference, SnapshotReference } from './snapshot-reference';
-import { checkDnsSubdomain, imagePullPolicyFor, invalidProp } from './validation';
+import { ImageReferenceForm, parseImageReference, parseSnapshotReference, SnapshotReference } from './snapshot-reference';
+import {
+  checkAbsolutePath, checkDnsSubdomain, checkFileName, checkNoMountClash, imagePullPolicyFor, invalidProp, kubeLiteral, literalEnv,
+} from './validation';
 
 /** A place the seeder can take the disk image from when the volume has none yet. */
 export enum SeedSource {
@@ -274,9 +276,12 @@ export class DiskSeeder extends Construct {
     this.sources = props.sources ?? [SeedSource.BUILTIN];
     this.mountPath = props.mountPath ?? '/images';
     this.imageFileName = props.imageFileName ?? 'win98.qcow2';
+    this.checkPaths(props);
     this.imagePath = `${this.mountPath}/${this.imageFileName}`;
     const nodeLocal = props.disk.hostPathPersistentVolume !== undefined;
     this.runAsUser = props.runAsUser ?? (nodeLocal ? 0 : 1000);
+    parseImageReference(this, 'image', props.image, ImageReferenceForm.ANY);
+    if (props.toolsImage !== undefined) parseImageReference(this, 'toolsImage', props.toolsImage, ImageReferenceForm.ANY);
     this.imagePullPolicy = imagePullPolicyFor(this, 'imagePullPolicy', props.image, props.imagePullPolicy);
     if (props.disk.accessModes.length > 0 && props.disk.accessModes.every((mode) => mode === DiskAccessMode.READ_ONLY_MANY)) {
       throw invalidProp(this, 'disk', props.disk.node.path,
@@ -308,8 +313,16 @@ export class DiskSeeder extends Construct {
     if (this.sources.includes(SeedSource.SNAPSHOT)) {
       this.snapshotMethod = props.snapshotMethod ?? SnapshotMethod.KUBELET_PULL;
     }
-    if (props.snapshotPath !== undefined && !/^\/[^\0]*[^/]$/.test(props.snapshotPath)) {
-      throw invalidProp(this, 'snapshotPath', props.snapshotPath, 'must be the absolute path of a file in the snapshot image');
+    if (props.snapshotPath !== undefined) {
+      checkAbsolutePath(this, 'snapshotPath', props.snapshotPath);
+      if (this.snapshotMethod === SnapshotMethod.KUBELET_PULL) {
+        // Read from the snapshot image's own files, in a container that also mounts these.
+        checkNoMountClash(this, 'snapshotPath', props.snapshotPath, [
+          { path: this.mountPath, what: 'the disk volume (mountPath)' },
+          { path: SEED_TOOLS_MOUNT_PATH, what: 'the seed tools volume' },
+          { path: SEED_SCRIPT_MOUNT_PATH, what: 'the seeding scripts' },
+        ]);
+      }
     }
     if (props.registryAuthSecret !== undefined) {
       if (this.snapshotMethod !== SnapshotMethod.REGISTRY_CLIENT) {
@@ -369,6 +382,8 @@ export class DiskSeeder extends Construct {
           template: {
             spec: {
               restartPolicy: 'OnFailure',
+              // Seeding never talks to the Kubernetes API.
+              automountServiceAccountToken: false,
               imagePullSecrets: props.imagePullSecrets?.map((name) => ({ name })),
               securityContext: this.podSecurityContext,
               initContainers: this.snapshotContainers().length > 0 ? this.snapshotContainers() : undefined,
@@ -378,6 +393,26 @@ export class DiskSeeder extends Construct {
           },
         },
       });
+    }
+  }
+
+  /**
+   * The path props: a plain file name, absolute paths, and none of them on another mount of the
+   * seeder's containers (the built-in image is read from the image's own files).
+   */
+  private checkPaths(props: DiskSeederProps): void {
+    checkFileName(this, 'imageFileName', this.imageFileName);
+    checkAbsolutePath(this, 'mountPath', this.mountPath);
+    const fixedMounts = [
+      { path: SEED_SCRIPT_MOUNT_PATH, what: 'the seeding scripts' },
+      { path: SEED_TOOLS_MOUNT_PATH, what: 'the seed tools volume' },
+      { path: REGISTRY_AUTH_MOUNT_PATH, what: 'the registry credentials' },
+    ];
+    checkNoMountClash(this, 'mountPath', this.mountPath, fixedMounts);
+    if (props.builtinImagePath !== undefined) {
+      checkAbsolutePath(this, 'builtinImagePath', props.builtinImagePath);
+      checkNoMountClash(this, 'builtinImagePath', props.builtinImagePath,
+        [{ path: this.mountPath, what: 'the disk volume (mountPath)' }, ...fixedMounts]);
     }
   }
 
@@ -432,7 +467,7 @@ export class DiskSeeder extends Construct {
       image: this.props.toolsImage ?? 'busybox:1.35',
       imagePullPolicy: imagePullPolicyFor(this, 'toolsImage', this.props.toolsImage ?? 'busybox:1.35'),
       command: ['/bin/sh', `${SEED_SCRIPT_MOUNT_PATH}/${TOOLS_SCRIPT_FILE}`],
-      env: [{ name: 'SEED_TOOLS_DIR', value: SEED_TOOLS_MOUNT_PATH }],
+      env: literalEnv([{ name: 'SEED_TOOLS_DIR', value: SEED_TOOLS_MOUNT_PATH }]),
       volumeMounts: [{ name: SEED_TOOLS_VOLUME_NAME, mountPath: SEED_TOOLS_MOUNT_PATH }, scriptMount],
       resources: this.resources,
       securityContext: this.containerSecurityContext,
@@ -441,12 +476,12 @@ export class DiskSeeder extends Construct {
       image: this.snapshot.image,
       imagePullPolicy: imagePullPolicyFor(this, 'snapshotImage', this.snapshot.image),
       // The image has no shell: run the placed busybox, whose applets PATH finds.
-      command: [`${SEED_TOOLS_MOUNT_PATH}/busybox`, 'sh', `${SEED_SCRIPT_MOUNT_PATH}/${SEED_SCRIPT_FILE}`, 'stage', this.props.snapshotPath ?? '/snapshot.qcow2'],
-      env: [
+      command: [`${SEED_TOOLS_MOUNT_PATH}/busybox`, 'sh', `${SEED_SCRIPT_MOUNT_PATH}/${SEED_SCRIPT_FILE}`, 'stage', kubeLiteral(this.props.snapshotPath ?? '/snapshot.qcow2')],
+      env: literalEnv([
         { name: 'PATH', value: `${SEED_TOOLS_MOUNT_PATH}/bin` },
         { name: 'SEED_TARGET', value: this.imagePath },
         ...this.lockEnv,
-      ],
+      ]),
       volumeMounts: [
         { name: this.disk.imageVolumeName, mountPath: this.mountPath },
         { name: SEED_TOOLS_VOLUME_NAME, mountPath: SEED_TOOLS_MOUNT_PATH, readOnly: true },
@@ -463,10 +498,10 @@ export class DiskSeeder extends Construct {
       image: this.props.image,
       imagePullPolicy: this.imagePullPolicy,
       command: ['/bin/sh', `${SEED_SCRIPT_MOUNT_PATH}/${WAIT_SCRIPT_FILE}`],
-      env: [
+      env: literalEnv([
         { name: 'WAIT_TARGET', value: `${this.disk.imageDirectory}/${this.imageFileName}` },
         { name: 'WAIT_TIMEOUT_SECONDS', value: String(this.props.baseWaitSeconds ?? 1800) },
-      ],
+      ]),
       volumeMounts: [
         { name: this.disk.imageVolumeName, mountPath: this.disk.imageDirectory, readOnly: true },
         { name: SEED_SCRIPT_VOLUME_NAME, mountPath: SEED_SCRIPT_MOUNT_PATH, readOnly: true },
@@ -553,7 +588,7 @@ export class DiskSeeder extends Construct {
       image: this.props.image,
       imagePullPolicy: this.imagePullPolicy,
       command: ['/bin/sh', `${SEED_SCRIPT_MOUNT_PATH}/${SEED_SCRIPT_FILE}`],
-      env,
+      env: literalEnv(env),
       // The failure line becomes the termination message `kubectl describe pod` shows.
       terminationMessagePolicy: 'FallbackToLogsOnError',
       volumeMounts: [

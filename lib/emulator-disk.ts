@@ -1,7 +1,7 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { checkDnsSubdomain, invalidProp, parseStorageQuantity } from './validation';
+import { checkAbsolutePath, checkDnsSubdomain, invalidProp, parseStorageQuantity } from './validation';
 
 /** How an EmulatorDisk provides its volume. */
 export enum EmulatorDiskKind {
@@ -81,7 +81,7 @@ export interface HostPathVolumeOptions {
   readonly acknowledgeNodeLocal: boolean;
 
   /**
-   * Directory on the node.
+   * Directory on the node: an absolute path, no '..' (and not '/' itself).
    * @default `/tmp/<claimName>`
    */
   readonly path?: string;
@@ -305,9 +305,7 @@ export class EmulatorDisk extends Construct {
     let volumeName: string | undefined;
     if (hostPath) {
       const path = hostPath.path ?? `/tmp/${this.claimName}`;
-      if (!path.startsWith('/')) {
-        throw invalidProp(this, 'hostPathVolume.path', path, 'must be an absolute path on the node');
-      }
+      checkAbsolutePath(this, 'hostPathVolume.path', path);
       // PersistentVolumes are cluster-scoped: the chart's `<claim>-pv` collides between two
       // installations, so the namespace is part of the name.
       const namespace = Chart.of(this).namespace ?? 'default';

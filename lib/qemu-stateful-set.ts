@@ -1,9 +1,12 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DiskSeeder, shippedScript } from './disk-seeder';
-import { DiskAccessMode, EmulatorDisk, IMAGES_MOUNT_PATH } from './emulator-disk';
-import { parseSnapshotReference, SnapshotReference } from './snapshot-reference';
-import { checkDnsLabel, checkInteger, imagePullPolicyFor, invalidProp, isEnvVarName, isQualifiedName, quantityValue } from './validation';
+import { BASE_MOUNT_PATH, DiskAccessMode, EmulatorDisk, EmulatorDiskKind, IMAGES_MOUNT_PATH } from './emulator-disk';
+import { IMAGE_DIGEST, IMAGE_TAG, ImageReferenceForm, parseImageReference, parseSnapshotReference, SnapshotReference } from './snapshot-reference';
+import {
+  checkAbsolutePath, checkDnsLabel, checkInteger, checkNoMountClash, imagePullPolicyFor, invalidProp, isEnvVarName, isQualifiedName,
+  kubeLiteral, literalEnv, pathsOverlap, quantityValue,
+} from './validation';
 
 /** An HTTP probe on the emulator's health port. */
 export interface HealthProbeOptions {
@@ -226,7 +229,9 @@ export interface QemuStatefulSetProps {
   readonly prebuiltSnapshot?: string;
 
   /**
-   * Where the entrypoint keeps per-instance overlays (`SNAPSHOT_DIR`).
+   * Where the entrypoint keeps per-instance overlays (`SNAPSHOT_DIR`): an absolute path on the
+   * disk, i.e. `/images` or a directory inside it (outside `/images/base` for a `SHARED_BASE`
+   * disk, which is read-only), so that the overlays persist and the one-shot reset finds them.
    * @default '/images/snapshots'
    */
   readonly snapshotDir?: string;
@@ -264,7 +269,9 @@ export interface QemuStatefulSetProps {
   /**
    * More environment variables. A name the construct sets from a typed property (DISK,
    * USE_PREBUILT_SNAPSHOT, SNAPSHOT_*, POD_*, EMULATOR_*, SOCKET_MASTER_HOST) is refused here:
-   * set the property instead.
+   * set the property instead. Values reach the container literally: the kubelet would expand
+   * `$(NAME)` in an env value and turn `$$` into `$`, so the manifest writes them escaped
+   * (`$(X)` as `$$(X)`, `$$` as `$$$$`); a reference to another variable cannot be made here.
    * @default - none
    */
   readonly env?: { [name: string]: string };
@@ -344,6 +351,14 @@ export interface QemuStatefulSetProps {
    * @default PodManagementPolicy.ORDERED_READY (Kubernetes' default)
    */
   readonly podManagementPolicy?: PodManagementPolicy;
+
+  /**
+   * Mount the namespace's service account token into the emulator pods. Neither the emulator
+   * nor its init containers talk to the Kubernetes API, so by default the token is not there to
+   * be stolen from a compromised guest or entrypoint.
+   * @default false
+   */
+  readonly automountServiceAccountToken?: boolean;
 }
 
 /** Name of the emulator container. */
@@ -445,6 +460,10 @@ export class QemuStatefulSet extends Construct {
     if (props.seeder && props.readOnlyDisk) {
       throw invalidProp(this, 'readOnlyDisk', true, 'cannot be combined with a seeder, which must write the disk; drop the seeder or mount the disk read-write');
     }
+    this.checkSnapshotDir(props);
+    if (props.automountServiceAccountToken !== undefined && typeof props.automountServiceAccountToken !== 'boolean') {
+      throw invalidProp(this, 'automountServiceAccountToken', props.automountServiceAccountToken, 'must be true or false');
+    }
     if (props.prebuiltSnapshot !== undefined) {
       this.prebuiltSnapshot = parseSnapshotReference(this, 'prebuiltSnapshot', props.prebuiltSnapshot);
       if (this.prebuiltSnapshot.tag === undefined && !props.seeder) {
@@ -488,12 +507,15 @@ export class QemuStatefulSet extends Construct {
             `a hostPath device is only usable by a privileged container: set privileged: true, or use DeviceSource.DEVICE_PLUGIN with a device plugin's resource (${defaults.resourceName})`);
         }
         const path = device.hostPath ?? defaults.hostPath;
-        if (typeof path !== 'string' || !/^\/dev\/[^\0]+$/.test(path)) {
+        if (typeof path !== 'string' || !path.startsWith('/dev/')) {
           throw invalidProp(this, `${deviceProp}.hostPath`, path, `must be an absolute path under /dev on the node, e.g. ${defaults.hostPath}`);
         }
+        checkAbsolutePath(this, `${deviceProp}.hostPath`, path);
         const volumeName = deviceProp === 'tun' ? TUN_VOLUME_NAME : `dev-${deviceProp}`;
+        const mountPath = deviceProp === 'tun' ? '/dev/net/tun' : path;
+        checkNoMountClash(this, `${deviceProp}.hostPath`, mountPath, volumeMounts.map((mount) => ({ path: mount.mountPath, what: `volume ${mount.name}` })));
         volumes.push({ name: volumeName, hostPath: { path, type: deviceProp === 'dri' ? 'Directory' : 'CharDevice' } });
-        volumeMounts.push({ name: volumeName, mountPath: deviceProp === 'tun' ? '/dev/net/tun' : path });
+        volumeMounts.push({ name: volumeName, mountPath });
       } else if (source === DeviceSource.DEVICE_PLUGIN) {
         const resourceName = device.resourceName ?? defaults.resourceName;
         if (!isQualifiedName(resourceName) || !resourceName.includes('/') || /(^|\.)kubernetes\.io\//.test(resourceName)) {
@@ -517,7 +539,7 @@ export class QemuStatefulSet extends Construct {
       image,
       imagePullPolicy,
       command: ['/entrypoint.sh'],
-      env: this.environment(props, disk),
+      env: literalEnv(this.environment(props, disk)),
       ports,
       startupProbe: this.probe('startup', probes.startup, ports),
       livenessProbe: this.probe('liveness', probes.liveness, ports),
@@ -573,6 +595,7 @@ export class QemuStatefulSet extends Construct {
           spec: {
             imagePullSecrets: props.imagePullSecrets?.map((name) => ({ name })),
             terminationGracePeriodSeconds,
+            automountServiceAccountToken: props.automountServiceAccountToken ?? false,
             securityContext: props.seeder?.podSecurityContext,
             initContainers: initContainers.length > 0 ? initContainers : undefined,
             containers: [emulator],
@@ -600,16 +623,14 @@ export class QemuStatefulSet extends Construct {
   }
 
   private imageReference(props: QemuStatefulSetProps): string {
-    if (typeof props.image !== 'string' || !/^[a-z0-9]+([._/:-][a-z0-9]+)*$/i.test(props.image) || /[:@]/.test(props.image.split('/').pop()!)) {
-      throw invalidProp(this, 'image', props.image, 'must be an image repository without tag or digest, e.g. qemu-loco or ghcr.io/mroie/qemu-loco (give the tag in tag)');
-    }
+    parseImageReference(this, 'image', props.image, ImageReferenceForm.REPOSITORY_ONLY);
     if (props.imageDigest !== undefined) {
-      if (!/^sha256:[a-f0-9]{64}$/.test(props.imageDigest)) {
+      if (typeof props.imageDigest !== 'string' || !IMAGE_DIGEST.test(props.imageDigest)) {
         throw invalidProp(this, 'imageDigest', props.imageDigest, 'must be sha256:<64 lower-case hex digits>');
       }
       return `${props.image}@${props.imageDigest}`;
     }
-    if (props.tag === undefined || !/^[\w][\w.-]{0,127}$/.test(props.tag)) {
+    if (typeof props.tag !== 'string' || !IMAGE_TAG.test(props.tag)) {
       throw invalidProp(this, 'tag', props.tag, 'must be an image tag (letters, digits, _ . -, at most 128 characters), or give imageDigest');
     }
     if (props.tag === 'latest' && !props.allowLatestTag) {
@@ -617,6 +638,19 @@ export class QemuStatefulSet extends Construct {
         "'latest' runs whatever was pushed last on each node: pin a version tag or imageDigest, or set allowLatestTag: true");
     }
     return `${props.image}:${props.tag}`;
+  }
+
+  /** The overlays must land on the disk (so that they persist and the reset finds them), not on the read-only base. */
+  private checkSnapshotDir(props: QemuStatefulSetProps): void {
+    if (props.snapshotDir === undefined) return;
+    checkAbsolutePath(this, 'snapshotDir', props.snapshotDir);
+    if (!pathsOverlap(props.snapshotDir, IMAGES_MOUNT_PATH) || props.snapshotDir.length < IMAGES_MOUNT_PATH.length) {
+      throw invalidProp(this, 'snapshotDir', props.snapshotDir,
+        `must be ${IMAGES_MOUNT_PATH} or a directory inside it, where the disk is mounted: elsewhere the overlays would be lost with the container and the reset would not find them`);
+    }
+    if (props.disk.kind === EmulatorDiskKind.SHARED_BASE) {
+      checkNoMountClash(this, 'snapshotDir', props.snapshotDir, [{ path: BASE_MOUNT_PATH, what: 'the read-only shared base' }]);
+    }
   }
 
   private extraCapabilities(props: QemuStatefulSetProps): string[] {
@@ -686,12 +720,13 @@ export class QemuStatefulSet extends Construct {
       name: RESET_CONTAINER_NAME,
       image,
       imagePullPolicy: imagePullPolicyFor(this, 'imagePullPolicy', image, props.imagePullPolicy),
-      command: ['/bin/sh', '-c', resetOverlayScript()],
-      env: [
+      // A container command goes through the kubelet's $(VAR) expansion too (lifecycle hooks do not).
+      command: ['/bin/sh', '-c', kubeLiteral(resetOverlayScript())],
+      env: literalEnv([
         { name: 'RESET_TOKEN', value: props.resetToken },
         { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
         { name: 'SNAPSHOT_DIR', value: props.snapshotDir ?? `${IMAGES_MOUNT_PATH}/snapshots` },
-      ],
+      ]),
       volumeMounts: props.disk.emulatorVolumeMounts(false),
       resources: {
         requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('32Mi') },

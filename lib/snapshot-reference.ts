@@ -22,18 +22,43 @@ export interface SnapshotReference {
 
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const REGISTRY = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)';
+/** An image tag, as the registries accept it. */
+export const IMAGE_TAG = /^[\w][\w.-]{0,127}$/;
+/** An image digest this library pins by. */
+export const IMAGE_DIGEST = /^sha256:[a-f0-9]{64}$/;
 const REFERENCE = new RegExp(
   `^(?:(${REGISTRY})/)?(${COMPONENT}(?:/${COMPONENT})*)(?::([\\w][\\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$`);
 
+/** An image reference split into its parts (the same shape as a snapshot reference). */
+export type ImageReference = SnapshotReference;
+
+/** What an image prop must say besides the repository. */
+export enum ImageReferenceForm {
+  /** A tag, a digest or both: `repository:tag`, `repository@sha256:...`. */
+  TAG_OR_DIGEST = 'tag-or-digest',
+  /** Tag and digest optional (no tag means `latest`, as for the runtimes). */
+  ANY = 'any',
+  /** Only the repository: tag and digest come from other props. */
+  REPOSITORY_ONLY = 'repository-only',
+}
+
+const FORM_RULE: Record<ImageReferenceForm, string> = {
+  [ImageReferenceForm.TAG_OR_DIGEST]: 'must be an image reference [registry/]repository:tag or [registry/]repository@sha256:<64 hex digits>, e.g. ghcr.io/mroie/qemu-snapshots:win98-base',
+  [ImageReferenceForm.ANY]: 'must be an image reference [registry/]repository[:tag][@sha256:<64 hex digits>] with a lower-case repository, e.g. busybox:1.35',
+  [ImageReferenceForm.REPOSITORY_ONLY]: 'must be an image repository [registry/]name in lower case, without tag or digest, e.g. qemu-loco or ghcr.io/mroie/qemu-loco (give the tag in tag)',
+};
+
 /**
- * Parses an image reference the way container runtimes do (`[registry/]repository[:tag][@digest]`),
- * or throws the error naming the construct path and property.
+ * Parses an image reference the way container runtimes do (`[registry/]repository[:tag][@digest]`:
+ * a lower-case repository, no spaces), or throws the error naming the construct path and property.
+ * The one grammar for every image prop.
  */
-export function parseSnapshotReference(scope: IConstruct, property: string, image: string): SnapshotReference {
+export function parseImageReference(scope: IConstruct, property: string, image: string, form: ImageReferenceForm): ImageReference {
   const match = typeof image === 'string' ? REFERENCE.exec(image) : null;
-  if (!match || (match[3] === undefined && match[4] === undefined)) {
-    throw invalidProp(scope, property, image,
-      'must be an image reference [registry/]repository:tag or [registry/]repository@sha256:<64 hex digits>, e.g. ghcr.io/mroie/qemu-snapshots:win98-base');
+  const hasTagOrDigest = match !== null && (match[3] !== undefined || match[4] !== undefined);
+  const fits = form === ImageReferenceForm.ANY || (form === ImageReferenceForm.TAG_OR_DIGEST ? hasTagOrDigest : !hasTagOrDigest);
+  if (!match || !fits) {
+    throw invalidProp(scope, property, image, FORM_RULE[form]);
   }
   // The registries' limit (distribution's NameTotalLengthMax): a longer name is refused at pull.
   const nameAsWritten = match[1] === undefined ? match[2] : `${match[1]}/${match[2]}`;
@@ -57,4 +82,12 @@ export function parseSnapshotReference(scope: IConstruct, property: string, imag
     tag: match[3],
     digest: match[4],
   };
+}
+
+/**
+ * Parses a snapshot image reference (`[registry/]repository:tag` or `...@sha256:<digest>`), or
+ * throws the error naming the construct path and property.
+ */
+export function parseSnapshotReference(scope: IConstruct, property: string, image: string): SnapshotReference {
+  return parseImageReference(scope, property, image, ImageReferenceForm.TAG_OR_DIGEST);
 }

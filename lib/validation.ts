@@ -166,3 +166,67 @@ export function imagePullPolicyFor(scope: IConstruct, property: string, image: s
   const tag = lastSegment.includes(':') ? lastSegment.split(':').pop() : undefined;
   return tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
+
+// The path grammar every path prop goes through (one place, so that the rules cannot drift).
+
+/** A path segment is refused when it is empty, '.', '..' or holds a control character. */
+const BAD_SEGMENT = /^(\.\.?)?$|[\u0000-\u001f\u007f]/;
+const ABSOLUTE_PATH_RULE = "must be an absolute path: '/' then names separated by single '/', none of them empty, '.' or '..', no control characters (NUL, line breaks), at most 4096 characters, not '/' itself";
+
+/** Whether `value` is an absolute, normalized path other than `/` (see ABSOLUTE_PATH_RULE). */
+export function isAbsolutePath(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > 4096 || !value.startsWith('/')) return false;
+  return value.slice(1).split('/').every((segment) => !BAD_SEGMENT.test(segment));
+}
+
+/**
+ * Checks an absolute path prop: '/'-separated names, none empty, '.' or '..' (Kubernetes refuses
+ * '..' in mount and host paths; the others would let two spellings name one place and dodge the
+ * clash checks), no control characters, not the root itself.
+ */
+export function checkAbsolutePath(scope: IConstruct, property: string, value: string): void {
+  if (!isAbsolutePath(value)) {
+    throw invalidProp(scope, property, value, ABSOLUTE_PATH_RULE);
+  }
+}
+
+/** Checks a plain file name: no '/', not '.' or '..', no control characters, at most 255 characters. */
+export function checkFileName(scope: IConstruct, property: string, value: string): void {
+  if (typeof value !== 'string' || value.length > 255 || value.includes('/') || BAD_SEGMENT.test(value)) {
+    throw invalidProp(scope, property, value,
+      "must be a plain file name: no '/', not empty, '.' or '..', no control characters (NUL, line breaks), at most 255 characters");
+  }
+}
+
+/** Whether one of two absolute paths is the other or lies inside it. */
+export function pathsOverlap(a: string, b: string): boolean {
+  const inside = (inner: string, outer: string) => inner === outer || inner.startsWith(`${outer}/`);
+  return inside(a, b) || inside(b, a);
+}
+
+/**
+ * Checks that `path` is neither one of the container's other mounts nor inside or around one:
+ * the kubelet would mount one volume over the other, or refuse the pod.
+ */
+export function checkNoMountClash(scope: IConstruct, property: string, path: string, mounts: { path: string; what: string }[]): void {
+  const clash = mounts.find((mount) => pathsOverlap(path, mount.path));
+  if (clash) {
+    throw invalidProp(scope, property, path,
+      `clashes with ${clash.what} mounted at ${clash.path} in the same container: choose a path that is neither it, inside it, nor around it`);
+  }
+}
+
+/**
+ * A literal string as it must be written in a container's env `value`, `command` or `args`: the
+ * kubelet expands `$(NAME)` there and turns `$$` into `$` (k8s.io/kubernetes
+ * third_party/forked/golang/expansion). Every run of '$' that is followed by '(' or is longer
+ * than one is doubled, so the process sees exactly `value`; other text is left as it is.
+ */
+export function kubeLiteral(value: string): string {
+  return value.replace(/\$+(?=\()|\${2,}/g, (run) => run + run);
+}
+
+/** The env entries with every literal `value` passed through kubeLiteral (valueFrom entries as they are). */
+export function literalEnv<T extends { value?: string }>(env: T[]): T[] {
+  return env.map((entry) => (entry.value === undefined ? entry : { ...entry, value: kubeLiteral(entry.value) }));
+}

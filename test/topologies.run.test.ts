@@ -8,7 +8,7 @@ import * as path from 'path';
 import {
   CloneSourceKind, DiskSeeder, EmulatorDisk, EmulatorDiskKind, EmulatorDiskProps, QemuStatefulSet, QemuStatefulSetProps,
 } from '../lib';
-import { K8sObject, PodResult, runPod } from './harness/pod-runner';
+import { K8sObject, PodResult, runPod, SHELLS } from './harness/pod-runner';
 import { allocatedBytes, cleanupDirs, makeQcow2, sha256Of, tempDir } from './harness/qcow2';
 
 jest.setTimeout(60_000);
@@ -183,5 +183,56 @@ describe('one-shot reset', () => {
     expect(fs.existsSync(overlay)).toBe(false);
     expect(sha256Of(`${overlay}.before-reset`)).toBe(before);
     expect(fs.readFileSync(path.join(volume, 'snapshots', 'win98_instance_2.qcow2'), 'utf8')).toBe('other instance');
+  });
+});
+
+describe.each(SHELLS)('one-shot reset of a snapshotDir with unusual characters, under %s', (shell) => {
+  const reset = (volume: string, snapshotDir: string, token = 'r1') => runPod({
+    objects: topologyChart({}, { resetToken: token, snapshotDir }), workload: 'loco-emulator', shell,
+    initContainers: ['reset-overlay'], volumes: { disk: volume }, pod: { name: 'loco-emulator-1' },
+  });
+  const overlayIn = (volume: string, dir: string) => {
+    fs.mkdirSync(path.join(volume, dir), { recursive: true });
+    const overlay = path.join(volume, dir, 'win98_instance_1.qcow2');
+    fs.writeFileSync(overlay, `overlay in ${dir}`);
+    return overlay;
+  };
+
+  test.each(['my snapshots', '$(POD_NAME) $$ cost'])("a directory named '%s' is reset as named", async (name) => {
+    const volume = tempDir('reset-');
+    const overlay = overlayIn(volume, name);
+    const result = await reset(volume, `/images/${name}`);
+    expect(result.exitCode).toBe(0);
+    expect(fs.existsSync(overlay)).toBe(false);
+    expect(fs.readFileSync(`${overlay}.before-reset`, 'utf8')).toBe(`overlay in ${name}`);
+    expect(fs.readFileSync(path.join(volume, '.reset-token.1'), 'utf8')).toBe('r1');
+  });
+
+  test("a '*' in the directory's name matches only itself: other directories are not touched", async () => {
+    const volume = tempDir('reset-');
+    const overlay = overlayIn(volume, 'snap*');
+    const unrelated = overlayIn(volume, 'snapshots');
+    const result = await reset(volume, '/images/snap*');
+    expect(result.exitCode).toBe(0);
+    expect(fs.readFileSync(`${overlay}.before-reset`, 'utf8')).toBe('overlay in snap*');
+    expect(fs.readFileSync(unrelated, 'utf8')).toBe('overlay in snapshots');
+    expect(fs.existsSync(`${unrelated}.before-reset`)).toBe(false);
+  });
+
+  test('a directory it cannot list fails the reset and records no token, so the next start does it', async () => {
+    const volume = tempDir('reset-');
+    fs.writeFileSync(path.join(volume, 'overlays'), 'a file where the directory should be');
+    const failed = await reset(volume, '/images/overlays');
+    expect(failed.exitCode).toBe(1);
+    expect(failed.output.trim().split('\n')).toEqual([
+      "reset-overlay: FAILED: cannot list the overlay directory '/images/overlays'; reset 'r1' not recorded, so the next start tries again. What to do: check that it is a directory this container can read",
+    ]);
+    expect(fs.existsSync(path.join(volume, '.reset-token.1'))).toBe(false);
+
+    fs.rmSync(path.join(volume, 'overlays'));
+    const overlay = overlayIn(volume, 'overlays');
+    const again = await reset(volume, '/images/overlays');
+    expect(again.exitCode).toBe(0);
+    expect(fs.existsSync(`${overlay}.before-reset`)).toBe(true);
   });
 });

@@ -2,6 +2,7 @@ import {
   ClaimRetention, CloneSourceKind, DiskAccessMode, DiskSeeder, EmulatorDisk, EmulatorDiskKind, PodManagementPolicy, QemuStatefulSet,
   resetOverlayScript, shippedScript,
 } from '../lib';
+import { kubeLiteral } from '../lib/validation';
 import { envOf, ofKind, only, podSpec, synth, testChart } from './helpers/synth';
 
 /** One disk of the given kind, seeded from the built-in image, under nine emulators. */
@@ -116,7 +117,8 @@ describe('claim retention and one-shot reset', () => {
     const { pod } = topology(EmulatorDiskKind.CLAIM_PER_REPLICA, {}, { resetToken: '2026-11-27' });
     expect(pod.initContainers.map((c: any) => c.name)).toEqual(['seed-disk', 'reset-overlay']);
     const reset = pod.initContainers[1];
-    expect(reset.command).toEqual(['/bin/sh', '-c', resetOverlayScript()]);
+    // Written for the kubelet's $(VAR) expansion, which gives the shell the script as shipped.
+    expect(reset.command).toEqual(['/bin/sh', '-c', kubeLiteral(resetOverlayScript())]);
     expect(envOf(reset)).toEqual({ RESET_TOKEN: '2026-11-27', POD_NAME: 'fieldRef:metadata.name', SNAPSHOT_DIR: '/images/snapshots' });
     expect(reset.securityContext.capabilities).toEqual({ drop: ['ALL'] });
     expect(reset.securityContext.allowPrivilegeEscalation).toBe(false);

@@ -1,6 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import {
-  CloneSourceKind, DeviceSource, DiskAccessMode, DiskSeeder, EmulatorDisk, EmulatorDiskKind, EmulatorDiskProps, EmulatorOptions,
+  CloneSourceKind, DeviceSource, DiskAccessMode, DiskSeeder, DiskSeederProps, EmulatorDisk, EmulatorDiskKind, EmulatorDiskProps, EmulatorOptions,
   LegoLocoChart, LegoLocoChartProps, QemuStatefulSet, QemuStatefulSetProps, SeedSource, StorageMode,
 } from '../../lib';
 
@@ -29,6 +29,17 @@ function emulatorWith(props: Partial<QemuStatefulSetProps>): () => void {
     new QemuStatefulSet(scope, 'Emulator', { disk: emptyDisk, image: 'qemu-loco', tag: 'v1', ...props });
   });
 }
+
+function seederWith(props: Partial<DiskSeederProps>): () => void {
+  return standalone((scope) => {
+    new DiskSeeder(scope, 'Seeder', { disk: new EmulatorDisk(scope, 'Disk'), image: 'qemu-loco:v1', ...props });
+  });
+}
+
+const ABSOLUTE = "must be an absolute path: '/' then names separated by single '/', none of them empty, '.' or '..', no control characters (NUL, line breaks), at most 4096 characters, not '/' itself";
+const FILE_NAME = "must be a plain file name: no '/', not empty, '.' or '..', no control characters (NUL, line breaks), at most 255 characters";
+const REPOSITORY = 'must be an image repository [registry/]name in lower case, without tag or digest, e.g. qemu-loco or ghcr.io/mroie/qemu-loco (give the tag in tag)';
+const ANY_IMAGE = 'must be an image reference [registry/]repository[:tag][@sha256:<64 hex digits>] with a lower-case repository, e.g. busybox:1.35';
 
 const CASES: [string, () => void, string][] = [
   // names that are not DNS-1123
@@ -109,7 +120,11 @@ const CASES: [string, () => void, string][] = [
   ['a hostPath PersistentVolume without the acknowledgement', disk({ hostPathVolume: { acknowledgeNodeLocal: false } }),
     'loco/Disk: invalid hostPathVolume.acknowledgeNodeLocal false: must be true to create a hostPath PersistentVolume: it keeps the disk on one node and suits single-node clusters only; leave hostPathVolume unset to let the StorageClass provision the claim'],
   ['a hostPath PersistentVolume at a relative path', disk({ hostPathVolume: { acknowledgeNodeLocal: true, path: 'tmp/win98' } }),
-    'loco/Disk: invalid hostPathVolume.path "tmp/win98": must be an absolute path on the node'],
+    `loco/Disk: invalid hostPathVolume.path "tmp/win98": ${ABSOLUTE}`],
+  ['a hostPath PersistentVolume with a .. segment', disk({ hostPathVolume: { acknowledgeNodeLocal: true, path: '/tmp/../etc' } }),
+    `loco/Disk: invalid hostPathVolume.path "/tmp/../etc": ${ABSOLUTE}`],
+  ["a hostPath PersistentVolume at the node's root", disk({ hostPathVolume: { acknowledgeNodeLocal: true, path: '/' } }),
+    `loco/Disk: invalid hostPathVolume.path "/": ${ABSOLUTE}`],
   // ports
   ['vnc port clashing with the health port', C({}, { ports: { vnc: 8080 } }),
     'loco/Emulator: invalid ports.health 8080: clashes with ports.vnc (both 8080/TCP); give each port its own number'],
@@ -135,7 +150,17 @@ const CASES: [string, () => void, string][] = [
   ['a digest that is not sha256', C({}, { imageDigest: 'md5:abc' }),
     'loco/Emulator: invalid imageDigest "md5:abc": must be sha256:<64 lower-case hex digits>'],
   ['a tag inside the image repository', C({}, { image: 'qemu-loco:v1' }),
-    'loco/Emulator: invalid image "qemu-loco:v1": must be an image repository without tag or digest, e.g. qemu-loco or ghcr.io/mroie/qemu-loco (give the tag in tag)'],
+    `loco/Emulator: invalid image "qemu-loco:v1": ${REPOSITORY}`],
+  ['an emulator image in upper case', C({}, { image: 'Qemu-Loco' }),
+    `loco/Emulator: invalid image "Qemu-Loco": ${REPOSITORY}`],
+  ['an emulator image with a space', C({}, { image: 'qemu loco' }),
+    `loco/Emulator: invalid image "qemu loco": ${REPOSITORY}`],
+  ['a seeder image with a space', seederWith({ image: 'qemu loco:v1' }),
+    `test/Seeder: invalid image "qemu loco:v1": ${ANY_IMAGE}`],
+  ['a seeder image in upper case', seederWith({ image: 'QEMU-LOCO:v1' }),
+    `test/Seeder: invalid image "QEMU-LOCO:v1": ${ANY_IMAGE}`],
+  ['a tools image in upper case', seederWith({ sources: [SeedSource.SNAPSHOT], snapshotImage: 'ghcr.io/mroie/qemu-snapshots:win98-base', toolsImage: 'Busybox:1.35' }),
+    `test/Seeder: invalid toolsImage "Busybox:1.35": ${ANY_IMAGE}`],
   ['an unknown pull policy', C({}, { imagePullPolicy: 'Sometimes' }),
     'loco/Emulator: invalid imagePullPolicy "Sometimes": must be one of Always, IfNotPresent, Never'],
   // devices and privileges
@@ -145,6 +170,12 @@ const CASES: [string, () => void, string][] = [
     "loco/Emulator: invalid tun.resourceName \"tun\": must be a device plugin's extended resource name, <domain>/<name> outside kubernetes.io, e.g. devices.kubevirt.io/tun"],
   ['a hostPath device outside /dev', C({}, { privileged: true, kvm: { source: DeviceSource.HOST_PATH, hostPath: 'kvm' } }),
     "loco/Emulator: invalid kvm.hostPath \"kvm\": must be an absolute path under /dev on the node, e.g. /dev/kvm"],
+  ['a hostPath device that climbs out of /dev', C({}, { privileged: true, kvm: { source: DeviceSource.HOST_PATH, hostPath: '/dev/../etc/shadow' } }),
+    `loco/Emulator: invalid kvm.hostPath "/dev/../etc/shadow": ${ABSOLUTE}`],
+  ['two hostPath devices at one path', C({}, { privileged: true, kvm: { source: DeviceSource.HOST_PATH }, dri: { source: DeviceSource.HOST_PATH, hostPath: '/dev/kvm' } }),
+    'loco/Emulator: invalid dri.hostPath "/dev/kvm": clashes with volume dev-kvm mounted at /dev/kvm in the same container: choose a path that is neither it, inside it, nor around it'],
+  ['a hostPath device inside /dev/net/tun', C({}, { privileged: true, kvm: { source: DeviceSource.HOST_PATH, hostPath: '/dev/net/tun/kvm' } }),
+    'loco/Emulator: invalid kvm.hostPath "/dev/net/tun/kvm": clashes with volume dev-net-tun mounted at /dev/net/tun in the same container: choose a path that is neither it, inside it, nor around it'],
   ['SYS_ADMIN as an extra capability', C({}, { extraCapabilities: ['SYS_ADMIN'] }),
     'loco/Emulator: invalid extraCapabilities "SYS_ADMIN": is as good as privileged: set privileged: true instead, explicitly'],
   ['a capability with the CAP_ prefix', C({}, { extraCapabilities: ['CAP_NET_RAW'] }),
@@ -168,6 +199,46 @@ const CASES: [string, () => void, string][] = [
     'loco/Seeder: invalid imagePullPolicy "always": must be one of Always, IfNotPresent, Never'],
   ['a grace period of 5 seconds', C({}, { terminationGracePeriodSeconds: 5 }),
     'loco/Emulator: invalid terminationGracePeriodSeconds 5: must be a whole number at least 10'],
+  // paths
+  ['an image file name with a /', seederWith({ imageFileName: 'disks/win98.qcow2' }),
+    `test/Seeder: invalid imageFileName "disks/win98.qcow2": ${FILE_NAME}`],
+  ['an image file name ..', seederWith({ imageFileName: '..' }),
+    `test/Seeder: invalid imageFileName "..": ${FILE_NAME}`],
+  ['an image file name with a line break', seederWith({ imageFileName: 'win98\n.qcow2' }),
+    `test/Seeder: invalid imageFileName "win98\\n.qcow2": ${FILE_NAME}`],
+  ['a relative mountPath', seederWith({ mountPath: 'images' }),
+    `test/Seeder: invalid mountPath "images": ${ABSOLUTE}`],
+  ['a mountPath with a .. segment', seederWith({ mountPath: '/images/../seed-script' }),
+    `test/Seeder: invalid mountPath "/images/../seed-script": ${ABSOLUTE}`],
+  ['a mountPath with an empty segment', seederWith({ mountPath: '/images//disk' }),
+    `test/Seeder: invalid mountPath "/images//disk": ${ABSOLUTE}`],
+  ['a mountPath on the seeding scripts', seederWith({ mountPath: '/seed-script' }),
+    'test/Seeder: invalid mountPath "/seed-script": clashes with the seeding scripts mounted at /seed-script in the same container: choose a path that is neither it, inside it, nor around it'],
+  ['a mountPath inside the seed tools', seederWith({ mountPath: '/seed-tools/disk' }),
+    'test/Seeder: invalid mountPath "/seed-tools/disk": clashes with the seed tools volume mounted at /seed-tools in the same container: choose a path that is neither it, inside it, nor around it'],
+  ['the built-in image on the disk volume itself', seederWith({ builtinImagePath: '/images/win98.qcow2' }),
+    'test/Seeder: invalid builtinImagePath "/images/win98.qcow2": clashes with the disk volume (mountPath) mounted at /images in the same container: choose a path that is neither it, inside it, nor around it'],
+  ['a relative built-in image path', seederWith({ builtinImagePath: 'opt/win98.qcow2' }),
+    `test/Seeder: invalid builtinImagePath "opt/win98.qcow2": ${ABSOLUTE}`],
+  ['a snapshot path with a .. segment', seederWith({ sources: [SeedSource.SNAPSHOT], snapshotImage: 'ghcr.io/mroie/qemu-snapshots:win98-base', snapshotPath: '/a/../snapshot.qcow2' }),
+    `test/Seeder: invalid snapshotPath "/a/../snapshot.qcow2": ${ABSOLUTE}`],
+  ['a kubelet-pulled snapshot path on the disk volume', seederWith({ sources: [SeedSource.SNAPSHOT], snapshotImage: 'ghcr.io/mroie/qemu-snapshots:win98-base', snapshotPath: '/images/snapshot.qcow2' }),
+    'test/Seeder: invalid snapshotPath "/images/snapshot.qcow2": clashes with the disk volume (mountPath) mounted at /images in the same container: choose a path that is neither it, inside it, nor around it'],
+  ['a snapshotDir with a .. segment', emulatorWith({ snapshotDir: '/images/../etc' }),
+    `test/Emulator: invalid snapshotDir "/images/../etc": ${ABSOLUTE}`],
+  ['a relative snapshotDir', emulatorWith({ snapshotDir: 'snapshots' }),
+    `test/Emulator: invalid snapshotDir "snapshots": ${ABSOLUTE}`],
+  ['a snapshotDir off the disk', emulatorWith({ snapshotDir: '/var/snapshots' }),
+    'test/Emulator: invalid snapshotDir "/var/snapshots": must be /images or a directory inside it, where the disk is mounted: elsewhere the overlays would be lost with the container and the reset would not find them'],
+  ['a snapshotDir beside /images with the same prefix', emulatorWith({ snapshotDir: '/images-snapshots' }),
+    'test/Emulator: invalid snapshotDir "/images-snapshots": must be /images or a directory inside it, where the disk is mounted: elsewhere the overlays would be lost with the container and the reset would not find them'],
+  ['a snapshotDir on the read-only shared base', standalone((scope) => {
+    const base = new EmulatorDisk(scope, 'Disk', { kind: EmulatorDiskKind.SHARED_BASE });
+    new QemuStatefulSet(scope, 'Emulator', { disk: base, image: 'qemu-loco', tag: 'v1', snapshotDir: '/images/base/overlays' });
+  }),
+    'test/Emulator: invalid snapshotDir "/images/base/overlays": clashes with the read-only shared base mounted at /images/base in the same container: choose a path that is neither it, inside it, nor around it'],
+  ['automountServiceAccountToken not a boolean', emulatorWith({ automountServiceAccountToken: 'yes' as unknown as boolean }),
+    'test/Emulator: invalid automountServiceAccountToken "yes": must be true or false'],
   ['an unknown snapshot mode', emulatorWith({ snapshotMode: 'sometimes' }),
     `test/Emulator: invalid snapshotMode "sometimes": must be 'persistent' or 'ephemeral'`],
 ];
@@ -178,4 +249,66 @@ test('at least 30 bad inputs are covered', () => {
 
 test.each(CASES)('refuses %s', (_, build, expected) => {
   expect(build).toThrow(new Error(expected));
+});
+
+/** Values at the edge of each rule that must be accepted, and what the manifest then says. */
+describe('accepted values', () => {
+  const synth = (build: (scope: Chart) => void) => {
+    const scope = new Chart(Testing.app(), 'test');
+    build(scope);
+    return Testing.synth(scope);
+  };
+  const podOf = (objects: any[], kind = 'StatefulSet') => objects.find((o) => o.kind === kind).spec.template.spec;
+
+  test('paths with spaces, a file name with spaces, images with a registry port', () => {
+    const objects = synth((scope) => {
+      const emulatorDisk = new EmulatorDisk(scope, 'Disk', { hostPathVolume: { acknowledgeNodeLocal: true, path: '/var/lib/loco disks' } });
+      const seeder = new DiskSeeder(scope, 'Seeder', {
+        disk: emulatorDisk, image: 'localhost:5000/qemu-loco:v1', mountPath: '/data disk', imageFileName: 'win 98.qcow2',
+        builtinImagePath: '/opt/built in/win98.qcow2', sources: [SeedSource.SNAPSHOT, SeedSource.BUILTIN],
+        snapshotImage: 'Registry.Example.com:5000/snapshots:win98', toolsImage: 'registry.example.com:5000/busybox:1.35',
+      });
+      new QemuStatefulSet(scope, 'Emulator', { disk: emulatorDisk, seeder, image: 'localhost:5000/qemu-loco', tag: 'v1', snapshotDir: '/images/my snapshots' });
+    });
+    const pod = podOf(objects);
+    const seed = pod.initContainers.find((c: any) => c.name === 'seed-disk');
+    expect(seed.env).toContainEqual({ name: 'SEED_TARGET', value: '/data disk/win 98.qcow2' });
+    expect(seed.env).toContainEqual({ name: 'SEED_BUILTIN_PATH', value: '/opt/built in/win98.qcow2' });
+    expect(pod.containers[0].env).toContainEqual({ name: 'SNAPSHOT_DIR', value: '/images/my snapshots' });
+    expect(objects.find((o) => o.kind === 'PersistentVolume').spec.hostPath.path).toBe('/var/lib/loco disks');
+  });
+
+  test('snapshotDir may be /images itself', () => {
+    expect(emulatorWith({ snapshotDir: '/images' })).not.toThrow();
+  });
+
+  test("env values, paths and the reset script are written so that the kubelet's $(VAR) expansion gives them back as written", () => {
+    const objects = synth((scope) => {
+      const emulatorDisk = new EmulatorDisk(scope, 'Disk');
+      new QemuStatefulSet(scope, 'Emulator', {
+        disk: emulatorDisk, image: 'qemu-loco', tag: 'v1', resetToken: 'r1',
+        snapshotDir: '/images/$(POD_NAME)', env: { GREETING: 'cost $(PRICE) or $$5, $HOME stays' },
+      });
+    });
+    const pod = podOf(objects);
+    expect(pod.containers[0].env).toContainEqual({ name: 'GREETING', value: 'cost $$(PRICE) or $$$$5, $HOME stays' });
+    expect(pod.containers[0].env).toContainEqual({ name: 'SNAPSHOT_DIR', value: '/images/$$(POD_NAME)' });
+    const reset = pod.initContainers.find((c: any) => c.name === 'reset-overlay');
+    expect(reset.env).toContainEqual({ name: 'SNAPSHOT_DIR', value: '/images/$$(POD_NAME)' });
+    expect(reset.command[2]).toContain('[ "$$(cat "$state")" = "$TOKEN" ]');
+  });
+
+  test('the emulator pod and the seeding Job mount no service account token, unless asked', () => {
+    const objects = synth((scope) => {
+      const base = new EmulatorDisk(scope, 'Disk', { kind: EmulatorDiskKind.SHARED_BASE });
+      const seeder = new DiskSeeder(scope, 'Seeder', { disk: base, image: 'qemu-loco:v1' });
+      new QemuStatefulSet(scope, 'Emulator', { disk: base, seeder, image: 'qemu-loco', tag: 'v1' });
+    });
+    expect(podOf(objects).automountServiceAccountToken).toBe(false);
+    expect(podOf(objects, 'Job').automountServiceAccountToken).toBe(false);
+    const asked = synth((scope) => {
+      new QemuStatefulSet(scope, 'Emulator', { disk: new EmulatorDisk(scope, 'Disk'), image: 'qemu-loco', tag: 'v1', automountServiceAccountToken: true });
+    });
+    expect(podOf(asked).automountServiceAccountToken).toBe(true);
+  });
 });
