@@ -1,7 +1,7 @@
 import { tmpdir } from 'os';
 import { App } from 'cdk8s';
-import { isMap, isPair, isScalar, isSeq, LineCounter, Node, parseDocument } from 'yaml';
 import { EmulatorDiskKind, EmulatorDiskProps } from './emulator-disk';
+import { decodeHelmYaml, goFormatFloat, HelmYamlError, setOwn } from './helm-yaml';
 import { EmulatorOptions, LegoLocoChart, LegoLocoChartProps } from './lego-loco-chart';
 import { DeviceOptions, DeviceSource, EmulatorProbes, HealthProbeOptions, TYPED_ENV } from './qemu-stateful-set';
 import { DEFAULT_SNAPSHOT_IMAGE } from './snapshot-reference';
@@ -117,53 +117,20 @@ const SNAPSHOT_ENV_KEYS: { [name: string]: string } = { SNAPSHOT_DIR: 'snapshotD
  * Each repeated key path gets a warning.
  */
 export function parseHelmValues(text: string, source = 'values'): ParsedHelmValues {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { uniqueKeys: false, version: '1.1', merge: true, lineCounter, prettyErrors: false });
-  if (document.errors.length > 0) {
-    const error = document.errors[0];
-    const line = lineCounter.linePos(error.pos[0]).line;
-    throw new HelmValuesError(`${source}${line ? `:${line}` : ''}: not valid YAML: ${error.message.split('\n')[0]}`);
+  let decoded;
+  try {
+    decoded = decodeHelmYaml(text, source);
+  } catch (error) {
+    if (error instanceof HelmYamlError) throw new HelmValuesError(error.message);
+    throw error;
   }
-  const values = document.toJS({ maxAliasCount: 1000 }) ?? {};
+  const values = decoded.value ?? {};
   if (!isPlainObject(values)) {
     throw new HelmValuesError(`${source}: a values file must be a mapping of keys to values, not ${describeType(values)}`);
   }
-
-  const duplicateKeys: string[] = [];
-  const warnings: string[] = [];
-  const lineOf = (node: unknown) => {
-    const range = (node as Node | undefined)?.range;
-    return range ? lineCounter.linePos(range[0]).line : undefined;
-  };
-  // `js` is the value the subtree of `node` turned into: for a repeated key, the last one's.
-  const walk = (node: unknown, path: string, js: unknown) => {
-    if (isMap(node)) {
-      const seen = new Map<string, number[]>();
-      const last = new Map<string, unknown>();
-      for (const pair of node.items) {
-        if (!isPair(pair)) continue;
-        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-        seen.set(key, [...(seen.get(key) ?? []), lineOf(pair.key) ?? 0]);
-        last.set(key, pair);
-      }
-      for (const pair of node.items) {
-        if (!isPair(pair)) continue;
-        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-        const childJs = last.get(key) === pair && isPlainObject(js) ? js[key] : undefined;
-        walk(pair.value, path ? `${path}.${key}` : key, childJs);
-      }
-      for (const [key, lines] of seen) {
-        if (lines.length < 2) continue;
-        const keyPath = path ? `${path}.${key}` : key;
-        duplicateKeys.push(keyPath);
-        warnings.push(`${source}: key ${keyPath} appears ${lines.length} times (lines ${lines.join(', ')}); ` +
-          `as Helm does, the last one wins: ${summarize(isPlainObject(js) ? js[key] : undefined)}`);
-      }
-    } else if (isSeq(node)) {
-      node.items.forEach((item, index) => walk(item, `${path}[${index}]`, Array.isArray(js) ? js[index] : undefined));
-    }
-  };
-  walk(document.contents, '', values);
+  const duplicateKeys = decoded.repeated.map((repeated) => repeated.path);
+  const warnings = decoded.repeated.map((repeated) => `${source}: key ${repeated.path} appears ${repeated.lines.length} times ` +
+    `(lines ${repeated.lines.join(', ')}); as Helm does, the last one wins: ${summarize(repeated.value)}`);
   return { values, duplicateKeys, warnings };
 }
 
@@ -178,9 +145,9 @@ export function mergeHelmValues(base: HelmValues, overlay: HelmValues): HelmValu
     if (value === null) {
       delete merged[key];
     } else if (isPlainObject(value) && isPlainObject(merged[key])) {
-      merged[key] = mergeHelmValues(merged[key] as HelmValues, value);
+      setOwn(merged, key, mergeHelmValues(merged[key] as HelmValues, value));
     } else {
-      merged[key] = value;
+      setOwn(merged, key, value);
     }
   }
   return merged;
@@ -473,7 +440,7 @@ class Migration {
     for (const [name, raw] of Object.entries(this.mapping('emulator.env', value))) {
       // Helm's `quote` renders null as "" and numbers and booleans as their text.
       const text = raw === null || raw === undefined ? '' : this.string(`emulator.env.${name}`, raw) ?? '';
-      (TYPED_ENV[name] !== undefined ? typed : free)[name] = text;
+      setOwn(Object.prototype.hasOwnProperty.call(TYPED_ENV, name) ? typed : free, name, text);
     }
     return { free, typed };
   }
@@ -650,7 +617,7 @@ class Migration {
     const result: { [key: string]: string } = {};
     for (const [key, raw] of Object.entries(this.mapping(path, value))) {
       const text = this.string(`${path}.${key}`, raw);
-      if (text !== undefined) result[key] = text;
+      if (text !== undefined) setOwn(result, key, text);
     }
     return Object.keys(result).length > 0 ? result : undefined;
   }
@@ -667,7 +634,9 @@ class Migration {
   private string(path: string, value: unknown): string | undefined {
     if (value === undefined || value === null) return undefined;
     if (typeof value === 'string') return value;
-    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+    // As Helm prints them (fmt's %v): every number is a float64 there, so 1000000 is 1e+06.
+    if (typeof value === 'number') return goFormatFloat(value, 64);
+    if (typeof value === 'boolean') return String(value);
     this.problems.push(`${path} must be a string, not ${describeType(value)}`);
     return undefined;
   }

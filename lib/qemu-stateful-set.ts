@@ -385,7 +385,8 @@ export const EMULATOR_CAPABILITIES: readonly string[] = [
  * Env names the construct owns, each with the property it comes from; the free-form env map may
  * not set them (the Helm values migration drops or maps them by this list).
  */
-export const TYPED_ENV: { readonly [name: string]: string } = {
+// No prototype: a user's env name such as `__proto__` or `constructor` is not one of these.
+export const TYPED_ENV: { readonly [name: string]: string } = Object.assign(Object.create(null), {
   DISK: 'the disk (seeder imagePath)',
   USE_PREBUILT_SNAPSHOT: 'prebuiltSnapshot',
   SNAPSHOT_REGISTRY: 'prebuiltSnapshot',
@@ -399,7 +400,7 @@ export const TYPED_ENV: { readonly [name: string]: string } = {
   EMULATOR_SERVICE_NAME: 'serviceName',
   EMULATOR_REPLICAS: 'replicas',
   SOCKET_MASTER_HOST: '(ordinal 0 through serviceName)',
-};
+});
 
 const PROBE_DEFAULTS = {
   startup: { path: '/health', initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 30 },
