@@ -408,7 +408,11 @@ export class DiskSeeder extends Construct {
       { path: SEED_TOOLS_MOUNT_PATH, what: 'the seed tools volume' },
       { path: REGISTRY_AUTH_MOUNT_PATH, what: 'the registry credentials' },
     ];
-    checkNoMountClash(this, 'mountPath', this.mountPath, fixedMounts);
+    checkNoMountClash(this, 'mountPath', this.mountPath, [
+      ...fixedMounts,
+      // What the container runtime mounts itself: a volume over it would hide the devices.
+      ...['/dev', '/proc', '/sys'].map((path) => ({ path, what: "the container runtime's own filesystem" })),
+    ]);
     if (props.builtinImagePath !== undefined) {
       checkAbsolutePath(this, 'builtinImagePath', props.builtinImagePath);
       checkNoMountClash(this, 'builtinImagePath', props.builtinImagePath,

@@ -216,6 +216,8 @@ const CASES: [string, () => void, string][] = [
     'test/Seeder: invalid mountPath "/seed-script": clashes with the seeding scripts mounted at /seed-script in the same container: choose a path that is neither it, inside it, nor around it'],
   ['a mountPath inside the seed tools', seederWith({ mountPath: '/seed-tools/disk' }),
     'test/Seeder: invalid mountPath "/seed-tools/disk": clashes with the seed tools volume mounted at /seed-tools in the same container: choose a path that is neither it, inside it, nor around it'],
+  ['a mountPath over the runtime\'s /dev', seederWith({ mountPath: '/dev/disk' }),
+    "test/Seeder: invalid mountPath \"/dev/disk\": clashes with the container runtime's own filesystem mounted at /dev in the same container: choose a path that is neither it, inside it, nor around it"],
   ['the built-in image on the disk volume itself', seederWith({ builtinImagePath: '/images/win98.qcow2' }),
     'test/Seeder: invalid builtinImagePath "/images/win98.qcow2": clashes with the disk volume (mountPath) mounted at /images in the same container: choose a path that is neither it, inside it, nor around it'],
   ['a relative built-in image path', seederWith({ builtinImagePath: 'opt/win98.qcow2' }),
