@@ -68,8 +68,9 @@ test.each(HOSTILE)('%s: exit 1, one line, no stack trace, quickly', (_, build, e
   writeFileSync(file, build());
   const started = Date.now();
   const run = runCli(['from-helm', file], { timeoutMs: 30_000 });
-  // A hang guard, not a benchmark: a second or two here, loose for a loaded machine.
-  expect(Date.now() - started).toBeLessThan(10_000);
+  // A hang guard, not a benchmark: about a second here (most of it starting node on the sources),
+  // loose for a loaded CI machine; the old reader took a minute or ran out of memory.
+  expect(Date.now() - started).toBeLessThan(20_000);
   expect(run.status).toBe(1);
   expect(run.stdout).toBe('');
   const lines = run.stderr.split('\n').filter((line) => line !== '');
