@@ -88,7 +88,7 @@ function readmeApp(): string {
   return block[1];
 }
 
-/** Runs npm and returns everything it printed, stdout and stderr, in order of the streams. */
+/** Runs npm and returns everything it printed: its stdout, then its stderr (where npm warns). */
 function npm(args: string[], cwd: string): string {
   const { CDK8S_OUTDIR, ...env } = process.env;
   const result = spawnSync('npm', args, { cwd, env, encoding: 'utf8', timeout: TIMEOUT_MS });
