@@ -101,14 +101,15 @@ function info(file: string): { format: string; 'backing-filename'?: string } {
   return JSON.parse(execFileSync('qemu-img', ['info', '--output=json', file], { encoding: 'utf8' }));
 }
 
-/** The qcow2 files on a volume: the disk and the instances' files (without the seeder's record). */
-function qcow2Files(volume: string): string[] {
-  return (fs.readdirSync(volume, { recursive: true }) as string[]).filter((name) => name.endsWith('.qcow2')).sort();
+/** Every file on a volume but the seeder's record (win98.qcow2.seed-info): no stray copy hides. */
+function filesOn(volume: string): string[] {
+  return (fs.readdirSync(volume, { recursive: true }) as string[])
+    .filter((name) => fs.statSync(path.join(volume, name)).isFile() && name !== 'win98.qcow2.seed-info').sort();
 }
 
 function expectOverlaysOnSeededBase(volume: string, ordinals: number[], baseSha: string): void {
   // One base copy; every other qcow2 is an instance's overlay.
-  expect(qcow2Files(volume)).toEqual([...ordinals.map((ordinal) => `snapshots/win98_instance_${ordinal}.qcow2`), 'win98.qcow2'].sort());
+  expect(filesOn(volume)).toEqual([...ordinals.map((ordinal) => `snapshots/win98_instance_${ordinal}.qcow2`), 'win98.qcow2'].sort());
   for (const ordinal of ordinals) {
     const overlay = info(path.join(volume, 'snapshots', `win98_instance_${ordinal}.qcow2`));
     expect(overlay).toMatchObject({ 'format': 'qcow2', 'backing-filename': '/images/win98.qcow2' });
@@ -152,7 +153,7 @@ describe.each(SHELLS)('under %s', (shell) => {
         `copy docker://${SNAPSHOT} oci-archive:/images/snapshots/win98_instance_${ordinal}.qcow2.tar`,
       ]);
       const instance = path.join(replica.disk, 'snapshots', `win98_instance_${ordinal}.qcow2`);
-      expect(qcow2Files(replica.disk)).toEqual([`snapshots/win98_instance_${ordinal}.qcow2`]);
+      expect(filesOn(replica.disk)).toEqual([`snapshots/win98_instance_${ordinal}.qcow2`]);
       expect(info(instance)).not.toHaveProperty('backing-filename');
       expect(sha256Of(instance)).toBe(sha256Of(snapshotFile));
     }
