@@ -79,12 +79,11 @@ function consumerLock(dependencies: Record<string, string>, library: LockEntry):
   return { name: 'consumer', version: '1.0.0', lockfileVersion: 3, requires: true, packages };
 }
 
-/** The TypeScript block of the README's section for consumers, as a consumer would paste it. */
-function readmeApp(): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('### Using them in your cdk8s app'));
-  const block = /```ts\n([\s\S]*?)```/.exec(section);
-  if (!block) throw new Error("README.md: no ```ts block in the section 'Using them in your cdk8s app'");
+/** The first TypeScript block of a page's section, as a consumer would paste it. */
+function tsBlock(page: string, heading: string): string {
+  const text = readFileSync(join(ROOT, page), 'utf8');
+  const block = /```ts\n([\s\S]*?)```/.exec(text.slice(text.indexOf(heading)));
+  if (!text.includes(heading) || !block) throw new Error(`${page}: no \`\`\`ts block in the section '${heading}'`);
   return block[1];
 }
 
@@ -128,13 +127,16 @@ beforeAll(() => {
 
   // The consumer's own TypeScript, compiled against the package's .d.ts files, resolved through
   // its `exports` (node16 resolution), then run as plain JavaScript.
-  writeFileSync(join(consumer, 'main.ts'), readmeApp());
+  writeFileSync(join(consumer, 'main.ts'), tsBlock('README.md', '### Using them in your cdk8s app'));
+  // docs/gitops.md's example app, which writes to deploy/.
+  writeFileSync(join(consumer, 'gitops-example.ts'), tsBlock('docs/gitops.md', '## The same layout from your own app'));
   writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({
     compilerOptions: { target: 'ES2022', module: 'node16', moduleResolution: 'node16', strict: true, types: [], skipLibCheck: false },
-    files: ['main.ts'],
+    files: ['main.ts', 'gitops-example.ts'],
   }));
   run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', consumer], consumer);
   run(process.execPath, ['main.js'], consumer);
+  run(process.execPath, ['gitops-example.js'], consumer);
   // The GitOps layout: dist/<chart>/<Kind>.<name>.k8s.yaml; `chart` is the folder.
   manifests = readdirSync(join(consumer, 'dist')).sort().flatMap((chart) =>
     readdirSync(join(consumer, 'dist', chart)).filter((file) => file.endsWith('.k8s.yaml')).sort().flatMap((file) =>
@@ -266,6 +268,12 @@ describe("the consumer app's GitOps layout (GitOpsApp)", () => {
     const built = parseAllDocuments(run(KUBECTL, ['kustomize', join('dist', chart)], consumer)).map((doc) => doc.toJS());
     expect(built.length).toBeGreaterThanOrEqual(3);
     expect(byKindAndName(built)).toEqual(byKindAndName(objectsOf(chart)));
+  });
+
+  test("docs/gitops.md's example app compiles, runs and writes a folder kubectl kustomize builds", () => {
+    expect(readdirSync(join(consumer, 'deploy'))).toEqual(['loco-lab']);
+    const built = parseAllDocuments(run(KUBECTL, ['kustomize', join('deploy', 'loco-lab')], consumer)).map((doc) => doc.toJS());
+    expect(built.map((object) => object.kind).sort()).toEqual(['ConfigMap', 'PersistentVolumeClaim', 'Service', 'StatefulSet']);
   });
 
   test('npx cdk8s-qemu-loco validate checks the whole dist/ the app wrote', () => {
