@@ -1,8 +1,6 @@
-import { readdirSync, writeFileSync } from 'fs';
-import { join } from 'path';
-import { App, Chart, Names, YamlOutputType } from 'cdk8s';
 // The chart's own modules rather than './lib': the index also loads the manifest validator (ajv
 // and its schema code), which synth does not use and which would double the modules synth loads.
+import { GitOpsApp } from './lib/gitops-app';
 import { EmulatorOptions, LegoLocoChart } from './lib/lego-loco-chart';
 import { StorageMode } from './lib/storage-mode';
 
@@ -22,7 +20,7 @@ const emulator: EmulatorOptions = {
 
 // GitOps layout: one folder per chart (dist/<chart>/), one file per object named `<Kind>.<name>`,
 // and a kustomization.yaml listing them; see docs/gitops.md.
-const app = new App({ yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE });
+const app = new GitOpsApp();
 
 // Modes A and B keep the nine disks' overlays on one ReadWriteOnce claim, as the chart does;
 // sharedClaimOnOneNode keeps the nine pods on the node that has it attached.
@@ -40,23 +38,3 @@ new LegoLocoChart(app, 'loco-ephemeral', {
 });
 
 app.synth();
-writeKustomizations(app);
-
-/**
- * Writes dist/<chart>/kustomization.yaml listing the chart's files in sorted order, so that
- * `kustomize build`, Argo CD and Flux can take the folder as it is, and a change to one object shows
- * as a change to its file alone.
- */
-function writeKustomizations(synthesized: App): void {
-  for (const chart of synthesized.node.children.filter((child): child is Chart => child instanceof Chart)) {
-    const folder = join(synthesized.outdir, Names.toDnsLabel(chart));
-    const files = readdirSync(folder).filter((file) => file.endsWith('.k8s.yaml')).sort();
-    writeFileSync(join(folder, 'kustomization.yaml'), [
-      'apiVersion: kustomize.config.k8s.io/v1beta1',
-      'kind: Kustomization',
-      'resources:',
-      ...files.map((file) => `  - ${file}`),
-      '',
-    ].join('\n'));
-  }
-}

@@ -213,6 +213,11 @@ class Migration {
       this.warn('emulator.diskPVC is not set, so the disk is an emptyDir (mode ephemeral). If this file is an overlay of the chart\'s ' +
         'values.yaml (which sets diskPVC: win98-disk), give values.yaml first so that they merge as Helm merges them');
     }
+    if (mode === StorageMode.HYBRID) {
+      this.warn('emulator.usePrebuiltSnapshot true with a diskPVC: the chart had the entrypoint download the snapshot at every start ' +
+        '(USE_PREBUILT_SNAPSHOT=true). Mode hybrid seeds the claim once from the snapshot and the emulator overlays that disk ' +
+        '(USE_PREBUILT_SNAPSHOT=false); SNAPSHOT_REGISTRY and SNAPSHOT_TAG still name it');
+    }
     if (mode === StorageMode.EPHEMERAL && !usePrebuiltSnapshot) {
       this.warn('emulator.diskPVC is empty and usePrebuiltSnapshot false: the chart ran an emptyDir with USE_PREBUILT_SNAPSHOT=false ' +
         '(the entrypoint used a disk built into the image). Mode ephemeral has the entrypoint download the snapshot at every start ' +

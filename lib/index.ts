@@ -6,3 +6,4 @@ export * from './snapshot-reference';
 export * from './lego-loco-chart';
 export * from './manifest-validator';
 export * from './helm-values';
+export * from './gitops-app';

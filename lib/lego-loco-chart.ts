@@ -39,10 +39,11 @@ export interface LegoLocoChartProps extends ChartProps {
 
   /**
    * Mode C only: seed the emptyDir from the snapshot image before the emulator starts (kubelet
-   * pull, then `qemu-img check`), so the emulator starts from a verified disk. The design
-   * document's contract stays (`USE_PREBUILT_SNAPSHOT=true`); the trade-off is a pod that waits
-   * for the multi-GB snapshot pull in Init, and stays there (ImagePullBackOff) while the registry
-   * is unreachable, instead of an entrypoint that starts and downloads itself.
+   * pull, then `qemu-img check`), so the emulator starts from a verified disk and overlays it
+   * (`USE_PREBUILT_SNAPSHOT=false`, `DISK` the seeded base) instead of downloading it again. The
+   * trade-off is a pod that waits for the multi-GB snapshot pull in Init, and stays there
+   * (ImagePullBackOff) while the registry is unreachable, instead of an entrypoint that starts and
+   * downloads itself (`USE_PREBUILT_SNAPSHOT=true`, the design document's contract, without it).
    * @default false
    */
   readonly seedEphemeralDisk?: boolean;
@@ -52,6 +53,14 @@ export interface LegoLocoChartProps extends ChartProps {
    * @default SnapshotMethod.KUBELET_PULL
    */
   readonly snapshotMethod?: SnapshotMethod;
+
+  /**
+   * For `snapshotMethod` kubelet-pull: the image whose static busybox (`/bin/busybox`) the
+   * `seed-tools` init container places for the shell-less snapshot image. Point it at a copy in
+   * your own registry when the nodes cannot pull from Docker Hub (air-gapped clusters, mirrors).
+   * @default 'busybox:1.35'
+   */
+  readonly toolsImage?: string;
 
   /**
    * For `snapshotMethod` registry-client: a Secret of type `kubernetes.io/dockerconfigjson` with
@@ -145,13 +154,15 @@ export class LegoLocoChart extends Chart {
           sources: [SeedSource.SNAPSHOT],
           snapshotImage,
           snapshotMethod: props.snapshotMethod,
+          toolsImage: props.toolsImage,
           registryAuthSecret: props.registryAuthSecret,
           registryTlsVerify: props.registryTlsVerify,
           expectedSha256: props.expectedSha256,
           verification: props.seedVerification,
         });
       } else {
-        for (const [prop, value] of [['registryAuthSecret', props.registryAuthSecret], ['registryTlsVerify', props.registryTlsVerify]] as const) {
+        const seederProps = [['registryAuthSecret', props.registryAuthSecret], ['registryTlsVerify', props.registryTlsVerify], ['toolsImage', props.toolsImage]] as const;
+        for (const [prop, value] of seederProps) {
           if (value !== undefined) {
             throw invalidProp(this, prop, value, 'is a setting of the seeder, and mode ephemeral has none unless seedEphemeralDisk is set');
           }
@@ -173,6 +184,7 @@ export class LegoLocoChart extends Chart {
         builtinRequired: this.mode === StorageMode.PERSISTENT,
         snapshotImage: sources.includes(SeedSource.SNAPSHOT) ? snapshotImage : undefined,
         snapshotMethod: sources.includes(SeedSource.SNAPSHOT) ? props.snapshotMethod : undefined,
+        toolsImage: sources.includes(SeedSource.SNAPSHOT) ? props.toolsImage : undefined,
         registryAuthSecret: props.registryAuthSecret,
         registryTlsVerify: props.registryTlsVerify,
         expectedSha256: props.expectedSha256,

@@ -222,8 +222,13 @@ export interface QemuStatefulSetProps {
   readonly sharedClaimOnOneNode?: boolean;
 
   /**
-   * The snapshot the entrypoint downloads (`USE_PREBUILT_SNAPSHOT=true`, `SNAPSHOT_REGISTRY`,
-   * `SNAPSHOT_TAG`).
+   * The snapshot image, given to the entrypoint as `SNAPSHOT_REGISTRY` and `SNAPSHOT_TAG` (the
+   * tag only, never a digest; a reference pinned by digest alone sets no `SNAPSHOT_TAG`).
+   *
+   * Without a `seeder` the entrypoint downloads it into each instance's own file
+   * (`USE_PREBUILT_SNAPSHOT=true`), which needs a tag. With a `seeder`, which places the verified
+   * disk at `DISK` before the emulator starts, the entrypoint overlays that disk
+   * (`USE_PREBUILT_SNAPSHOT=false`) and the reference is for information only.
    * @default - none: `USE_PREBUILT_SNAPSHOT=false`
    */
   readonly prebuiltSnapshot?: string;
@@ -440,7 +445,7 @@ export class QemuStatefulSet extends Construct {
   public readonly replicas: number;
   /** Labels of the pods, also the selector. */
   public readonly selectorLabels: { [key: string]: string };
-  /** The snapshot the entrypoint downloads, if any. */
+  /** The snapshot image, if any (the entrypoint downloads it only when there is no seeder). */
   public readonly prebuiltSnapshot?: SnapshotReference;
 
   constructor(scope: Construct, id: string, props: QemuStatefulSetProps) {
@@ -819,11 +824,12 @@ export class QemuStatefulSet extends Construct {
       { name: 'EMULATOR_REPLICAS', value: String(this.replicas) },
       { name: 'SOCKET_MASTER_HOST', value: this.podHostname(0) },
       { name: 'DISK', value: `${disk.imageDirectory}/${props.seeder?.imageFileName ?? 'win98.qcow2'}` },
-      { name: 'USE_PREBUILT_SNAPSHOT', value: snapshot ? 'true' : 'false' },
-      ...(snapshot ? [
-        { name: 'SNAPSHOT_REGISTRY', value: snapshot.name },
-        { name: 'SNAPSHOT_TAG', value: snapshot.tag ?? snapshot.digest! },
-      ] : []),
+      // A seeder has placed and verified the disk: the entrypoint overlays it rather than
+      // downloading the whole snapshot again into every instance's file.
+      { name: 'USE_PREBUILT_SNAPSHOT', value: snapshot && !props.seeder ? 'true' : 'false' },
+      ...(snapshot ? [{ name: 'SNAPSHOT_REGISTRY', value: snapshot.name }] : []),
+      // Never a digest: the entrypoint appends it as ":<tag>". Digest-only (seeder only): none.
+      ...(snapshot?.tag !== undefined ? [{ name: 'SNAPSHOT_TAG', value: snapshot.tag }] : []),
       { name: 'SNAPSHOT_DIR', value: props.snapshotDir ?? `${IMAGES_MOUNT_PATH}/snapshots` },
       { name: 'SNAPSHOT_MODE', value: props.snapshotMode ?? (disk.persistent ? 'persistent' : 'ephemeral') },
       { name: 'SNAPSHOT_RESET', value: props.snapshotReset ? 'true' : 'false' },

@@ -23,7 +23,9 @@ export enum StorageMode {
    * The disk lives on a PersistentVolumeClaim as in option A, but the seeder is permissive: it
    * fetches the snapshot image (`ghcr.io/mroie/qemu-snapshots:win98-base` by default) when the
    * claim is empty, and uses the built-in image only as an offline fallback when the emulator
-   * image has one. The emulator runs with `USE_PREBUILT_SNAPSHOT=true`.
+   * image has one. The emulator overlays the disk the seeder placed (`USE_PREBUILT_SNAPSHOT=false`,
+   * `DISK=/images/win98.qcow2`); `SNAPSHOT_REGISTRY` and `SNAPSHOT_TAG` name the snapshot for
+   * information.
    */
   HYBRID = 'hybrid',
 
@@ -32,6 +34,8 @@ export enum StorageMode {
    *
    * The disk is an emptyDir: nothing persists, all state is lost when the pod goes. No seeder
    * runs; the emulator's entrypoint downloads the snapshot at start (`USE_PREBUILT_SNAPSHOT=true`).
+   * With LegoLocoChart's `seedEphemeralDisk` a seeder places the verified snapshot first and the
+   * emulator overlays it (`USE_PREBUILT_SNAPSHOT=false`), as in option B.
    */
   EPHEMERAL = 'ephemeral',
 }

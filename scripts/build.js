@@ -3,7 +3,9 @@
 // copies lib/'s non-TypeScript files (the shell scripts read at run time) beside the compiled code.
 //
 //   node scripts/build.js          build when the sources changed since the last build (npm's
-//                                  `prepare`, so `npm ci` and `npm pack` leave an up-to-date build/)
+//                                  `prepack`, so `npm pack` and `npm publish` ship an up-to-date
+//                                  build/; not `prepare`, which the published package.json would
+//                                  keep while scripts/ is not shipped)
 //   node scripts/build.js --force  build now (`npm run build`)
 //   require('./build').ensureBuilt()   the same check from the synth app (scripts/synth-app.js)
 //

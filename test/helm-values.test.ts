@@ -138,7 +138,10 @@ describe.each(Object.keys(EXPECTED))('%s on its own', (file) => {
   test(`maps to mode ${expected.mode}`, () => {
     expect(migration.mode).toBe(expected.mode);
     expect(migration.chartProps.mode).toBe(expected.mode);
-    expect(env.USE_PREBUILT_SNAPSHOT).toBe(expected.mode === StorageMode.PERSISTENT ? 'false' : 'true');
+    // Only mode C without a seeder has the entrypoint download; A and B overlay the seeded disk.
+    expect(env.USE_PREBUILT_SNAPSHOT).toBe(expected.mode === StorageMode.EPHEMERAL ? 'true' : 'false');
+    expect(migration.warnings.some((warning) => warning.startsWith('emulator.usePrebuiltSnapshot true with a diskPVC:')))
+      .toBe(expected.mode === StorageMode.HYBRID);
   });
 
   test('keeps replicas, image:tag, pull policy and pull secrets', () => {

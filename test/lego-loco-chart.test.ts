@@ -92,9 +92,9 @@ describe('mode B, hybrid', () => {
       .toBe('builtin snapshot');
   });
 
-  test('tells the entrypoint about the snapshot', () => {
+  test('has the entrypoint overlay the seeded disk, and names the snapshot for information', () => {
     expect(envOf(emulatorContainer)).toMatchObject({
-      USE_PREBUILT_SNAPSHOT: 'true',
+      USE_PREBUILT_SNAPSHOT: 'false',
       SNAPSHOT_REGISTRY: 'ghcr.io/mroie/qemu-snapshots',
       SNAPSHOT_TAG: 'win98-base',
       DISK: '/images/win98.qcow2',
@@ -151,8 +151,32 @@ describe('mode C with seedEphemeralDisk', () => {
     expect(pod.volumes).toContainEqual({ name: 'disk', emptyDir: { sizeLimit: '20Gi' } });
   });
 
-  test('keeps the design document contract for the entrypoint', () => {
-    expect(envOf(emulatorContainer).USE_PREBUILT_SNAPSHOT).toBe('true');
+  test('has the entrypoint overlay the seeded disk instead of downloading it again', () => {
+    expect(envOf(emulatorContainer)).toMatchObject({
+      USE_PREBUILT_SNAPSHOT: 'false',
+      DISK: '/images/win98.qcow2',
+      SNAPSHOT_REGISTRY: 'ghcr.io/mroie/qemu-snapshots',
+      SNAPSHOT_TAG: 'win98-base',
+    });
+  });
+
+  test('a snapshot pinned by digest alone sets no SNAPSHOT_TAG (never a digest)', () => {
+    const digest = `sha256:${'d'.repeat(64)}`;
+    const env = envOf(chartOf(StorageMode.EPHEMERAL, { seedEphemeralDisk: true, snapshotImage: `ghcr.io/mroie/qemu-snapshots@${digest}` }).emulatorContainer);
+    expect(env).toMatchObject({ USE_PREBUILT_SNAPSHOT: 'false', SNAPSHOT_REGISTRY: 'ghcr.io/mroie/qemu-snapshots' });
+    expect(env).not.toHaveProperty('SNAPSHOT_TAG');
+  });
+
+  test('the tools image of the kubelet-pull method is settable, for air-gapped registries', () => {
+    const { pod: mirrored } = chartOf(StorageMode.EPHEMERAL, { seedEphemeralDisk: true, toolsImage: 'registry.example.com/mirror/busybox:1.35' });
+    expect(mirrored.initContainers[0]).toMatchObject({ name: 'seed-tools', image: 'registry.example.com/mirror/busybox:1.35' });
+    const { pod: hybrid } = chartOf(StorageMode.HYBRID, { toolsImage: 'registry.example.com/mirror/busybox:1.35' });
+    expect(hybrid.initContainers[0].image).toBe('registry.example.com/mirror/busybox:1.35');
+  });
+
+  test('refuses toolsImage in mode C without a seeder', () => {
+    expect(() => chartOf(StorageMode.EPHEMERAL, { toolsImage: 'busybox:1.36' }))
+      .toThrow('loco-ephemeral: invalid toolsImage "busybox:1.36": is a setting of the seeder, and mode ephemeral has none unless seedEphemeralDisk is set');
   });
 
   test('is refused in the persistent modes, which always seed', () => {

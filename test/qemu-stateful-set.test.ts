@@ -151,6 +151,16 @@ describe('QemuStatefulSet: environment', () => {
     });
   });
 
+  test('with a seeder the entrypoint overlays the seeded disk: no download, the snapshot named for information', () => {
+    const chart = testChart();
+    const disk = new EmulatorDisk(chart, 'Disk', {});
+    const seeder = new DiskSeeder(chart, 'Seeder', { disk, image: 'qemu-loco:v1' });
+    const env = envOf(emulatorIn({ disk, seeder, prebuiltSnapshot: 'ghcr.io/mroie/qemu-snapshots:win98-base' }, chart).container);
+    expect(env).toMatchObject({
+      USE_PREBUILT_SNAPSHOT: 'false', DISK: '/images/win98.qcow2', SNAPSHOT_REGISTRY: 'ghcr.io/mroie/qemu-snapshots', SNAPSHOT_TAG: 'win98-base',
+    });
+  });
+
   test('an env entry that clashes with a typed setting is refused, naming both', () => {
     expect(() => emulatorIn({ env: { USE_PREBUILT_SNAPSHOT: 'false' } }))
       .toThrow('test/Emulator: invalid env.USE_PREBUILT_SNAPSHOT "false": clashes with USE_PREBUILT_SNAPSHOT that the construct sets from prebuiltSnapshot');
@@ -274,8 +284,18 @@ describe('QemuStatefulSet: snapshot pinned by digest', () => {
       .toThrow("invalid prebuiltSnapshot \"ghcr.io/mroie/qemu-snapshots@sha256:cccc");
   });
 
-  test('with a tag as well, the entrypoint gets the tag', () => {
+  test('with a seeder, a digest-only reference is accepted and sets no SNAPSHOT_TAG', () => {
+    const chart = testChart();
+    const disk = new EmulatorDisk(chart, 'Disk', {});
+    const seeder = new DiskSeeder(chart, 'Seeder', { disk, image: 'qemu-loco:v1' });
+    const env = envOf(emulatorIn({ disk, seeder, prebuiltSnapshot: `ghcr.io/mroie/qemu-snapshots@${digest}` }, chart).container);
+    expect(env).toMatchObject({ USE_PREBUILT_SNAPSHOT: 'false', SNAPSHOT_REGISTRY: 'ghcr.io/mroie/qemu-snapshots', DISK: '/images/win98.qcow2' });
+    expect(env).not.toHaveProperty('SNAPSHOT_TAG');
+  });
+
+  test('with a tag as well, the entrypoint gets the tag, not the digest', () => {
     const env = envOf(emulatorIn({ prebuiltSnapshot: `ghcr.io/mroie/qemu-snapshots:win98-base@${digest}` }).container);
     expect(env.SNAPSHOT_TAG).toBe('win98-base');
+    expect(env.SNAPSHOT_REGISTRY).toBe('ghcr.io/mroie/qemu-snapshots');
   });
 });

@@ -61,7 +61,7 @@ describe('the from-helm command', () => {
     expect(statefulSet.metadata.labels['app.kubernetes.io/instance']).toBe('loco');
     expect(statefulSet.spec.template.spec.imagePullSecrets).toEqual([{ name: 'ghcr-secret' }, { name: 'jfrog-secret' }]);
     const env = Object.fromEntries(statefulSet.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
-    expect(env).toMatchObject({ USE_PREBUILT_SNAPSHOT: 'true', DISK_SIZE: '2G', QEMU_3DFX_VGA: 'vmware' });
+    expect(env).toMatchObject({ USE_PREBUILT_SNAPSHOT: 'false', SNAPSHOT_TAG: 'win98-base', DISK_SIZE: '2G', QEMU_3DFX_VGA: 'vmware' });
     expect(run.stderr).toContain('from-helm: storage mode hybrid;');
   });
 

@@ -1,4 +1,4 @@
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -6,8 +6,9 @@ import { parseAllDocuments } from 'yaml';
 
 // What people download: `npm pack` the library, install the tarball into a fresh cdk8s app in a
 // temporary folder (offline: the tarball, and cdk8s, cdk8s-plus-28 and constructs from the npm
-// cache that `npm ci` filled), compile the app with tsc against the package's .d.ts files, run it
-// with plain node, and read the YAML it writes.
+// cache that `npm ci` filled), compile the app README.md shows (its TypeScript block, taken from
+// the README) with tsc against the package's .d.ts files, run it with plain node, read the GitOps
+// layout it writes and build each chart's folder with `kubectl kustomize`.
 
 const ROOT = join(__dirname, '..', '..');
 const PEERS = ['cdk8s', 'cdk8s-plus-28', 'constructs'];
@@ -21,6 +22,8 @@ let work: string;
 let consumer: string;
 let packed: { filename: string; integrity: string; files: { path: string }[] };
 let manifests: any[];
+let installOutput: string;
+const KUBECTL = '/usr/bin/kubectl';
 
 function run(command: string, args: string[], cwd: string): string {
   // Not inherited: a cdk8s CLI running these tests would otherwise send the consumer's output there.
@@ -76,27 +79,26 @@ function consumerLock(dependencies: Record<string, string>, library: LockEntry):
   return { name: 'consumer', version: '1.0.0', lockfileVersion: 3, requires: true, packages };
 }
 
-const CONSUMER_APP = `import { App, Chart } from 'cdk8s';
-import { DiskSeeder, EmulatorDisk, LegoLocoChart, QemuStatefulSet, SeedSource, StorageMode } from 'cdk8s-qemu-loco';
+/** The first TypeScript block of a page's section, as a consumer would paste it. */
+function tsBlock(page: string, heading: string): string {
+  const text = readFileSync(join(ROOT, page), 'utf8');
+  const block = /```ts\n([\s\S]*?)```/.exec(text.slice(text.indexOf(heading)));
+  if (!text.includes(heading) || !block) throw new Error(`${page}: no \`\`\`ts block in the section '${heading}'`);
+  return block[1];
+}
 
-const app = new App();
-
-new LegoLocoChart(app, 'loco', {
-  mode: StorageMode.HYBRID,
-  emulator: { image: 'ghcr.io/example/qemu-loco', tag: 'v28', replicas: 3, sharedClaimOnOneNode: true },
-});
-
-const chart = new Chart(app, 'dos');
-const disk = new EmulatorDisk(chart, 'Disk', { claimName: 'dos-disk', size: '2Gi' });
-const seeder = new DiskSeeder(chart, 'Seeder', { disk, image: 'ghcr.io/example/qemu-dos:v1', sources: [SeedSource.BUILTIN] });
-new QemuStatefulSet(chart, 'Emulator', { disk, seeder, image: 'ghcr.io/example/qemu-dos', tag: 'v1', name: 'dos' });
-
-app.synth();
-`;
+/** Runs npm and returns everything it printed: its stdout, then its stderr (where npm warns). */
+function npm(args: string[], cwd: string): string {
+  const { CDK8S_OUTDIR, ...env } = process.env;
+  const result = spawnSync('npm', args, { cwd, env, encoding: 'utf8', timeout: TIMEOUT_MS });
+  const output = `${result.stdout}${result.stderr}`;
+  if (result.status !== 0) throw new Error(`npm ${args.join(' ')} (in ${cwd}) failed:\n${output}`);
+  return output;
+}
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'loco-package-'));
-  // `npm pack` runs the `prepare` build first, so the tarball holds what the sources compile to.
+  // `npm pack` runs the `prepack` build first, so the tarball holds what the sources compile to.
   const packOutput = run('npm', ['pack', '--json', '--pack-destination', work], ROOT);
   // The JSON report follows whatever the build printed.
   packed = JSON.parse(packOutput.slice(packOutput.search(/^\[/m)))[0];
@@ -117,20 +119,28 @@ beforeAll(() => {
     dependencies: library.dependencies,
     peerDependencies: library.peerDependencies,
     engines: library.engines,
+    // npm links node_modules/.bin from the lock's entry, as its own lock would record it.
+    bin: library.bin,
   }), null, 2));
-  run('npm', ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], consumer);
+  // As a consumer installs: lifecycle scripts allowed, so a script the package should not ship shows.
+  installOutput = npm(['ci', '--offline', '--no-audit', '--no-fund'], consumer);
 
   // The consumer's own TypeScript, compiled against the package's .d.ts files, resolved through
   // its `exports` (node16 resolution), then run as plain JavaScript.
-  writeFileSync(join(consumer, 'main.ts'), CONSUMER_APP);
+  writeFileSync(join(consumer, 'main.ts'), tsBlock('README.md', '### Using them in your cdk8s app'));
+  // docs/gitops.md's example app, which writes to deploy/.
+  writeFileSync(join(consumer, 'gitops-example.ts'), tsBlock('docs/gitops.md', '## The same layout from your own app'));
   writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({
     compilerOptions: { target: 'ES2022', module: 'node16', moduleResolution: 'node16', strict: true, types: [], skipLibCheck: false },
-    files: ['main.ts'],
+    files: ['main.ts', 'gitops-example.ts'],
   }));
   run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', consumer], consumer);
   run(process.execPath, ['main.js'], consumer);
-  manifests = readdirSync(join(consumer, 'dist')).sort().flatMap((file) =>
-    parseAllDocuments(readFileSync(join(consumer, 'dist', file), 'utf8')).map((doc) => ({ file, ...doc.toJS() })));
+  run(process.execPath, ['gitops-example.js'], consumer);
+  // The GitOps layout: dist/<chart>/<Kind>.<name>.k8s.yaml; `chart` is the folder.
+  manifests = readdirSync(join(consumer, 'dist')).sort().flatMap((chart) =>
+    readdirSync(join(consumer, 'dist', chart)).filter((file) => file.endsWith('.k8s.yaml')).sort().flatMap((file) =>
+      parseAllDocuments(readFileSync(join(consumer, 'dist', chart, file), 'utf8')).map((doc) => ({ chart, file, ...doc.toJS() }))));
 }, 4 * TIMEOUT_MS);
 
 afterAll(() => {
@@ -192,23 +202,23 @@ describe('a consumer app that installs the tarball', () => {
   });
 
   test('synthesizes the chart: disk claim, seeder ConfigMap, headless Service and StatefulSet', () => {
-    const loco = manifests.filter((object) => object.file === 'loco.k8s.yaml');
+    const loco = manifests.filter((object) => object.chart === 'loco');
     expect(loco.map((object) => object.kind).sort()).toEqual(['ConfigMap', 'PersistentVolumeClaim', 'Service', 'StatefulSet']);
   });
 
   test('ships the seeding script in the ConfigMap exactly as lib/scripts/seed-disk.sh', () => {
-    const configMap = manifests.find((object) => object.file === 'loco.k8s.yaml' && object.kind === 'ConfigMap');
+    const configMap = manifests.find((object) => object.chart === 'loco' && object.kind === 'ConfigMap');
     expect(configMap.data['seed-disk.sh']).toBe(readFileSync(join(ROOT, 'lib/scripts/seed-disk.sh'), 'utf8'));
   });
 
   test("runs the consumer's emulator image and replicas", () => {
-    const statefulSet = manifests.find((object) => object.file === 'loco.k8s.yaml' && object.kind === 'StatefulSet');
-    expect(statefulSet.spec.replicas).toBe(3);
+    const statefulSet = manifests.find((object) => object.chart === 'loco' && object.kind === 'StatefulSet');
+    expect(statefulSet.spec.replicas).toBe(9);
     expect(statefulSet.spec.template.spec.containers.map((container: any) => container.image)).toEqual(['ghcr.io/example/qemu-loco:v28']);
   });
 
   test('builds another emulator from the three constructs on their own', () => {
-    const dos = manifests.filter((object) => object.file === 'dos.k8s.yaml');
+    const dos = manifests.filter((object) => object.chart === 'dos-games');
     const statefulSet = dos.find((object) => object.kind === 'StatefulSet');
     expect(statefulSet.metadata.name).toBe('dos');
     expect(statefulSet.spec.template.spec.containers[0].image).toBe('ghcr.io/example/qemu-dos:v1');
@@ -222,10 +232,10 @@ describe('a consumer app that installs the tarball', () => {
     const script = `
       const { readFileSync } = require('fs');
       const { ManifestValidator } = require('cdk8s-qemu-loco');
-      const result = ManifestValidator.shared().validateYaml(readFileSync('dist/loco.k8s.yaml', 'utf8'));
-      console.log(JSON.stringify(result));`;
+      const file = 'dist/loco/StatefulSet.loco-emulator.k8s.yaml';
+      console.log(JSON.stringify(ManifestValidator.shared().validateYaml(readFileSync(file, 'utf8'))));`;
     const result = JSON.parse(run(process.execPath, ['-e', script], consumer));
-    expect(result).toEqual({ objects: 4, failures: [] });
+    expect(result).toEqual({ objects: 1, failures: [] });
   });
 
   test('reports bad input from the installed package with the construct path, property and value', () => {
@@ -234,5 +244,74 @@ describe('a consumer app that installs the tarball', () => {
       const { LegoLocoChart, StorageMode } = require('cdk8s-qemu-loco');
       new LegoLocoChart(new App(), 'loco', { mode: StorageMode.EPHEMERAL, emulator: { image: 'qemu-loco', tag: 'latest' } });`;
     expect(() => run(process.execPath, ['-e', script], consumer)).toThrow(/loco\/Emulator: invalid tag "latest": /);
+  });
+});
+
+describe("the consumer app's GitOps layout (GitOpsApp)", () => {
+  const charts = ['dos-games', 'loco'];
+  const objectsOf = (chart: string) => manifests.filter((object) => object.chart === chart)
+    .map(({ chart: _chart, file: _file, ...object }) => object);
+  const byKindAndName = (objects: any[]) => [...objects].sort((a, b) =>
+    `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`));
+
+  test('one folder per chart, each with a kustomization.yaml listing exactly its object files', () => {
+    expect(readdirSync(join(consumer, 'dist')).sort()).toEqual(charts);
+    for (const chart of charts) {
+      const folder = join(consumer, 'dist', chart);
+      const files = readdirSync(folder).filter((file) => file.endsWith('.k8s.yaml')).sort();
+      const kustomization = parseAllDocuments(readFileSync(join(folder, 'kustomization.yaml'), 'utf8'))[0].toJS();
+      expect(kustomization).toEqual({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: files });
+    }
+  });
+
+  test.each(charts)('kubectl kustomize dist/%s builds the folder and lists the chart\'s objects', (chart) => {
+    const built = parseAllDocuments(run(KUBECTL, ['kustomize', join('dist', chart)], consumer)).map((doc) => doc.toJS());
+    expect(built.length).toBeGreaterThanOrEqual(3);
+    expect(byKindAndName(built)).toEqual(byKindAndName(objectsOf(chart)));
+  });
+
+  test("docs/gitops.md's example app compiles, runs and writes a folder kubectl kustomize builds", () => {
+    expect(readdirSync(join(consumer, 'deploy'))).toEqual(['loco-lab']);
+    const built = parseAllDocuments(run(KUBECTL, ['kustomize', join('deploy', 'loco-lab')], consumer)).map((doc) => doc.toJS());
+    expect(built.map((object) => object.kind).sort()).toEqual(['ConfigMap', 'PersistentVolumeClaim', 'Service', 'StatefulSet']);
+  });
+
+  test('npx cdk8s-qemu-loco validate checks the whole dist/ the app wrote', () => {
+    const output = run('npx', ['--offline', '--no-install', 'cdk8s-qemu-loco', 'validate'], consumer);
+    expect(output).toMatch(new RegExp(`^validate: ${manifests.length} objects in ${manifests.length} files valid for Kubernetes 1\\.28`, 'm'));
+  });
+});
+
+describe('the published package stands on its own', () => {
+  const installed = () => join(consumer, 'node_modules/cdk8s-qemu-loco');
+
+  test('installs into a fresh project without a warning', () => {
+    expect(installOutput).not.toMatch(/npm warn/i);
+  });
+
+  test('names its repository, homepage and issue tracker, and ships no prepare script', () => {
+    const manifest = JSON.parse(readFileSync(join(installed(), 'package.json'), 'utf8'));
+    expect(manifest.repository).toEqual({ type: 'git', url: 'git+https://github.com/mroie/cdk8s-qemu-loco.git' });
+    expect(manifest.homepage).toBe('https://github.com/mroie/cdk8s-qemu-loco#readme');
+    expect(manifest.bugs).toEqual({ url: 'https://github.com/mroie/cdk8s-qemu-loco/issues' });
+    expect(manifest.scripts ?? {}).not.toHaveProperty('prepare');
+  });
+
+  test('every relative link in the README and the shipped docs leads to a file of the installed package', () => {
+    const pages = ['README.md', ...(readdirSync(join(installed(), 'docs'), { recursive: true }) as string[])
+      .filter((file) => file.endsWith('.md')).map((file) => join('docs', file))];
+    const broken: string[] = [];
+    const targets: string[] = [];
+    for (const page of pages) {
+      const text = readFileSync(join(installed(), page), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)\s#]+)(?:#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/i.test(target)) continue;
+        const resolved = join(page, '..', decodeURIComponent(target));
+        targets.push(resolved);
+        if (!existsSync(join(installed(), resolved))) broken.push(`${page} -> ${target}`);
+      }
+    }
+    expect(targets).toEqual(expect.arrayContaining(['docs/gitops.md', 'docs/api/README.md']));
+    expect(broken).toEqual([]);
   });
 });
