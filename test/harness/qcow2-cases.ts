@@ -94,3 +94,28 @@ export const QCOW2_CASES: Qcow2Case[] = [
     refused: /its virtual size of 1073741824 bytes is under the declared 2147483648 bytes/,
   },
 ];
+
+/**
+ * Images that point at the network through `url(path)` (a CountingServer's): a backing file
+ * that is an http URL, a json: backing spec with the http driver, an external data file that is
+ * an http URL. Every reader must refuse them without one request.
+ */
+export function networkQcow2Cases(url: (path: string) => string): Qcow2Case[] {
+  return [
+    {
+      name: 'backing file, http URL (curl block driver)',
+      build: (dir) => makeBackedQcow2(at(dir, 'net-backing-http.qcow2'), url('/backing.qcow2'), 'qcow2'),
+      refused: /it has a backing file \('http:\/\/127\.0\.0\.1:\d+\/backing\.qcow2'\)/,
+    },
+    {
+      name: 'backing file, json: spec with the http driver',
+      build: (dir) => makeBackedQcow2(at(dir, 'net-backing-json.qcow2'), `json:{"file":{"driver":"http","url":"${url('/json-backing.raw')}"}}`),
+      refused: /it has a backing file \('json:\{"file":\{"driver":"http","url":"http:\/\/127\.0\.0\.1:\d+\/json-backing\.raw"\}\}'\)/,
+    },
+    {
+      name: 'external data file, http URL',
+      build: (dir) => makeDataFileQcow2(at(dir, 'net-data-file.qcow2'), url('/data-file.raw')),
+      refused: /it has an external data file \(incompatible feature bit 2\)/,
+    },
+  ];
+}
