@@ -299,7 +299,9 @@ ticker() {
     heartbeat "$ticks"
     # No WATCH_FILE: the command logs its own progress.
     if [ -n "$WATCH_FILE" ] && [ $((ticks % PROGRESS_INTERVAL)) -eq 0 ]; then
-      done_bytes=$(stat -c %s "$WATCH_FILE" 2>/dev/null || echo 0)
+      # The smaller of size and allocated bytes: qemu-img sets the size first, then fills it.
+      done_bytes=$(stat -c '%s %b %B' "$WATCH_FILE" 2>/dev/null | awk '{ a = $2 * $3; print (a < $1 ? a : $1) }')
+      done_bytes=${done_bytes:-0}
       if [ "$WATCH_TOTAL" -gt 0 ]; then
         log "$2: $done_bytes of $WATCH_TOTAL bytes ($((done_bytes * 100 / WATCH_TOTAL))%, $((done_bytes / 1048576)) MiB of $((WATCH_TOTAL / 1048576)) MiB) after $(($(now) - tick_start)) s"
       else
@@ -329,13 +331,40 @@ check_free_space() {
   return 0
 }
 
-# shellcheck disable=SC2317 # the three run through run_watched
+# How files are copied, keeping holes where the tools allow (a qcow2 with unallocated space at
+# its end, or a preallocated one, stays sparse): GNU cp --sparse=always (in an image with
+# coreutils); else qemu-img reading the bytes as raw (-S: runs of zeros become holes), then cut
+# back to the exact size (it rounds up to 512 bytes); else busybox cp, which fills holes.
+choose_copier() {
+  if cp --help 2>&1 | grep -q -- '--sparse'; then
+    COPIER=gnu-cp
+  elif command -v qemu-img >/dev/null 2>&1 && command -v truncate >/dev/null 2>&1; then
+    COPIER=qemu-img
+  else
+    COPIER=plain
+  fi
+}
+
+# shellcheck disable=SC2317 # the copiers run through run_watched
 # cp: it copies in the kernel (sendfile, copy_file_range), where a shell loop or cat copies
 # through user space.
-copy_plain() { cp "$1" "$STAGING"; }
-# The digest in the same pass as the copy: hashing runs beside the copy on another core.
+copy_plain() {
+  case $COPIER in
+    gnu-cp) cp --sparse=always "$1" "$STAGING" ;;
+    qemu-img)
+      qemu-img convert -q -f raw -O raw -S 4k "$(safe_spec "$1" raw)" "$STAGING" \
+        && truncate -s "$(size_of "$1")" "$STAGING" ;;
+    *) cp "$1" "$STAGING" ;;
+  esac
+}
+# The digest beside the copy (another core): the source is read once more, from the page cache.
 # shellcheck disable=SC2317
-copy_hashing() { tee "$STAGING" < "$1" | sha256sum > "$STAGING.sha256"; }
+copy_hashing() {
+  sha256sum < "$1" > "$STAGING.sha256" &
+  hashing=$!
+  copy_plain "$1" || { wait "$hashing"; return 1; }
+  wait "$hashing"
+}
 # shellcheck disable=SC2317
 hash_file() { sha256sum < "$1" > "$STAGING.sha256"; }
 
@@ -349,9 +378,21 @@ copy_to_staging() {
     FAIL_REASON="$2 is not a readable file"
     return 1
   fi
+  # The policy before anything opens the file: a refused image is not even copied.
+  if ! check_image_policy "$2"; then
+    FAIL_REASON="$2: $FAIL_REASON"
+    return 1
+  fi
   source_size=$(stat -L -c %s "$2")
-  check_free_space "$source_size" || return 1
-  log "$1: copying $2 ($source_size bytes) to $STAGING"
+  choose_copier
+  # A sparse copy needs room for the allocated bytes only.
+  needed=$source_size
+  if [ "$COPIER" != plain ]; then
+    allocated=$(($(stat -L -c %b "$2") * $(stat -L -c %B "$2")))
+    [ "$allocated" -lt "$needed" ] && needed=$allocated
+  fi
+  check_free_space "$needed" || return 1
+  log "$1: copying $2 ($source_size bytes, $needed allocated, with $COPIER) to $STAGING"
   WATCH_FILE=$STAGING
   WATCH_TOTAL=$source_size
   copy_started=$(now)
@@ -881,7 +922,7 @@ stage() {
   remove_leftovers
   rm -f "$STAGE_NOTE"
   [ -e "$file" ] || stage_failed "the snapshot file $file is not in the snapshot image"
-  check_image_policy "$file" || stage_failed "$file: $FAIL_REASON"
+  # copy_to_staging applies the image policy (header only: no qemu-img here) before copying.
   copy_to_staging "staging snapshot" "$file" || stage_failed "$FAIL_REASON"
   WATCH_FILE=$STAGING
   WATCH_TOTAL=0
