@@ -550,6 +550,11 @@ check_image_policy() {
     return 1
   fi
   IMAGE_CLUSTER_SIZE=$((1 << cluster_bits))
+  if [ "$IMAGE_HEADER_LENGTH" -lt 72 ] || [ $((IMAGE_HEADER_LENGTH % 8)) -ne 0 ] \
+    || { [ "$IMAGE_VERSION" -eq 3 ] && [ "$IMAGE_HEADER_LENGTH" -lt 104 ]; } || [ "$IMAGE_HEADER_LENGTH" -ge "$IMAGE_CLUSTER_SIZE" ]; then
+    FAIL_REASON="invalid qcow2 header length $IMAGE_HEADER_LENGTH"
+    return 1
+  fi
   if [ "$(uint_at "$1" 32 4)" != 0 ]; then
     FAIL_REASON="it is encrypted (crypt_method $(uint_at "$1" 32 4)): an encrypted disk cannot boot unattended; decrypt it with qemu-img convert"
     return 1
@@ -637,9 +642,10 @@ safe_spec() {
 }
 
 # The largest byte the image needs in its file: the L1 and refcount tables, every L2 table and
-# refcount block they point to (whole clusters), and every uncompressed data extent (qemu-img
-# map). A file shorter than that was cut (qemu-img check reads missing bytes as zeros and
-# misses it); a compressed or freshly created image legitimately ends before its last cluster.
+# refcount block they point to (whole clusters), and every uncompressed extent holding data
+# (qemu-img map; zero clusters and subclusters are not read from the file). A file shorter than
+# that was cut (qemu-img check reads missing bytes as zeros and misses it); a compressed, freshly
+# created or extended-L2 image legitimately ends before its last cluster.
 data_end_of() {
   l1_entries=$(uint_at "$1" 36 4) && l1_offset=$(uint_at "$1" 41 7) \
     && rt_offset=$(uint_at "$1" 49 7) && rt_clusters=$(uint_at "$1" 56 4) || return 1
@@ -648,7 +654,7 @@ data_end_of() {
     table_ends "$1" "$l1_offset" $((l1_entries * 8))
     table_ends "$1" "$rt_offset" $((rt_clusters * IMAGE_CLUSTER_SIZE))
     qemu-img map -U --output=json "$(safe_spec "$1")" 2>/dev/null \
-      | sed -n 's/.*"length": *\([0-9]*\).*"offset": *\([0-9]*\).*/\2 \1/p' | awk '{ print $1 + $2 }'
+      | sed -n '/"data": *true/s/.*"length": *\([0-9]*\).*"offset": *\([0-9]*\).*/\2 \1/p' | awk '{ print $1 + $2 }'
   } | awk 'BEGIN { end = 0 } { for (i = 1; i <= NF; i++) if ($i + 0 > end) end = $i + 0 } END { printf "%.0f\n", end }'
 }
 
