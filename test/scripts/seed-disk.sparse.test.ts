@@ -3,7 +3,7 @@
 // with and without an expected sha256, under both shells. Busybox cp alone would allocate it all;
 // the seeder copies with qemu-img here (GNU cp --sparse=always in an image with coreutils).
 // Allocation is asserted, never time. bench/seed.bench.ts prints the 64 MiB + 2 GiB figures.
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { SHELLS } from '../harness/pod-runner';
@@ -44,4 +44,20 @@ describe.each(SHELLS)('under %s', (shell) => {
     execFileSync('cmp', [builtin, disk]);
     expect(allocatedFileBytes(disk)).toBeLessThan(DATA + (2 << 20));
   });
+});
+
+test('with GNU coreutils on PATH (an emulator image on Debian) the copier is cp --sparse=always, and keeps the hole', () => {
+  // The shipped script run directly on this machine, where cp is GNU cp (the pod-runner's PATH
+  // has busybox's applets first).
+  const volume = freshVolume();
+  const run = spawnSync('dash', [path.join(__dirname, '..', '..', 'lib', 'scripts', 'seed-disk.sh')], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { PATH: process.env.PATH, SEED_TARGET: path.join(volume, DISK), SEED_BUILTIN_PATH: builtin, SEED_POD_NAME: 'host-run' },
+  });
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  expect(run.stdout).toContain('with gnu-cp');
+  execFileSync('cmp', [builtin, path.join(volume, DISK)]);
+  expect(allocatedFileBytes(path.join(volume, DISK))).toBeLessThan(DATA + (2 << 20));
 });
