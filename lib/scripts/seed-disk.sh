@@ -392,7 +392,7 @@ copy_to_staging() {
     [ "$allocated" -lt "$needed" ] && needed=$allocated
   fi
   check_free_space "$needed" || return 1
-  log "$1: copying $2 ($source_size bytes, $needed allocated, with $COPIER) to $STAGING"
+  log "$1: copying $2 ($source_size bytes, $needed needed on the volume, with $COPIER) to $STAGING"
   WATCH_FILE=$STAGING
   WATCH_TOTAL=$source_size
   copy_started=$(now)
