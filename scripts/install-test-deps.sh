@@ -4,6 +4,8 @@
 #                   dynamically linked `busybox` package when that is installed (apt removes it)
 #   dash            the seeding scripts' second shell
 #   qemu-utils      qemu-img: real qcow2 images
+#   qemu-block-extra QEMU's curl (http) block driver, loaded as in a real emulator image, so the
+#                   tests that prove no reader reaches the network could see a request
 #   skopeo, umoci, docker-registry   OCI images and a local registry
 #   apache2-utils   htpasswd: bcrypt users for the registry's auth
 #   (lint)          shellcheck, for the shipped scripts
@@ -12,7 +14,7 @@
 # the GitOps tests build the synthesized folders with `kubectl kustomize`.
 # Needs root (or sudo) and Debian's package archive. apt's own output is kept short (-q) but shown.
 set -eu
-PACKAGES="busybox-static dash qemu-utils skopeo umoci docker-registry apache2-utils shellcheck util-linux"
+PACKAGES="busybox-static dash qemu-utils qemu-block-extra skopeo umoci docker-registry apache2-utils shellcheck util-linux"
 KUBECTL=${KUBECTL:-/usr/bin/kubectl}
 
 check_kubectl() {
