@@ -8,6 +8,9 @@ import { createQcow2, OciLayout, truncatedCopy } from '../harness/oci-image';
 import { LocalRegistry } from '../harness/registry';
 import { BIN, runCli } from './run-cli';
 
+/** A digest as check-image shows it: sha256: and 12 hex digits. */
+const short = (digest: string) => digest.slice(0, 'sha256:'.length + 12);
+
 // Real images (umoci, system tar, qemu-img), read through skopeo as the command ships.
 let layout: OciLayout;
 let goodDisk: string;
@@ -136,26 +139,28 @@ describe('checkImage reads layers the way a container runtime stacks them', () =
     expect(result.layerCount).toBe(4);
   });
 
-  test('a symbolic link is followed to its target, in another layer', () => {
+  // Every reader of an image takes the same file or refuses it: the registry client and the
+  // kubelet-pull stage step refuse links, so this check does too (test/snapshot/corpus.test.ts).
+  test('a symbolic link at the path is refused, not followed (to another layer or the host)', () => {
     layout.build('symlink', [
       BASE_LAYER,
       { files: [{ path: '/data/win98.qcow2', source: goodDisk }] },
       { files: [{ path: BUILTIN_IMAGE_PATH, symlinkTo: '../../data/win98.qcow2' }] },
     ]);
     const result = check('symlink');
-    expect(result.ok).toBe(true);
-    expect(result.resolvedPath).toBe('/data/win98.qcow2');
-    expect(result.foundIn?.index).toBe(2);
+    expect(result.ok).toBe(false);
+    expect(result.foundIn?.index).toBe(3);
+    expect(result.problem).toBe(`layer 3 of 3 (${short(layout.layers('symlink')[2].digest)}) is refused: it is a symbolic link (to ../../data/win98.qcow2), not a regular file`);
   });
 
-  test('a hard link is read through the file it links to', () => {
+  test('a hard link at the path, or to the file, is refused (a file with two names)', () => {
     layout.build('hardlink', [{ files: [
       { path: '/data/disk.qcow2', source: goodDisk },
       { path: BUILTIN_IMAGE_PATH, hardlinkTo: '/data/disk.qcow2' },
     ] }]);
     const result = check('hardlink');
-    expect(result.ok).toBe(true);
-    expect(result.virtualSize).toBe(2 * 1024 * 1024);
+    expect(result.ok).toBe(false);
+    expect(result.problem).toMatch(/is refused: (it is a hard link \(to data\/disk\.qcow2\), not a regular file|\/data\/disk\.qcow2 is a hard link to it)/);
   });
 
   test('a file that is not qcow2 is refused, naming the format qemu-img sees', () => {

@@ -125,12 +125,18 @@ export function pullAsKubelet(registry: LocalRegistry, reference: string): strin
 
 /**
  * A `FROM scratch` image whose only files are those of `rootfs`: no shell, no applets, no
- * qemu-img. Every top-level entry is bound at its path.
+ * qemu-img. Every top-level entry is bound at its path; a top-level symbolic link is recreated.
  */
 export function scratchImage(rootfs: string): ImageContents {
   const files: Record<string, string> = {};
-  for (const entry of fs.readdirSync(rootfs)) files[`/${entry}`] = path.join(rootfs, entry);
-  return { scratch: true, files };
+  const symlinks: Record<string, string> = {};
+  for (const entry of fs.readdirSync(rootfs)) {
+    const host = path.join(rootfs, entry);
+    // A link is made in the container's root: it resolves there, as in the runtime's rootfs.
+    if (fs.lstatSync(host).isSymbolicLink()) symlinks[`/${entry}`] = fs.readlinkSync(host);
+    else files[`/${entry}`] = host;
+  }
+  return { scratch: true, files, symlinks };
 }
 
 /** The emulator image: skopeo and qemu-img on PATH, and the built-in disk directory. */
