@@ -59,7 +59,7 @@ describe('check-image command against an OCI layout', () => {
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(run.stderr).toContain(`has ${BUILTIN_IMAGE_PATH} (layer 2 of 2`);
     expect(run.stderr).toMatch(/but the seeder would refuse it: not a sound qcow2 image \(qemu-img check exited 2: ERROR: counting reference for region exceeding the end of the file/);
-    expect(run.stderr).toContain('rebuild the emulator image from a good disk image');
+    expect(run.stderr).toContain('rebuild the emulator image from a good, self-contained disk image');
   });
 
   test('a later layer that deletes the file (whiteout) wins over the layer that added it', () => {
