@@ -98,6 +98,8 @@ export interface CheckImageResult {
   readonly format?: string;
   /** Virtual size of the disk image in bytes. */
   readonly virtualSize?: number;
+  /** The sha256 of the file, when it passed (what `expectedSha256` pins). */
+  readonly sha256?: string;
   /** Size of the file in bytes. */
   readonly fileSize?: number;
   /** Leaked clusters `qemu-img check` reported (harmless: space only). */
@@ -288,7 +290,9 @@ function checkLayerType(blob: string, digest: string, mediaType: string): void {
   if (!compression) throw new Refused(`layer ${short(digest)} has the media type '${mediaType}', which is not an OCI layer (tar, tar+gzip, tar+zstd)`);
   const magic = readFileSync(blob).subarray(0, 4).toString('hex');
   const sniffed = magic.startsWith('1f8b') ? 'gzip' : magic === '28b52ffd' ? 'zstd' : 'plain tar';
-  if (sniffed !== compression) throw new Refused(`layer ${short(digest)} is ${sniffed} but its media type ${mediaType} says ${compression}, so a container runtime cannot unpack it`);
+  // A plain tar labelled compressed is unpacked all the same (skopeo and containerd look at the
+  // bytes); a compressed blob labelled plain tar is not (umoci fails on it).
+  if (sniffed !== compression && sniffed !== 'plain tar') throw new Refused(`layer ${short(digest)} is ${sniffed} but its media type ${mediaType} says ${compression}, so a container runtime cannot unpack it`);
 }
 
 function listLayer(blob: string, digest: string): Entry[] {
@@ -416,8 +420,9 @@ function inspect(source: string, path: string, layers: Layer[], extractDir: stri
     if (verdict.kind === 'refused') return { ...base, foundIn, ok: false, problem: `${where} is refused: ${verdict.why}` };
     const extracted = extract(layer, verdict.entry, verdict.skip, extractDir);
     const judged = verifyImage(extracted, limits);
+    const sha256 = judged.ok ? firstLine(runTool('sha256sum', [extracted]).stdout).split(' ')[0] : undefined;
     rmSync(extracted, { force: true });
-    return { ...base, foundIn, fileSize: verdict.entry.size, ...judged };
+    return { ...base, foundIn, fileSize: verdict.entry.size, sha256, ...judged };
   }
   return { ...base, ok: false, problem: `no layer adds it (the image has ${plural(layers.length, 'layer')})` };
 }
@@ -646,6 +651,7 @@ export function runCheckImage(argv: string[]): number {
       `  format: ${result.format}\n` +
       `  virtual size: ${formatBytes(result.virtualSize!)}\n` +
       `  file size: ${formatBytes(result.fileSize!)}\n` +
+      `  sha256: ${result.sha256}\n` +
       '  image policy: self-contained (no backing or data file, not encrypted, known features)\n' +
       `  qemu-img check: no errors${result.leaks ? ` (${result.leaks} leaked clusters: wasted space, harmless)` : ''}\n`);
     return 0;

@@ -379,8 +379,8 @@ log "pulled $REF (manifest $manifest_digest, $layer_count layer(s)) in $(($(date
 # ---------------------------------------------------------------------------------------------
 # 3. Find the file as a container runtime sees it, and extract only its bytes
 
-# The decompressor of a layer, from its media type (as the runtime decides, not from the bytes);
-# a blob whose first bytes contradict its media type is refused, as the runtime fails on it.
+# The decompressor of a layer, from its media type, as the runtime decides: a plain tar labelled
+# compressed is read as plain, a compressed blob labelled plain tar is refused (umoci fails on it).
 # Sets DECOMPRESS (a command, or empty for plain tar) and COMPRESSION.
 layer_decompressor() {
   magic=$(od -An -N4 -tx1 "$1" 2>/dev/null | tr -d ' \n')
@@ -393,6 +393,9 @@ layer_decompressor() {
       COMPRESSION=zstd; DECOMPRESS="zstd -dc" ;;
     *) fail "$REF: layer $3 has the media type '$2', which is not an OCI layer (tar, tar+gzip, tar+zstd), so the image was refused. What to do: push the snapshot image with a standard tool (docker, buildah, skopeo)" ;;
   esac
+  # A layer labelled compressed that is a plain tar is what the runtime unpacks all the same
+  # (skopeo and containerd look at the bytes); the other way round, it fails (umoci).
+  if [ "$sniffed" = "plain tar" ] && [ "$COMPRESSION" != "plain tar" ]; then COMPRESSION="plain tar"; DECOMPRESS=; fi
   [ "$sniffed" = "$COMPRESSION" ] || fail "$REF: layer $3 is $sniffed but its media type $2 says $COMPRESSION, so a container runtime cannot unpack it and the image was refused. What to do: push the snapshot image again with a standard tool"
 }
 

@@ -286,7 +286,7 @@ export async function pushRawImage(registry: LocalRegistry, repositoryAndTag: st
   return { reference: registry.reference(repositoryAndTag), digest: `sha256:${sha256Hex(manifest)}` };
 }
 
-async function uploadBlob(registry: LocalRegistry, repository: string, blob: Buffer): Promise<string> {
+export async function uploadBlob(registry: LocalRegistry, repository: string, blob: Buffer): Promise<string> {
   const digest = `sha256:${sha256Hex(blob)}`;
   const started = await httpRequest('POST', `http://${registry.host}/v2/${repository}/blobs/uploads/`);
   if (started.status !== 202 || !started.location) throw new Error(`starting a blob upload to ${repository}: HTTP ${started.status}`);
@@ -297,7 +297,7 @@ async function uploadBlob(registry: LocalRegistry, repository: string, blob: Buf
   return digest;
 }
 
-function httpRequest(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; location?: string }> {
+export function httpRequest(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; location?: string }> {
   return new Promise((resolve, reject) => {
     const request = http.request(url, { method, agent: false, headers: { ...headers, 'Content-Length': String(body?.length ?? 0) } }, (response) => {
       response.resume();
