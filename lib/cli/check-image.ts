@@ -12,8 +12,10 @@ import { quantityValue } from '../validation';
  * Mode A (persistent) seeds every new claim from `/opt/builtin-images/win98.qcow2.builtin` inside
  * the emulator image, and fails at run time when it is missing. This check answers before
  * deploying, without a Docker engine: skopeo copies the image into a temporary OCI layout, the
- * system `tar` reads its layers from the top down (honouring whiteouts, so a later layer can delete
- * the file), the file is extracted and the seeder's own image policy judges it (`seed-disk.sh
+ * system `tar` lists its layers from the top down with a container runtime's rules, the same as
+ * the registry client's (a strict manifest, cleaned member names, the last entry of a name wins,
+ * whiteouts hide lower layers; links and devices are refused), only the file's bytes are extracted
+ * (bounded by the free space of the temporary directory) and the seeder's own image policy judges it (`seed-disk.sh
  * inspect`, the shipped script, run with `sh`): what passes here passes every seeder, and the
  * other way round.
  */
@@ -538,7 +540,8 @@ export const CHECK_IMAGE_USAGE = `Usage: cdk8s-qemu-loco check-image [options] <
 Checks that an emulator image holds a sound built-in disk image at
 ${BUILTIN_IMAGE_PATH}, which storage mode A (persistent) needs.
 No Docker engine: skopeo copies the image to a temporary OCI layout, tar reads
-its layers (a later layer may delete the file), and the seeder's own image
+its layers as a container runtime stacks them (a later layer may delete the
+file; a link is refused), and the seeder's own image
 policy judges the file (the shipped seed-disk.sh inspect: a self-contained
 qcow2, no backing or data file, not encrypted, then qemu-img check).
 
@@ -550,7 +553,8 @@ Options:
   --creds USER[:PASS]    registry credentials
   --tls-verify=false     allow a registry over plain HTTP or with an untrusted certificate
   --path PATH            file to look for (default ${BUILTIN_IMAGE_PATH})
-  --tmpdir DIR           where to put the temporary copy (needs room for the image)
+  --tmpdir DIR           where to put the temporary copy (needs room for the image
+                         and the file)
   --timeout SECONDS      how long the copy may take (default 600)
   --max-virtual-size Q   largest virtual size accepted (default 64Gi, as the seeder)
   --min-virtual-size Q   smallest virtual size accepted (the DiskSeeder's minVirtualSize)

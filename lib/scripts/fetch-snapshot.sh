@@ -14,23 +14,38 @@
 # with a read-only root filesystem (POSIX sh: busybox sh, dash). jq is not needed: the OCI
 # manifests are read with awk.
 #
-# How:
+# It reads the image as a container runtime (the kubelet-pull method) does, so that both methods
+# and `cdk8s-qemu-loco check-image` take the same file or refuse the image (the corpus in
+# test/snapshot/corpus.test.ts holds every reader to it):
 #   1. `skopeo copy docker://REFERENCE oci:<work>/layout:snapshot`: skopeo checks every blob
 #      against its digest (and the manifest against a pinned digest) while it downloads.
-#   2. index.json -> the manifest -> its layers, read top layer first: the first layer holding
-#      the file (default snapshot.qcow2, the chart's `FROM scratch` + `COPY snapshot.qcow2 /`) wins;
-#      a layer deleting it (whiteout) ends the search. Layers may be gzip, zstd (when `zstd` is
-#      installed) or plain tar; the compression is read from the blob's first bytes.
-#   3. Only that file is extracted, into the work directory, then renamed to OUTPUT.
+#   2. The manifest is read strictly: an OCI image manifest with the schema's keys only (no
+#      duplicate, escaped or unknown key, such as "layers[9].digest", which a JSON parser would
+#      ignore), every layer a tar, tar+gzip or tar+zstd (zstd when `zstd` is installed). The
+#      media type decides the decompression; a compressed blob labelled plain tar is refused, a
+#      plain tar labelled compressed is read as plain (as the runtime does).
+#   3. Layers are listed top layer first (`tar -tv`, nothing written) until one says something
+#      about the file (default snapshot.qcow2, the chart's `FROM scratch` + `COPY snapshot.qcow2 /`),
+#      with the runtime's rules: member names are cleaned as paths under / (../ and a leading /
+#      stay in the image); the last entry of a name wins; a whiteout (.wh.NAME of the file or of
+#      a directory above it, .wh..wh..opq in such a directory or at the root) hides only lower
+#      layers. Refused: the file as a symbolic link, hard link, device or directory; a link or file
+#      in place of a directory above it; another name hard-linked to it; names that climb out of a
+#      directory and back (a/b/../c), which busybox tar and the runtime read differently.
+#   4. Only the file's bytes are extracted (`tar -xO`: no name, link or device is ever created),
+#      after checking its size (from the listing) against the free space; a short write fails
+#      as "the disk volume is full" with the sizes. It is renamed to OUTPUT.
 #   Everything temporary lives in OUTPUT.fetch (same volume as OUTPUT, so the rename is a rename,
-#   and no /tmp is needed, including skopeo's TMPDIR), removed on exit. The volume needs room for
-#   the downloaded layer and the extracted file at once.
+#   and no /tmp is needed, including skopeo's TMPDIR), removed on exit; tar's error messages are
+#   kept in memory, not on the volume. The volume needs room for the downloaded layer and the
+#   extracted file at once.
 #
 # Every failure exits non-zero with one line on stderr, "fetch-snapshot: FAILED: ...", saying what
 # was tried and what to do; OUTPUT is then absent.
 #
 # Configuration (environment):
-#   SEED_SNAPSHOT_PATH        the file inside the image          (default /snapshot.qcow2)
+#   SEED_SNAPSHOT_PATH        the file inside the image          (default /snapshot.qcow2;
+#                             letters, digits and . _ - + / only)
 #   REGISTRY_AUTH_FILE        a docker config.json / containers auth.json with credentials
 #                             (default: none, anonymous pulls)
 #   SEED_REGISTRY_TLS_VERIFY  false: plain HTTP or unverified TLS, for a registry on a trusted
@@ -450,12 +465,13 @@ function under(dir) { return dir == "" || index(member "/", dir "/") == 1 && dir
     kind = type == "l" ? "a symbolic link" : "a hard link"
     if (match(rest, / -> /) || match(rest, / link to /)) { target = substr(rest, RSTART + RLENGTH); rest = substr(rest, 1, RSTART - 1) }
   } else if (type == "-" || type == "0") kind = "file"
-  else if (type == "d") kind = "directory"
+  else if (type == "d") kind = "a directory"
   else kind = "a device or special file (" type ")"
+  desc = kind (target != "" ? " (to " target ")" : "")
   name = clean(rest)
   if (kind == "a hard link" && clean(target) == member) linked = name
   if (name == member) {
-    last = kind
+    last = desc
     if (kind == "file") {
       if (raw != "" && raw != rest) spellings = 1
       if (raw == rest) skipped += size
@@ -463,7 +479,7 @@ function under(dir) { return dir == "" || index(member "/", dir "/") == 1 && dir
     }
     next
   }
-  if (under(name) && kind != "directory") ancestor = "/" name " is " (kind == "file" ? "a file" : kind)
+  if (under(name) && kind != "a directory") ancestor = "/" name " is " (kind == "file" ? "a file" : desc)
   base = name; dir = ""
   if (match(name, /.*\//)) { dir = substr(name, 1, RLENGTH - 1); base = substr(name, RLENGTH + 1) }
   if (base == ".wh..wh..opq") { if (under(dir)) deleted = "opaque whiteout " name " hides the lower contents of /" dir }
