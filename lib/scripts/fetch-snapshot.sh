@@ -277,6 +277,13 @@ blob_of() {
 # 1. Pull
 
 # Tells apart why skopeo failed, from its error output $1 (whether credentials were given in $2).
+# Free KiB on the output's volume, or empty.
+free_kib() { df -Pk "$OUTPUT_DIR" 2>/dev/null | awk 'NR == 2 { print $4 }'; }
+
+pull_volume_full() {
+  fail "$tried: the disk volume is full: $(free_kib) KiB free in $OUTPUT_DIR after $(du -sk "$WORK" 2>/dev/null | cut -f1) KiB were downloaded ($1). What to do: make the disk volume larger: it needs room for the downloaded layer and the extracted disk at once"
+}
+
 explain_pull_failure() {
   message=$(sed -n 's/.*level=fatal msg="\(.*\)"[[:space:]]*$/\1/p' "$1" | tail -n 1)
   [ -n "$message" ] || message=$(grep -v '^[[:space:]]*$' "$1" | tail -n 3)
@@ -298,13 +305,15 @@ explain_pull_failure() {
       fail "$tried: the registry speaks plain HTTP ($message). What to do: serve it over TLS, or, for a registry on a trusted private network, set the seeder's registryTlsVerify to false" ;;
     *x509* | *certificate*)
       fail "$tried: the registry's TLS certificate is not trusted ($message). What to do: give the seeder image the registry's CA certificate, or, for a registry on a trusted private network, set registryTlsVerify to false" ;;
-    *"no space left on device"*)
-      fail "$tried: the disk volume is full ($message). What to do: make the disk volume larger: it needs room for the downloaded layer and the extracted disk at once" ;;
+    *"no space left on device"*) pull_volume_full "$message" ;;
     *"connection refused"* | *"no such host"* | *"i/o timeout"* | *"network is unreachable"* | *"no route to host"* | *"dial tcp"* | *"TLS handshake timeout"* | *"server misbehaving"* | *"connection reset"* | *"EOF"*)
       fail "$tried: the registry cannot be reached ($message). What to do: check the registry host in the snapshot reference and that the pod's network (DNS, egress rules, proxy) reaches it; a later source (the built-in image) is tried when configured" ;;
     *"trust policy"* | *"policy.json"* | *"Source image rejected"*)
       fail "$tried: the containers signature policy refused the image ($message). What to do: check /etc/containers/policy.json in the seeder image" ;;
   esac
+  # A full volume can also swallow skopeo's own error output (it is written there).
+  free=$(free_kib)
+  case $free in '' | *[!0-9]*) ;; *) [ "$free" -ge 1024 ] || pull_volume_full "${message:-the error output of skopeo was lost}" ;; esac
   fail "$tried failed: ${message:-skopeo printed nothing}. What to do: check the snapshot reference and the registry; run skopeo inspect docker://$REF from a machine that reaches the registry"
 }
 
@@ -514,8 +523,6 @@ layer_verdict() {
 TAR_NAMES=
 if tar --version 2>/dev/null | grep -q GNU; then TAR_NAMES=-P; fi
 
-# Free KiB on the output's volume, or empty.
-free_kib() { df -Pk "$OUTPUT_DIR" 2>/dev/null | awk 'NR == 2 { print $4 }'; }
 
 volume_full() {
   fail "$REF: the disk volume is full: $SNAPSHOT_PATH in layer $layer_digest is $1 bytes, $2 KiB were free in $OUTPUT_DIR$3. What to do: make the disk volume larger: it needs room for the downloaded layer ($(stat -c %s "$layer_blob") bytes) and the extracted disk at once"

@@ -42,6 +42,25 @@ describe('check-image command against an OCI layout', () => {
     expect(run.stdout).toContain('qemu-img check: no errors');
   });
 
+  test('a file larger than the temporary directory: exit 3, what ran out, where, and --tmpdir (not the credentials)', () => {
+    const big = join(layout.workDir, 'big.qcow2');
+    spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'preallocation=full', big, '24M']);
+    layout.build('big-disk', [{ files: [{ path: BUILTIN_IMAGE_PATH, source: big }] }]);
+    const small = mkdtempSync(join(tmpdir(), 'check-image-small-'));
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'check-image-small', small]).status).toBe(0);
+    try {
+      const run = runCli(['check-image', '--tmpdir', small, layout.reference('big-disk')]);
+      expect(run.status).toBe(3);
+      expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(new RegExp(`^check-image: FAILED: could not inspect \\S+: the temporary directory is full: the file in layer 1 \\(sha256:[0-9a-f]{12}\\) is 24\\.\\d MiB \\(\\d+ bytes\\) uncompressed, [\\d.]+ MiB \\(\\d+ bytes\\) free in ${small}/check-image-\\w+/extract\\. What to do: give --tmpdir a directory with room for the image and the file\n$`));
+      expect(run.stderr).not.toContain('credentials');
+      expect(readdirSync(small)).toEqual([]);
+    } finally {
+      spawnSync('umount', [small]);
+      rmSync(small, { recursive: true, force: true });
+    }
+  });
+
   test('an image without the file fails with one line saying what was tried and what to do', () => {
     const run = runCli(['check-image', layout.reference('without-disk')]);
     expect(run.status).toBe(1);

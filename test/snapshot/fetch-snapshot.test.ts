@@ -10,7 +10,7 @@ import { runPod, SHELLS } from '../harness/pod-runner';
 import { cleanupDirs, makeQcow2, qemuImgCheckPasses, sha256Of, tempDir } from '../harness/qcow2';
 import { LocalRegistry } from '../harness/registry';
 import { DISK, emulatorImage, failureLine, freshVolume, leftovers } from '../scripts/seeding';
-import { pushCorpusImage } from './corpus-fixtures';
+import { pushCorpusImage, smallVolume } from './corpus-fixtures';
 import { publishSnapshot, pushRawImage, registryClientChart, registryClientPod } from './snapshot-fixtures';
 
 jest.setTimeout(60_000);
@@ -141,6 +141,22 @@ describe.each(SHELLS)('under %s', (shell) => {
       expect(fs.readdirSync(volume)).toEqual([]);
     });
   }
+
+  test('a layer larger than the disk volume: "the disk volume is full", with the sizes, nothing left', async () => {
+    const big = path.join(tempDir('big-'), 'big.qcow2');
+    makeQcow2(big, 12 << 20); // random data: the gzip layer is as large
+    const reference = await pushCorpusImage(registry, `too-big-${shell}`, { layers: [{ entries: [{ name: 'snapshot.qcow2', data: fs.readFileSync(big) }] }] });
+    const volume = smallVolume(8);
+    try {
+      const result = await runPod(registryClientPod(registryClientChart(reference), shell, volume.dir, noBuiltin));
+
+      expect(result.exitCode).toBe(1);
+      expect(failureLine(result)).toMatch(/the disk volume is full[:(].* KiB free in \/images.*What to do: make the disk volume larger/);
+      expect(fs.readdirSync(volume.dir)).toEqual([]);
+    } finally {
+      volume.unmount();
+    }
+  });
 
   test('a custom path in the image (snapshotPath)', async () => {
     const pushed = await pushRawImage(registry, `custom-path-${shell}:v1`, [{ files: { '/disks/win98/base.qcow2': upper, '/snapshot.qcow2': lower } }]);
