@@ -453,6 +453,7 @@ function clean(p,   parts, k, i, sp, out) {
 function under(dir) { return dir == "" || index(member "/", dir "/") == 1 && dir != member }
 /^E / {
   msg = substr($0, 3)
+  if (tolower(msg) ~ /removing leading .* from hard link targets/) next
   if (tolower(msg) ~ /removing leading .* from member names/) {
     prefix = substr(msg, index(msg, "eading ") + 8)
     prefix = substr(prefix, 1, index(prefix, " from member names") - 2)
