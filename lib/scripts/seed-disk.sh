@@ -9,9 +9,10 @@
 #   seed-disk.sh               seed the disk (the init container's default)
 #   seed-disk.sh stage FILE    stage a snapshot for a later seeder: runs in the snapshot image
 #                              (a static busybox, no qemu-img), copies FILE to .<disk>.staged
-#                              beside the disk after a header check; FILE must be a regular
-#                              file with one name and no symbolic link in its path (what the
-#                              registry client and check-image accept too). Never fails the pod for a bad
+#                              beside the disk after the image policy's header checks
+#                              (check_image_policy); FILE must be a regular file with one
+#                              name and no symbolic link in its path (what the registry client
+#                              and check-image accept too). Never fails the pod for a bad
 #                              or missing FILE: it leaves the reason in .<disk>.staged.failed,
 #                              which the seeder reports, and the seeder goes on to its other sources.
 #   seed-disk.sh inspect FILE  apply the image policy (below) and SEED_VERIFY to FILE, write
@@ -50,7 +51,8 @@
 #      reader before anything else opens the file, and nothing that inspects an image opens
 #      anything but the file itself: no backing chain, no host file, no network.
 #  10. Copies keep holes: a sparse source stays sparse on the volume (GNU cp --sparse=always, or
-#      qemu-img convert of the bytes as raw; busybox cp alone fills holes).
+#      qemu-img convert of the bytes as raw; busybox cp alone fills holes). A source without
+#      holes is copied with plain cp.
 #
 # Re-seeding on purpose: stop the emulators, delete the disk file, its .seed-info record and the
 # per-instance overlays made on it, then start again.
@@ -333,10 +335,10 @@ check_free_space() {
   return 0
 }
 
-# How files are copied, keeping holes where the tools allow (a qcow2 with unallocated space at
-# its end, or a preallocated one, stays sparse): GNU cp --sparse=always (in an image with
-# coreutils); else qemu-img reading the bytes as raw (-S: runs of zeros become holes), then cut
-# back to the exact size (it rounds up to 512 bytes); else busybox cp, which fills holes.
+# How a source with holes is copied, keeping them where the tools allow (a qcow2 with unallocated
+# space at its end, or a preallocated one, stays sparse): GNU cp --sparse=always (in an image
+# with coreutils); else qemu-img reading the bytes as raw (-S: runs of zeros become holes), then
+# cut back to the exact size (it rounds up to 512 bytes); else busybox cp, which fills holes.
 choose_copier() {
   if cp --help 2>&1 | grep -q -- '--sparse'; then
     COPIER=gnu-cp
@@ -386,12 +388,14 @@ copy_to_staging() {
     return 1
   fi
   source_size=$(stat -L -c %s "$2")
-  choose_copier
-  # A sparse copy needs room for the allocated bytes only.
+  allocated=$(($(stat -L -c %b "$2") * $(stat -L -c %B "$2")))
+  # A source without holes is copied by plain cp (the kernel's copy, the fastest); one with holes
+  # by a sparse copier when there is one, which needs room for the allocated bytes only.
+  COPIER=plain
   needed=$source_size
-  if [ "$COPIER" != plain ]; then
-    allocated=$(($(stat -L -c %b "$2") * $(stat -L -c %B "$2")))
-    [ "$allocated" -lt "$needed" ] && needed=$allocated
+  if [ "$allocated" -lt "$source_size" ]; then
+    choose_copier
+    [ "$COPIER" = plain ] || needed=$allocated
   fi
   check_free_space "$needed" || return 1
   log "$1: copying $2 ($source_size bytes, $needed needed on the volume, with $COPIER) to $STAGING"
