@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, statSync } from 'fs';
 import { tmpdir } from 'os';
-import { join, posix } from 'path';
+import { dirname, join, posix } from 'path';
 import { parseArgs } from 'util';
 import { SEED_SCRIPT_FILE } from '../disk-seeder';
 import { quantityValue } from '../validation';
@@ -12,8 +12,10 @@ import { quantityValue } from '../validation';
  * Mode A (persistent) seeds every new claim from `/opt/builtin-images/win98.qcow2.builtin` inside
  * the emulator image, and fails at run time when it is missing. This check answers before
  * deploying, without a Docker engine: skopeo copies the image into a temporary OCI layout, the
- * system `tar` reads its layers from the top down (honouring whiteouts, so a later layer can delete
- * the file), the file is extracted and the seeder's own image policy judges it (`seed-disk.sh
+ * system `tar` lists its layers from the top down with a container runtime's rules, the same as
+ * the registry client's (a strict manifest, cleaned member names, the last entry of a name wins,
+ * whiteouts hide lower layers; links and devices are refused), only the file's bytes are extracted
+ * (bounded by the free space of the temporary directory) and the seeder's own image policy judges it (`seed-disk.sh
  * inspect`, the shipped script, run with `sh`): what passes here passes every seeder, and the
  * other way round.
  */
@@ -94,12 +96,12 @@ export interface CheckImageResult {
   readonly layerCount: number;
   /** The layer that provides the file, when present. */
   readonly foundIn?: LayerRef;
-  /** The path the file was found under, when a symbolic link led there. */
-  readonly resolvedPath?: string;
   /** The image format qemu-img detected. */
   readonly format?: string;
   /** Virtual size of the disk image in bytes. */
   readonly virtualSize?: number;
+  /** The sha256 of the file, when it passed (what `expectedSha256` pins). */
+  readonly sha256?: string;
   /** Size of the file in bytes. */
   readonly fileSize?: number;
   /** Leaked clusters `qemu-img check` reported (harmless: space only). */
@@ -132,7 +134,6 @@ function runTool(command: string, args: string[], options: { timeout?: number; m
 
 const TRANSPORTS = /^(docker|oci|oci-archive|docker-archive|dir|containers-storage|docker-daemon):/;
 const MAX_LISTING = 512 * 1024 * 1024;
-const MAX_SYMLINKS = 8;
 
 /** The skopeo source for an image reference: a bare reference means `docker://`. */
 export function skopeoSource(image: string): string {
@@ -158,6 +159,9 @@ export function checkImage(options: CheckImageOptions): CheckImageResult {
     copyImage(source, layout, options);
     const layers = readLayers(layout);
     return inspect(source, path, layers, join(work, 'extract'), options);
+  } catch (error) {
+    if (!(error instanceof Refused)) throw error;
+    return { source, path, layerCount: 0, ok: false, problem: `the image is refused: ${error.message}` };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -165,8 +169,7 @@ export function checkImage(options: CheckImageOptions): CheckImageResult {
 
 interface Layer extends LayerRef {
   readonly blob: string;
-  /** Entry names normalised (no leading ./ or /, no trailing /) to their names in the archive. */
-  readonly names: Map<string, string>;
+  readonly mediaType: string;
 }
 
 function copyImage(source: string, layout: string, options: CheckImageOptions): void {
@@ -177,7 +180,13 @@ function copyImage(source: string, layout: string, options: CheckImageOptions): 
   args.push(source, `oci:${layout}:image`);
   const result = runTool('skopeo', args, { timeout: ((options.timeoutSeconds ?? 600) + 30) * 1000 });
   if (result.status !== 0) {
-    throw new ImageInspectionError(`skopeo copy ${source} failed: ${skopeoMessage(result.stderr || String(result.error ?? result.signal))}`);
+    const message = skopeoMessage(result.stderr || String(result.error ?? result.signal));
+    if (/no space left on device/i.test(message)) {
+      const free = freeBytes(dirname(layout));
+      throw new OutOfSpace(`the temporary directory is full: skopeo copy ${source} ran out of room in ${dirname(layout)} (${formatBytes(free ?? 0)} free; ${message}). ` +
+        'What to do: give --tmpdir a directory with room for the whole image');
+    }
+    throw new ImageInspectionError(`skopeo copy ${source} failed: ${message}`);
   }
 }
 
@@ -188,35 +197,68 @@ function skopeoMessage(stderr: string): string {
   return (match ? match[1].replace(/\\"/g, '"') : fatal).trim();
 }
 
+/** The image holds something this check refuses to read as the file (the result's problem). */
+class Refused extends Error {}
+
+/** A resource ran out (the temporary directory): exit 3, with what ran out, where and what to do. */
+export class OutOfSpace extends ImageInspectionError {}
+
+/** The OCI image manifest schema, as far as this check reads it: nothing else is accepted. */
+const MANIFEST_KEYS = new Set(['schemaVersion', 'mediaType', 'config', 'layers', 'annotations', 'subject', 'artifactType']);
+const DESCRIPTOR_KEYS = new Set(['mediaType', 'digest', 'size', 'annotations', 'urls', 'data', 'artifactType']);
+/** Layer media types and the compression each one means (the runtime decides by the type). */
+const LAYER_TYPES: { [mediaType: string]: string } = {
+  'application/vnd.oci.image.layer.v1.tar': 'plain tar',
+  'application/vnd.oci.image.layer.v1.tar+gzip': 'gzip',
+  'application/vnd.oci.image.layer.v1.tar+zstd': 'zstd',
+};
+
 function readLayers(layout: string): Layer[] {
   const blobPath = (digest: string) => {
     const [algorithm, hex] = String(digest).split(':');
+    if (!/^sha(256|512)$/.test(algorithm) || !/^[0-9a-f]+$/.test(hex ?? '')) throw new Refused(`the manifest names a malformed digest '${digest}'`);
     return join(layout, 'blobs', algorithm, hex);
   };
   const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
   const descriptor = index.manifests?.[0];
   if (!descriptor) throw new ImageInspectionError('the copied image has no manifest');
-  const manifest = JSON.parse(readFileSync(blobPath(descriptor.digest), 'utf8'));
-  if (!Array.isArray(manifest.layers)) {
-    throw new ImageInspectionError(`the copied image's manifest (${descriptor.mediaType}) lists no layers`);
-  }
-  return manifest.layers.map((layer: { digest: string }, position: number) => {
+  const manifest = checkManifest(JSON.parse(readFileSync(blobPath(descriptor.digest), 'utf8')));
+  return manifest.layers.map((layer: { digest: string; mediaType: string }, position: number) => {
     const blob = blobPath(layer.digest);
-    return { index: position + 1, digest: layer.digest, blob, names: listLayer(blob, layer.digest) };
+    // Every layer's type, as the runtime checks them all before unpacking any.
+    checkLayerType(blob, layer.digest, layer.mediaType);
+    return { index: position + 1, digest: layer.digest, blob, mediaType: layer.mediaType };
   });
 }
 
-function listLayer(blob: string, digest: string): Map<string, string> {
-  // GNU tar recognises gzip, zstd (with the zstd program) and plain archives by their content.
-  const result = runTool('tar', ['-tf', blob], { maxBuffer: MAX_LISTING });
-  if (result.status !== 0 && !onlyMissingEnd(result.stderr)) {
-    throw new ImageInspectionError(`could not read layer ${digest} with tar: ${firstLine(result.stderr || String(result.error))}`);
+/**
+ * The manifest, if it is an OCI image manifest and nothing else: keys outside the schema are
+ * refused (Go's decoder, the runtime's, takes "Layers" for "layers"; another reader could take a
+ * key "layers[9].digest" for a layer), as the registry client refuses them.
+ */
+function checkManifest(manifest: any): { layers: Array<{ digest: string; mediaType: string }> } {
+  const objectWith = (value: any, keys: Set<string>, what: string) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Refused(`its manifest's ${what} is not an object`);
+    const extra = Object.keys(value).filter((key) => !keys.has(key));
+    if (extra.length > 0) throw new Refused(`its manifest has ${what === 'top level' ? 'top-level keys' : `keys in ${what}`} outside the OCI schema (${extra.slice(0, 3).map((k) => JSON.stringify(k)).join(', ')})`);
+    const annotations = value.annotations;
+    if (annotations !== undefined && (typeof annotations !== 'object' || annotations === null || Object.values(annotations).some((v) => typeof v !== 'string'))) {
+      throw new Refused(`its manifest's annotations in ${what} are not strings`);
+    }
+  };
+  objectWith(manifest, MANIFEST_KEYS, 'top level');
+  if (manifest.manifests !== undefined) throw new Refused('it is an image index, not an image');
+  if (manifest.schemaVersion !== 2 || (manifest.mediaType !== undefined && manifest.mediaType !== 'application/vnd.oci.image.manifest.v1+json')) {
+    throw new Refused(`its manifest is not an OCI image manifest (schemaVersion ${manifest.schemaVersion}, mediaType ${manifest.mediaType})`);
   }
-  const names = new Map<string, string>();
-  for (const name of result.stdout.split('\n')) {
-    if (name !== '') names.set(normalise(name), name);
-  }
-  return names;
+  objectWith(manifest.config, DESCRIPTOR_KEYS, 'the config');
+  if (manifest.config.mediaType !== 'application/vnd.oci.image.config.v1+json') throw new Refused(`its config has the media type ${manifest.config.mediaType}`);
+  if (!Array.isArray(manifest.layers)) throw new Refused('its manifest lists no layers');
+  manifest.layers.forEach((layer: any, i: number) => {
+    objectWith(layer, DESCRIPTOR_KEYS, `layer ${i + 1}`);
+    if (typeof layer.digest !== 'string' || typeof layer.mediaType !== 'string') throw new Refused(`layer ${i + 1} of its manifest has no digest or media type`);
+  });
+  return manifest;
 }
 
 /**
@@ -230,122 +272,211 @@ function onlyMissingEnd(stderr: string): boolean {
     /Unexpected EOF in archive|Error is not recoverable: exiting now|Exiting with failure status due to previous errors/.test(line));
 }
 
-function normalise(name: string): string {
-  return name.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
+/** One entry of a layer's tar listing. */
+interface Entry {
+  /** regular file, directory, symbolic link, hard link, or other (a device, fifo...). */
+  readonly kind: 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
+  /** The name as tar lists it (and takes it to extract it). */
+  readonly raw: string;
+  /** The path in the image the runtime gives it: cleaned under / (no ../, no leading /). */
+  readonly name: string;
+  readonly size: number;
+  /** A link's target as written. */
+  readonly target?: string;
+  /** The type letter of `tar -tv`. */
+  readonly type: string;
 }
 
-/** What the topmost layer that mentions the path says about it. */
-type Finding =
-  | { kind: 'file'; layer: Layer; member: string }
-  | { kind: 'deleted'; layer: Layer; how: string }
-  | { kind: 'symlink-ancestor'; layer: Layer; ancestor: string; member: string }
-  | { kind: 'absent' };
+function checkLayerType(blob: string, digest: string, mediaType: string): void {
+  const compression = LAYER_TYPES[mediaType];
+  if (!compression) throw new Refused(`layer ${short(digest)} has the media type '${mediaType}', which is not an OCI layer (tar, tar+gzip, tar+zstd)`);
+  const magic = readFileSync(blob).subarray(0, 4).toString('hex');
+  const sniffed = magic.startsWith('1f8b') ? 'gzip' : magic === '28b52ffd' ? 'zstd' : 'plain tar';
+  // A plain tar labelled compressed is unpacked all the same (skopeo and containerd look at the
+  // bytes); a compressed blob labelled plain tar is not (umoci fails on it).
+  if (sniffed !== compression && sniffed !== 'plain tar') throw new Refused(`layer ${short(digest)} is ${sniffed} but its media type ${mediaType} says ${compression}, so a container runtime cannot unpack it`);
+}
 
-function locate(layers: Layer[], path: string): Finding {
-  const relative = normalise(path);
-  const parts = relative.split('/');
-  for (const layer of [...layers].reverse()) {
-    // An entry in this layer wins over any whiteout in the same layer (those apply to lower layers).
-    const member = layer.names.get(relative);
-    if (member !== undefined) return { kind: 'file', layer, member };
-    for (let depth = 0; depth < parts.length; depth++) {
-      const parent = parts.slice(0, depth).join('/');
-      const name = parts[depth];
-      const whiteout = parent ? `${parent}/.wh.${name}` : `.wh.${name}`;
-      if (layer.names.has(whiteout)) {
-        return { kind: 'deleted', layer, how: `whiteout ${whiteout} removes /${parts.slice(0, depth + 1).join('/')}` };
-      }
-      if (depth > 0) {
-        const opaque = `${parent}/.wh..wh..opq`;
-        if (layer.names.has(opaque)) {
-          return { kind: 'deleted', layer, how: `opaque whiteout ${opaque} hides the earlier contents of /${parent}` };
-        }
-      }
-      const ancestor = parts.slice(0, depth + 1).join('/');
-      if (depth < parts.length - 1 && layer.names.has(ancestor)) {
-        const archived = layer.names.get(ancestor)!;
-        if (archived.endsWith('/')) continue; // a directory: its contents merge with lower layers
-        const type = entryType(layer, archived);
-        if (type.type === 'd') continue;
-        if (type.type === 'l') return { kind: 'symlink-ancestor', layer, ancestor, member: type.target ?? '' };
-        return { kind: 'deleted', layer, how: `/${ancestor} is replaced by a file, so nothing below it remains` };
-      }
+function listLayer(blob: string, digest: string): Entry[] {
+  // GNU tar decompresses by the content, which now agrees with the media type; names are listed raw.
+  const result = runTool('tar', ['--numeric-owner', '-tvf', blob], { maxBuffer: MAX_LISTING });
+  if (result.status !== 0 && !onlyMissingEnd(result.stderr)) {
+    throw new Refused(`tar cannot read layer ${short(digest)}: ${firstLine(result.stderr || String(result.error))}`);
+  }
+  return result.stdout.split('\n').filter((line) => line !== '').map(parseListing);
+}
+
+/** A `tar --numeric-owner -tv` line: type and mode, uid/gid, size, date, time, name [-> target]. */
+function parseListing(line: string): Entry {
+  const match = /^(\S)\S* +\S+ +(\S+) +\S+ +\S+ (.*)$/.exec(line);
+  if (!match) throw new Refused(`tar listed an entry this check cannot read: ${line.slice(0, 200)}`);
+  const [, type, size, rest] = match;
+  let raw = rest;
+  let target: string | undefined;
+  const link = type === 'l' ? / -> / : type === 'h' ? / link to / : undefined;
+  if (link) {
+    const at = link.exec(rest);
+    if (at) {
+      raw = rest.slice(0, at.index);
+      target = rest.slice(at.index + at[0].length);
     }
   }
-  return { kind: 'absent' };
+  const kind = type === '-' ? 'file' : type === 'd' ? 'directory' : type === 'l' ? 'symlink' : type === 'h' ? 'hardlink' : 'other';
+  return { kind, raw, name: cleanName(raw), size: Number(size) || 0, target, type };
 }
 
-/** The type letter of `tar -tv` for one member, and a link's target. */
-function entryType(layer: Layer, member: string): { type: string; target?: string } {
-  const result = runTool('tar', ['-tvf', layer.blob, '--', member]);
-  const line = result.stdout.split('\n')[0] ?? '';
-  const link = / (?:->|link to) (.*)$/.exec(line);
-  return { type: line.charAt(0), target: link?.[1] };
+/** The path a runtime gives a member name: cleaned under / (../ and a leading / cannot leave). */
+function cleanName(name: string): string {
+  return posix.normalize(`/${name}`).replace(/^\/+/, '').replace(/\/+$/, '');
+}
+
+/**
+ * What busybox tar (the registry client's) makes of a name: leading / and ../ dropped, then
+ * everything up to the last /../. Where that is not the runtime's path, the readers would differ.
+ */
+function busyboxName(name: string): string {
+  let rest = name;
+  for (;;) {
+    if (rest.startsWith('/')) rest = rest.slice(1);
+    else if (rest.startsWith('../')) rest = rest.slice(3);
+    else if (rest.includes('/../')) rest = rest.slice(rest.lastIndexOf('/../') + 4);
+    else return rest;
+  }
+}
+
+/** What one layer does to the file, by the runtime's rules (see layerVerdict). */
+type Verdict =
+  | { kind: 'found'; entry: Entry; skip: number }
+  | { kind: 'refused'; why: string }
+  | { kind: 'deleted'; how: string }
+  | { kind: 'none' };
+
+/**
+ * What a layer does to `member`, as a container runtime stacks it (umoci, containerd): the last
+ * entry of a name wins; whiteouts hide only what lower layers hold, of the file or a directory
+ * above it. A link, device or directory at the path, a link or file in place of a directory
+ * above it, or a hard link to the file is refused, as every reader of the snapshot refuses it.
+ * The same rules as fetch-snapshot.sh's LAYER_VERDICT.
+ */
+function layerVerdict(entries: Entry[], member: string): Verdict {
+  const above = (dir: string) => dir === '' || (member.startsWith(`${dir}/`));
+  let last: Entry | undefined;
+  let lastFile: Entry | undefined;
+  let skip = 0;
+  let spellings = false;
+  let ancestor: string | undefined;
+  let deleted: string | undefined;
+  for (const entry of entries) {
+    if (cleanName(busyboxName(entry.raw)) !== entry.name) {
+      return { kind: 'refused', why: `it has member names that climb out of a directory and back (${entry.raw}), which tar and the runtime read differently` };
+    }
+    if (entry.kind === 'hardlink' && entry.target !== undefined && cleanName(entry.target) === member && entry.name !== member) {
+      return { kind: 'refused', why: `/${entry.name} is a hard link to it (a file with two names)` };
+    }
+    if (entry.name === member) {
+      if (entry.kind === 'file' && lastFile) {
+        if (lastFile.raw === entry.raw) skip += lastFile.size;
+        else spellings = true;
+      }
+      if (entry.kind === 'file') lastFile = entry;
+      last = entry;
+      continue;
+    }
+    if (above(entry.name) && entry.kind !== 'directory') ancestor = `/${entry.name} is ${describe(entry)}`;
+    const slash = entry.name.lastIndexOf('/');
+    const dir = slash < 0 ? '' : entry.name.slice(0, slash);
+    const base = entry.name.slice(slash + 1);
+    if (base === '.wh..wh..opq') {
+      if (above(dir)) deleted = `opaque whiteout ${entry.name} hides the lower contents of /${dir}`;
+    } else if (base.startsWith('.wh.')) {
+      const gone = (dir ? `${dir}/` : '') + base.slice(4);
+      if (gone === member || above(gone)) deleted = `whiteout ${entry.name} removes /${gone}`;
+    }
+  }
+  if (last && last.kind !== 'file') return { kind: 'refused', why: `it is ${describe(last)}, not a regular file` };
+  if (last && spellings) return { kind: 'refused', why: 'it is written several times under different names' };
+  if (ancestor) return { kind: 'refused', why: `${ancestor}, in the path of the file` };
+  if (last) return { kind: 'found', entry: last, skip };
+  return deleted ? { kind: 'deleted', how: deleted } : { kind: 'none' };
+}
+
+function describe(entry: Entry): string {
+  switch (entry.kind) {
+    case 'file': return 'a file';
+    case 'symlink': return `a symbolic link (to ${entry.target})`;
+    case 'hardlink': return `a hard link (to ${entry.target})`;
+    case 'directory': return 'a directory';
+    default: return `a device or special file (${entry.type})`;
+  }
 }
 
 function inspect(source: string, path: string, layers: Layer[], extractDir: string, limits: VirtualSizeLimits): CheckImageResult {
   const base = { source, path, layerCount: layers.length };
-  let current = path;
-  for (let hops = 0; hops <= MAX_SYMLINKS; hops++) {
-    const finding = locate(layers, current);
-    const via = current === path ? '' : ` (through symbolic links: ${current})`;
-    if (finding.kind === 'absent') {
-      return { ...base, ok: false, problem: `no layer adds ${current === path ? 'it' : current}${via} (the image has ${plural(layers.length, 'layer')})` };
-    }
-    if (finding.kind === 'deleted') {
-      return { ...base, ok: false, problem: `layer ${finding.layer.index} of ${layers.length} (${short(finding.layer.digest)}) deletes it: ${finding.how}` };
-    }
-    if (finding.kind === 'symlink-ancestor') {
-      const rest = normalise(current).slice(finding.ancestor.length);
-      current = posix.normalize(posix.resolve('/', posix.dirname(`/${finding.ancestor}`), finding.member) + rest);
-      continue;
-    }
-    const extracted = extract(finding.layer, finding.member, extractDir);
-    const stat = lstatSync(extracted);
-    if (stat.isSymbolicLink()) {
-      current = posix.resolve(posix.dirname(current), readlinkSync(extracted));
-      rmSync(extracted, { force: true });
-      continue;
-    }
-    const foundIn = { index: finding.layer.index, digest: finding.layer.digest };
-    const found = { ...base, foundIn, resolvedPath: current === path ? undefined : current };
-    if (!stat.isFile()) {
-      return { ...found, ok: false, problem: `${current} in layer ${foundIn.index} is not a regular file` };
-    }
-    const verdict = verifyImage(extracted, limits);
+  const member = cleanName(path);
+  for (const layer of [...layers].reverse()) {
+    const verdict = layerVerdict(listLayer(layer.blob, layer.digest), member);
+    const where = `layer ${layer.index} of ${layers.length} (${short(layer.digest)})`;
+    if (verdict.kind === 'none') continue;
+    if (verdict.kind === 'deleted') return { ...base, ok: false, problem: `${where} deletes it: ${verdict.how}` };
+    const foundIn = { index: layer.index, digest: layer.digest };
+    if (verdict.kind === 'refused') return { ...base, foundIn, ok: false, problem: `${where} is refused: ${verdict.why}` };
+    const extracted = extract(layer, verdict.entry, verdict.skip, extractDir);
+    const judged = verifyImage(extracted, limits);
+    const sha256 = judged.ok ? firstLine(runTool('sha256sum', [extracted]).stdout).split(' ')[0] : undefined;
     rmSync(extracted, { force: true });
-    return { ...found, fileSize: stat.size, ...verdict };
+    return { ...base, foundIn, fileSize: verdict.entry.size, sha256, ...judged };
   }
-  return { ...base, ok: false, problem: `more than ${MAX_SYMLINKS} symbolic links from ${path}` };
+  return { ...base, ok: false, problem: `no layer adds it (the image has ${plural(layers.length, 'layer')})` };
 }
 
-function extract(layer: Layer, member: string, extractDir: string): string {
+/**
+ * Writes the bytes of the entry (after `skip` bytes of earlier entries of its name, which
+ * `tar -O` writes too) to a file in extractDir: only bytes, never a name, a link or a device on
+ * this machine. Refuses to start when the file cannot fit.
+ */
+function extract(layer: Layer, entry: Entry, skip: number, extractDir: string): string {
   rmSync(extractDir, { recursive: true, force: true });
   mkdirSync(extractDir, { recursive: true });
-  const run = (name: string) => runTool('tar', ['-xf', layer.blob, '-C', extractDir, '--no-same-owner', '--no-same-permissions', '--', name]);
-  let result = run(member);
-  let target = join(extractDir, member);
-  if ((result.status !== 0 && !onlyMissingEnd(result.stderr)) || !existsSyncNoFollow(target)) {
-    // A hard link names another member of the same layer: extract that one, same content.
-    const type = entryType(layer, member);
-    if (type.type === 'h' && type.target) {
-      result = run(type.target);
-      target = join(extractDir, type.target);
-    }
+  const needed = entry.size + skip;
+  const free = freeBytes(extractDir);
+  if (free !== undefined && needed > free) throw outOfSpace(extractDir, needed, free, layer);
+  const target = join(extractDir, 'file');
+  const out = openSync(target, 'w');
+  let result;
+  try {
+    // -P: GNU tar extracts a ../ name with -O too (nothing is written under that name).
+    result = spawnSync('tar', ['-xOPf', layer.blob, '--', entry.raw], { stdio: ['ignore', out, 'pipe'], encoding: 'utf8' });
+  } finally {
+    closeSync(out);
   }
-  if ((result.status !== 0 && !onlyMissingEnd(result.stderr)) || !existsSyncNoFollow(target)) {
-    throw new ImageInspectionError(`could not extract ${member} from layer ${layer.digest}: ${firstLine(result.stderr) || 'tar extracted nothing'}`);
+  if (result.signal === 'SIGINT' || result.signal === 'SIGTERM') throw new Interrupted(result.signal);
+  const written = statSync(target).size;
+  if (written !== needed) {
+    if (/No space left/i.test(result.stderr ?? '')) throw outOfSpace(extractDir, needed, freeBytes(extractDir) ?? 0, layer, written);
+    throw new ImageInspectionError(`could not extract ${entry.raw} from layer ${layer.digest}: ${written} of ${needed} bytes (${firstLine(result.stderr) || 'tar said nothing'})`);
   }
-  return target;
+  if (skip === 0) return target;
+  // Only the last entry of the name counts, as in the runtime.
+  const last = join(extractDir, 'last');
+  const copy = spawnSync('sh', ['-c', 'tail -c "+$1" "$2" > "$3"', 'sh', String(skip + 1), target, last]);
+  rmSync(target, { force: true });
+  if (copy.status !== 0) throw outOfSpace(extractDir, entry.size, freeBytes(extractDir) ?? 0, layer);
+  return last;
 }
 
-function existsSyncNoFollow(path: string): boolean {
+function freeBytes(dir: string): number | undefined {
   try {
-    lstatSync(path);
-    return true;
+    const stats = statfsSync(dir);
+    return stats.bavail * stats.bsize;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+function outOfSpace(dir: string, needed: number, free: number, layer: Layer, written?: number): OutOfSpace {
+  return new OutOfSpace(`the temporary directory is full: the file in layer ${layer.index} (${short(layer.digest)}) is ${formatBytes(needed)} ` +
+    `uncompressed, ${formatBytes(free)} free in ${dir}${written !== undefined ? ` (stopped after ${formatBytes(written)})` : ''}. ` +
+    'What to do: give --tmpdir a directory with room for the image and the file');
 }
 
 /** The shipped seeding script, whose `inspect` mode is the one disk image policy. */
@@ -409,7 +540,8 @@ export const CHECK_IMAGE_USAGE = `Usage: cdk8s-qemu-loco check-image [options] <
 Checks that an emulator image holds a sound built-in disk image at
 ${BUILTIN_IMAGE_PATH}, which storage mode A (persistent) needs.
 No Docker engine: skopeo copies the image to a temporary OCI layout, tar reads
-its layers (a later layer may delete the file), and the seeder's own image
+its layers as a container runtime stacks them (a later layer may delete the
+file; a link is refused), and the seeder's own image
 policy judges the file (the shipped seed-disk.sh inspect: a self-contained
 qcow2, no backing or data file, not encrypted, then qemu-img check).
 
@@ -421,7 +553,8 @@ Options:
   --creds USER[:PASS]    registry credentials
   --tls-verify=false     allow a registry over plain HTTP or with an untrusted certificate
   --path PATH            file to look for (default ${BUILTIN_IMAGE_PATH})
-  --tmpdir DIR           where to put the temporary copy (needs room for the image)
+  --tmpdir DIR           where to put the temporary copy (needs room for the image
+                         and the file)
   --timeout SECONDS      how long the copy may take (default 600)
   --max-virtual-size Q   largest virtual size accepted (default 64Gi, as the seeder)
   --min-virtual-size Q   smallest virtual size accepted (the DiskSeeder's minVirtualSize)
@@ -504,6 +637,10 @@ export function runCheckImage(argv: string[]): number {
       return 130;
     }
     if (!(error instanceof ImageInspectionError)) throw error;
+    if (error instanceof OutOfSpace) {
+      process.stderr.write(`check-image: FAILED: could not inspect ${image}: ${error.message}\n`);
+      return 3;
+    }
     process.stderr.write(`check-image: could not inspect ${image}: ${error.message}. What to do: check the image reference, ` +
       'the registry credentials (--authfile, --creds) and, for a local registry over HTTP, --tls-verify=false\n');
     return 3;
@@ -511,13 +648,14 @@ export function runCheckImage(argv: string[]): number {
     process.off('SIGINT', ignore).off('SIGTERM', ignore);
   }
   const where = result.foundIn
-    ? ` (layer ${result.foundIn.index} of ${result.layerCount}, ${short(result.foundIn.digest)}${result.resolvedPath ? `, at ${result.resolvedPath}` : ''})`
+    ? ` (layer ${result.foundIn.index} of ${result.layerCount}, ${short(result.foundIn.digest)})`
     : '';
   if (result.ok) {
     process.stdout.write(`check-image: OK: ${result.source} has ${path}${where}\n` +
       `  format: ${result.format}\n` +
       `  virtual size: ${formatBytes(result.virtualSize!)}\n` +
       `  file size: ${formatBytes(result.fileSize!)}\n` +
+      `  sha256: ${result.sha256}\n` +
       '  image policy: self-contained (no backing or data file, not encrypted, known features)\n' +
       `  qemu-img check: no errors${result.leaks ? ` (${result.leaks} leaked clusters: wasted space, harmless)` : ''}\n`);
     return 0;

@@ -14,23 +14,38 @@
 # with a read-only root filesystem (POSIX sh: busybox sh, dash). jq is not needed: the OCI
 # manifests are read with awk.
 #
-# How:
+# It reads the image as a container runtime (the kubelet-pull method) does, so that both methods
+# and `cdk8s-qemu-loco check-image` take the same file or refuse the image (the corpus in
+# test/snapshot/corpus.test.ts holds every reader to it):
 #   1. `skopeo copy docker://REFERENCE oci:<work>/layout:snapshot`: skopeo checks every blob
 #      against its digest (and the manifest against a pinned digest) while it downloads.
-#   2. index.json -> the manifest -> its layers, read top layer first: the first layer holding
-#      the file (default snapshot.qcow2, the chart's `FROM scratch` + `COPY snapshot.qcow2 /`) wins;
-#      a layer deleting it (whiteout) ends the search. Layers may be gzip, zstd (when `zstd` is
-#      installed) or plain tar; the compression is read from the blob's first bytes.
-#   3. Only that file is extracted, into the work directory, then renamed to OUTPUT.
+#   2. The manifest is read strictly: an OCI image manifest with the schema's keys only (no
+#      duplicate, escaped or unknown key, such as "layers[9].digest", which a JSON parser would
+#      ignore), every layer a tar, tar+gzip or tar+zstd (zstd when `zstd` is installed). The
+#      media type decides the decompression; a compressed blob labelled plain tar is refused, a
+#      plain tar labelled compressed is read as plain (as the runtime does).
+#   3. Layers are listed top layer first (`tar -tv`, nothing written) until one says something
+#      about the file (default snapshot.qcow2, the chart's `FROM scratch` + `COPY snapshot.qcow2 /`),
+#      with the runtime's rules: member names are cleaned as paths under / (../ and a leading /
+#      stay in the image); the last entry of a name wins; a whiteout (.wh.NAME of the file or of
+#      a directory above it, .wh..wh..opq in such a directory or at the root) hides only lower
+#      layers. Refused: the file as a symbolic link, hard link, device or directory; a link or file
+#      in place of a directory above it; another name hard-linked to it; names that climb out of a
+#      directory and back (a/b/../c), which busybox tar and the runtime read differently.
+#   4. Only the file's bytes are extracted (`tar -xO`: no name, link or device is ever created),
+#      after checking its size (from the listing) against the free space; a short write fails
+#      as "the disk volume is full" with the sizes. It is renamed to OUTPUT.
 #   Everything temporary lives in OUTPUT.fetch (same volume as OUTPUT, so the rename is a rename,
-#   and no /tmp is needed, including skopeo's TMPDIR), removed on exit. The volume needs room for
-#   the downloaded layer and the extracted file at once.
+#   and no /tmp is needed, including skopeo's TMPDIR), removed on exit; tar's error messages are
+#   kept in memory, not on the volume. The volume needs room for the downloaded layer and the
+#   extracted file at once.
 #
 # Every failure exits non-zero with one line on stderr, "fetch-snapshot: FAILED: ...", saying what
 # was tried and what to do; OUTPUT is then absent.
 #
 # Configuration (environment):
-#   SEED_SNAPSHOT_PATH        the file inside the image          (default /snapshot.qcow2)
+#   SEED_SNAPSHOT_PATH        the file inside the image          (default /snapshot.qcow2;
+#                             letters, digits and . _ - + / only)
 #   REGISTRY_AUTH_FILE        a docker config.json / containers auth.json with credentials
 #                             (default: none, anonymous pulls)
 #   SEED_REGISTRY_TLS_VERIFY  false: plain HTTP or unverified TLS, for a registry on a trusted
@@ -101,7 +116,7 @@ while :; do
   esac
 done
 case /$MEMBER/ in
-  // | */../* | */./* | *//*) fail "invalid SEED_SNAPSHOT_PATH '$SNAPSHOT_PATH': must be the path of a file in the image, e.g. /snapshot.qcow2" ;;
+  // | */../* | */./* | *//* | *[!A-Za-z0-9._/+-]*) fail "invalid SEED_SNAPSHOT_PATH '$SNAPSHOT_PATH': must be the path of a file in the image, e.g. /snapshot.qcow2" ;;
 esac
 
 case $TLS_VERIFY in
@@ -147,7 +162,12 @@ mkdir -p "$WORK/tmp" || fail "cannot create the work directory $WORK (volume ful
 # JSON, without jq
 
 # Flattens JSON into one "path=value" line per scalar: .layers[0].digest=sha256:...
-# Strings keep their escapes; whitespace and line breaks anywhere are fine.
+# Strings keep their escapes; whitespace and line breaks anywhere are fine. With strict=1 (the
+# manifest) it refuses what the OCI image manifest schema does not have, so that no key can look
+# like a path to this reader while the runtime's JSON parser ignores it: keys outside the schema
+# (a key "layers[9].digest", or "Layers", which Go's case-insensitive decoder would take for
+# "layers"), duplicate keys (Go takes the last one), escapes in keys, control characters in
+# strings; annotations are checked to be strings and not printed.
 # shellcheck disable=SC2016 # an awk program, not shell
 JSON_FLATTEN='
 function skip() { while (pos <= n && index(" \t\r\n", substr(text, pos, 1)) > 0) pos++ }
@@ -158,14 +178,22 @@ function jstring(   out, c) {
     c = substr(text, pos, 1)
     if (c == "\\") { out = out substr(text, pos, 2); pos += 2; continue }
     if (c == "\"") { pos++; return out }
+    if (index("\n\r\t", c) > 0) { bad = 1; return out }
     out = out c
     pos++
   }
   bad = 1
   return out
 }
-function jvalue(path,   c, key, i, start) {
+# Whether the schema allows key k in the object at path p (strict mode only).
+function allowed(p, k) {
+  if (p == "") return k ~ /^(schemaVersion|mediaType|config|layers|annotations|subject|artifactType)$/
+  if (p == ".config" || p == ".subject" || p ~ /^\.layers\[[0-9]+\]$/) return k ~ /^(mediaType|digest|size|annotations|urls|data|artifactType)$/
+  return p ~ /\.annotations$/
+}
+function jvalue(path,   c, key, i, start, quiet) {
   skip()
+  quiet = strict && path ~ /\.annotations(\.|$)/
   c = substr(text, pos, 1)
   if (c == "{") {
     pos++
@@ -175,6 +203,8 @@ function jvalue(path,   c, key, i, start) {
       skip()
       if (substr(text, pos, 1) != "\"") { bad = 1; return }
       key = jstring()
+      if (strict && (index(key, "\\") > 0 || !allowed(path, key) || (path "." key) in seen)) { bad = 1; return }
+      seen[path "." key] = 1
       skip()
       if (substr(text, pos, 1) != ":") { bad = 1; return }
       pos++
@@ -187,6 +217,7 @@ function jvalue(path,   c, key, i, start) {
     }
     return
   }
+  if (quiet && (c == "[" || path ~ /\.annotations$/)) { bad = 1; return }
   if (c == "[") {
     pos++
     skip()
@@ -201,7 +232,8 @@ function jvalue(path,   c, key, i, start) {
     }
     return
   }
-  if (c == "\"") { print path "=" jstring(); return }
+  if (c == "\"") { c = jstring(); if (!quiet) print path "=" c; return }
+  if (quiet) { bad = 1; return }
   start = pos
   while (pos <= n && index(",}] \t\r\n", substr(text, pos, 1)) == 0) pos++
   if (pos == start) { bad = 1; return }
@@ -217,9 +249,12 @@ END {
   if (bad || pos <= n) exit 1
 }'
 
-# Flattens the JSON file $1 into $2, or fails naming what it was.
+# Flattens the JSON file $1 into $2 (strictly when $4 is 1), or fails naming what it was.
 flatten() {
-  awk "$JSON_FLATTEN" "$1" > "$2" 2>/dev/null || fail "pulled $REF, but its $3 ($1) is not valid JSON. What to do: check that the reference names a container image"
+  if ! awk -v strict="${4:-0}" "$JSON_FLATTEN" "$1" > "$2" 2>/dev/null; then
+    [ "${4:-0}" = 1 ] && fail "pulled $REF, but its $3 is not an OCI image manifest this reader accepts (invalid JSON, a key outside the OCI schema, a duplicate key or an escaped key), so it was refused. What to do: push the snapshot image with a standard tool (docker, buildah, skopeo); see skopeo inspect --raw docker://$REF"
+    fail "pulled $REF, but its $3 ($1) is not valid JSON. What to do: check that the reference names a container image"
+  fi
 }
 
 # The value at path $2 in the flattened file $1 (the first, if several).
@@ -242,6 +277,13 @@ blob_of() {
 # 1. Pull
 
 # Tells apart why skopeo failed, from its error output $1 (whether credentials were given in $2).
+# Free KiB on the output's volume, or empty.
+free_kib() { df -Pk "$OUTPUT_DIR" 2>/dev/null | awk 'NR == 2 { print $4 }'; }
+
+pull_volume_full() {
+  fail "$tried: the disk volume is full: $(free_kib) KiB free in $OUTPUT_DIR after $(du -sk "$WORK" 2>/dev/null | cut -f1) KiB were downloaded ($1). What to do: make the disk volume larger: it needs room for the downloaded layer and the extracted disk at once"
+}
+
 explain_pull_failure() {
   message=$(sed -n 's/.*level=fatal msg="\(.*\)"[[:space:]]*$/\1/p' "$1" | tail -n 1)
   [ -n "$message" ] || message=$(grep -v '^[[:space:]]*$' "$1" | tail -n 3)
@@ -263,13 +305,15 @@ explain_pull_failure() {
       fail "$tried: the registry speaks plain HTTP ($message). What to do: serve it over TLS, or, for a registry on a trusted private network, set the seeder's registryTlsVerify to false" ;;
     *x509* | *certificate*)
       fail "$tried: the registry's TLS certificate is not trusted ($message). What to do: give the seeder image the registry's CA certificate, or, for a registry on a trusted private network, set registryTlsVerify to false" ;;
-    *"no space left on device"*)
-      fail "$tried: the disk volume is full ($message). What to do: make the disk volume larger: it needs room for the downloaded layer and the extracted disk at once" ;;
+    *"no space left on device"*) pull_volume_full "$message" ;;
     *"connection refused"* | *"no such host"* | *"i/o timeout"* | *"network is unreachable"* | *"no route to host"* | *"dial tcp"* | *"TLS handshake timeout"* | *"server misbehaving"* | *"connection reset"* | *"EOF"*)
       fail "$tried: the registry cannot be reached ($message). What to do: check the registry host in the snapshot reference and that the pod's network (DNS, egress rules, proxy) reaches it; a later source (the built-in image) is tried when configured" ;;
     *"trust policy"* | *"policy.json"* | *"Source image rejected"*)
       fail "$tried: the containers signature policy refused the image ($message). What to do: check /etc/containers/policy.json in the seeder image" ;;
   esac
+  # A full volume can also swallow skopeo's own error output (it is written there).
+  free=$(free_kib)
+  case $free in '' | *[!0-9]*) ;; *) [ "$free" -ge 1024 ] || pull_volume_full "${message:-the error output of skopeo was lost}" ;; esac
   fail "$tried failed: ${message:-skopeo printed nothing}. What to do: check the snapshot reference and the registry; run skopeo inspect docker://$REF from a machine that reaches the registry"
 }
 
@@ -333,80 +377,200 @@ flatten "$manifest_blob" "$WORK/manifest.flat" manifest
 if grep -q '^\.manifests\[' "$WORK/manifest.flat"; then
   fail "pulled $REF, but it is an image index, not an image. What to do: reference one image of the index by its digest"
 fi
-sed -n 's/^\.layers\[\([0-9][0-9]*\)\]\.digest=\(.*\)$/\1 \2/p' "$WORK/manifest.flat" | sort -rn > "$WORK/layers"
-layer_count=$(wc -l < "$WORK/layers" | tr -d ' ')
+flatten "$manifest_blob" "$WORK/manifest.flat" manifest 1
+manifest_type=$(json_value "$WORK/manifest.flat" '\.mediaType')
+config_type=$(json_value "$WORK/manifest.flat" '\.config\.mediaType')
+if [ "$(json_value "$WORK/manifest.flat" '\.schemaVersion')" != 2 ] \
+  || { [ -n "$manifest_type" ] && [ "$manifest_type" != application/vnd.oci.image.manifest.v1+json ]; } \
+  || [ "$config_type" != application/vnd.oci.image.config.v1+json ]; then
+  fail "pulled $REF, but its manifest is not an OCI image manifest (schemaVersion, mediaType ${manifest_type:-none}, config ${config_type:-none}), so it was refused. What to do: push the snapshot image as a container image (docker, buildah, skopeo)"
+fi
+layer_count=$(grep -c '^\.layers\[[0-9]*\]\.digest=' "$WORK/manifest.flat")
 [ "$layer_count" -gt 0 ] || fail "pulled $REF, but the image has no layers, so no $SNAPSHOT_PATH. What to do: build the snapshot image with the qcow2 at $SNAPSHOT_PATH (FROM scratch, COPY snapshot.qcow2 /snapshot.qcow2)"
+# Top layer first; every index 0..count-1 has its digest and media type (the strict reader
+# refused anything else in a layer).
+i=$layer_count
+: > "$WORK/layers"
+while [ "$i" -gt 0 ]; do
+  i=$((i - 1))
+  digest=$(json_value "$WORK/manifest.flat" "\\.layers\\[$i\\]\\.digest")
+  type=$(json_value "$WORK/manifest.flat" "\\.layers\\[$i\\]\\.mediaType")
+  if [ -z "$digest" ] || [ -z "$type" ]; then fail "pulled $REF, but layer $i of its manifest has no digest or media type, so it was refused"; fi
+  printf '%s %s %s\n' "$i" "$digest" "$type" >> "$WORK/layers"
+done
 log "pulled $REF (manifest $manifest_digest, $layer_count layer(s)) in $(($(date +%s) - pull_started)) s; pin it with $REPOSITORY@$manifest_digest"
 
 # ---------------------------------------------------------------------------------------------
-# 3. Extract the file from the top-most layer that has it
+# 3. Find the file as a container runtime sees it, and extract only its bytes
 
-# The names the file, its whiteout and its directories' opaque whiteouts may have in a layer.
-member_dir=
-case $MEMBER in */*) member_dir=${MEMBER%/*}/ ;; esac
-member_base=${MEMBER##*/}
-WHITEOUT="$member_dir.wh.$member_base"
-set -- "$MEMBER" "./$MEMBER" "$WHITEOUT" "./$WHITEOUT"
-ancestor=${member_dir%/}
-while [ -n "$ancestor" ]; do
-  set -- "$@" "$ancestor/.wh..wh..opq" "./$ancestor/.wh..wh..opq"
-  case $ancestor in */*) ancestor=${ancestor%/*} ;; *) ancestor= ;; esac
-done
-
-# Extracts the names above from layer blob $1 into directory $2; the names missing from the
-# layer are not errors, anything else tar or the decompressor says is.
-extract_layer() {
-  layer_file=$1
-  layer_dir=$2
-  shift 2
-  magic=$(od -An -N4 -tx1 "$layer_file" 2>/dev/null | tr -d ' \n')
-  case $magic in
-    1f8b*) decompress="gzip -dc"; compression=gzip ;;
-    28b52ffd)
-      command -v zstd >/dev/null 2>&1 || fail "$REF: layer $layer_digest is zstd-compressed and this image has no zstd. What to do: push the snapshot image with gzip layers (the default of docker and buildah), or use the kubelet-pull method"
-      decompress="zstd -dc"
-      compression=zstd ;;
-    *) decompress=; compression="plain tar" ;;
+# The decompressor of a layer, from its media type, as the runtime decides: a plain tar labelled
+# compressed is read as plain, a compressed blob labelled plain tar is refused (umoci fails on it).
+# Sets DECOMPRESS (a command, or empty for plain tar) and COMPRESSION.
+layer_decompressor() {
+  magic=$(od -An -N4 -tx1 "$1" 2>/dev/null | tr -d ' \n')
+  case $magic in 1f8b*) sniffed=gzip ;; 28b52ffd) sniffed=zstd ;; *) sniffed="plain tar" ;; esac
+  case $2 in
+    application/vnd.oci.image.layer.v1.tar) COMPRESSION="plain tar"; DECOMPRESS= ;;
+    application/vnd.oci.image.layer.v1.tar+gzip) COMPRESSION=gzip; DECOMPRESS="gzip -dc" ;;
+    application/vnd.oci.image.layer.v1.tar+zstd)
+      command -v zstd >/dev/null 2>&1 || fail "$REF: layer $3 is zstd-compressed and this image has no zstd. What to do: push the snapshot image with gzip layers (the default of docker and buildah), or use the kubelet-pull method"
+      COMPRESSION=zstd; DECOMPRESS="zstd -dc" ;;
+    *) fail "$REF: layer $3 has the media type '$2', which is not an OCI layer (tar, tar+gzip, tar+zstd), so the image was refused. What to do: push the snapshot image with a standard tool (docker, buildah, skopeo)" ;;
   esac
-  mkdir "$layer_dir" || return 1
-  : > "$WORK/extract.err"
-  if [ "$compression" = "plain tar" ]; then
-    tar -xf "$layer_file" -C "$layer_dir" "$@" 2>> "$WORK/extract.err"
-  else
-    { $decompress < "$layer_file" || echo "fetch-snapshot: $decompress failed" >&2; } 2>> "$WORK/extract.err" \
-      | tar -xf - -C "$layer_dir" "$@" 2>> "$WORK/extract.err"
+  # A layer labelled compressed that is a plain tar is what the runtime unpacks all the same
+  # (skopeo and containerd look at the bytes); the other way round, it fails (umoci).
+  if [ "$sniffed" = "plain tar" ] && [ "$COMPRESSION" != "plain tar" ]; then COMPRESSION="plain tar"; DECOMPRESS=; fi
+  [ "$sniffed" = "$COMPRESSION" ] || fail "$REF: layer $3 is $sniffed but its media type $2 says $COMPRESSION, so a container runtime cannot unpack it and the image was refused. What to do: push the snapshot image again with a standard tool"
+}
+
+# The layer blob $1 as a tar stream on stdout.
+layer_stream() { if [ -n "$DECOMPRESS" ]; then $DECOMPRESS < "$1"; else cat "$1"; fi; }
+
+# Reads a `tar -tv` listing (and tar's stderr lines, prefixed "E ") and says, in one line, what
+# this layer does to the file `member`, with the runtime's rules (umoci, containerd): names are
+# cleaned as paths under / (../ and / cannot leave the image); the last entry of a name wins;
+# whiteouts (.wh.NAME, .wh..wh..opq) hide only what lower layers hold, of the file or a directory
+# above it. One of:
+#   found RAW SIZE SKIP  a regular file: tar name RAW, SIZE bytes, after SKIP bytes of earlier
+#                        regular entries of the same name (tar -O writes them all)
+#   refuse REASON        a link, device or directory; a path component replaced by a link or
+#                        file; a hard link to the file; a name this tar cannot map; tar errors
+#   deleted HOW          a whiteout hides it
+#   none                 the layer says nothing about it
+# shellcheck disable=SC2016 # an awk program, not shell
+LAYER_VERDICT='
+function clean(p,   parts, k, i, sp, out) {
+  k = split(p, parts, "/"); sp = 0
+  for (i = 1; i <= k; i++) {
+    if (parts[i] == "" || parts[i] == ".") continue
+    if (parts[i] == "..") { if (sp > 0) sp--; continue }
+    stack[++sp] = parts[i]
+  }
+  out = ""
+  for (i = 1; i <= sp; i++) out = out (i > 1 ? "/" : "") stack[i]
+  return out
+}
+function under(dir) { return dir == "" || index(member "/", dir "/") == 1 && dir != member }
+/^E / {
+  msg = substr($0, 3)
+  if (tolower(msg) ~ /removing leading .* from hard link targets/) next
+  if (tolower(msg) ~ /removing leading .* from member names/) {
+    prefix = substr(msg, index(msg, "eading ") + 8)
+    prefix = substr(prefix, 1, index(prefix, " from member names") - 2)
+    # busybox lists names already stripped up to the last "../": fine when what it strips holds
+    # only "/", "./" and "../", not when it drops real directories (a/b/../c is a/c, not c).
+    if (clean("/" prefix "x") != "x") unsafe = prefix
+    next
+  }
+  if (msg != "") errors = errors " " msg
+  next
+}
+{
+  type = substr($0, 1, 1)
+  rest = $0
+  if (!sub(/^[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+ /, "", rest)) { errors = errors " unreadable listing line"; next }
+  split($0, field, " ")
+  target = ""
+  if (type == "l" || type == "h" || index(rest, " -> ") > 0 || (type == "h" && index(rest, " link to ") > 0)) {
+    kind = type == "l" ? "a symbolic link" : "a hard link"
+    if (match(rest, / -> /) || match(rest, / link to /)) { target = substr(rest, RSTART + RLENGTH); rest = substr(rest, 1, RSTART - 1) }
+  } else if (type == "-" || type == "0") kind = "file"
+  else if (type == "d") kind = "a directory"
+  else kind = "a device or special file (" type ")"
+  desc = kind (target != "" ? " (to " target ")" : "")
+  name = clean(rest)
+  if (kind == "a hard link" && clean(target) == member) linked = name
+  if (name == member) {
+    last = desc
+    if (kind == "file") {
+      if (raw != "" && raw != rest) spellings = 1
+      if (raw == rest) skipped += size
+      raw = rest; size = field[3]; regulars++
+    }
+    next
+  }
+  if (under(name) && kind != "a directory") ancestor = "/" name " is " (kind == "file" ? "a file" : desc)
+  base = name; dir = ""
+  if (match(name, /.*\//)) { dir = substr(name, 1, RLENGTH - 1); base = substr(name, RLENGTH + 1) }
+  if (base == ".wh..wh..opq") { if (under(dir)) deleted = "opaque whiteout " name " hides the lower contents of /" dir }
+  else if (substr(base, 1, 4) == ".wh.") {
+    gone = (dir == "" ? "" : dir "/") substr(base, 5)
+    if (gone == member || under(gone)) deleted = "whiteout " name " removes /" gone
+  }
+}
+END {
+  if (errors != "") { print "refuse tar could not read the layer:" errors; exit }
+  if (unsafe != "") { print "refuse it has member names that climb out of a directory and back (" unsafe "...), which tar and the runtime read differently"; exit }
+  if (linked != "") { print "refuse /" linked " is a hard link to it (a file with two names)"; exit }
+  if (last != "" && last != "file") { print "refuse it is " last ", not a regular file"; exit }
+  if (last == "file") {
+    if (spellings && regulars > 1) { print "refuse it is written several times under different names"; exit }
+    if (ancestor != "") { print "refuse " ancestor ", in the path of the file"; exit }
+    print "found " raw " " size " " (skipped + 0); exit
+  }
+  if (ancestor != "") { print "refuse " ancestor ", in the path of the file"; exit }
+  if (deleted != "") { print "deleted " deleted; exit }
+  print "none"
+}'
+
+# What layer blob $1 does to the file (see LAYER_VERDICT); tar's stderr joins the listing.
+layer_verdict() {
+  { { layer_stream "$1" | tar --numeric-owner -tvf - 2>&1 1>&3 3>&-; } 2>&1 | sed 's/^/E /' 1>&3 3>&-; } 3>&1 \
+    | LC_ALL=C awk -v member="$MEMBER" "$LAYER_VERDICT"
+}
+
+# GNU tar refuses to extract a name with "../" unless told it may (-P): with -O nothing is
+# written under the name, only its bytes to stdout. busybox tar lists and matches names stripped.
+TAR_NAMES=
+if tar --version 2>/dev/null | grep -q GNU; then TAR_NAMES=-P; fi
+
+
+volume_full() {
+  fail "$REF: the disk volume is full: $SNAPSHOT_PATH in layer $layer_digest is $1 bytes, $2 KiB were free in $OUTPUT_DIR$3. What to do: make the disk volume larger: it needs room for the downloaded layer ($(stat -c %s "$layer_blob") bytes) and the extracted disk at once"
+}
+
+# Writes the bytes of tar entry $2 ($3 bytes after $4 bytes of earlier entries of that name) of
+# layer $1 to $WORK/extracted; the error lines are kept in memory, not on the (maybe full) volume.
+extract_entry() {
+  free=$(free_kib)
+  case $free in '' | *[!0-9]*) ;; *) [ $(( ($3 + $4 + 1023) / 1024 )) -le "$free" ] || volume_full "$3" "$free" "" ;; esac
+  errors=$({ layer_stream "$1" | tar $TAR_NAMES -xOf - -- "$2" > "$WORK/extracted"; } 2>&1 | grep -iv 'removing leading' | head -c 2000)
+  written=$(stat -c %s "$WORK/extracted" 2>/dev/null || echo 0)
+  if [ "$written" != $(($3 + $4)) ]; then
+    case $errors in
+      *"No space left"* | *"no space left"*) volume_full "$3" "$(free_kib)" " (extraction stopped after $written bytes)" ;;
+    esac
+    fail "$REF: could not extract $SNAPSHOT_PATH from layer $layer_digest: $written of $(($3 + $4)) bytes written ($(one_line "${errors:-no error message}")). What to do: check the snapshot image's layers (skopeo inspect docker://$REF)"
   fi
-  if grep -iv -e 'not found in archive' -e 'exiting with failure status' -e 'broken pipe' "$WORK/extract.err" | grep -q .; then
-    return 1
+  if [ "$4" -gt 0 ]; then
+    # Only the last entry of the name counts, as in the runtime.
+    if ! tail -c "+$(($4 + 1))" "$WORK/extracted" > "$WORK/extracted.last"; then
+      volume_full "$3" "$(free_kib)" " (keeping the last of several entries of the name)"
+    fi
+    mv -f "$WORK/extracted.last" "$WORK/extracted"
   fi
-  return 0
 }
 
 found=
-n=0
-while read -r layer_index layer_digest; do
-  n=$((n + 1))
+while read -r layer_index layer_digest layer_type; do
   layer_blob=$(blob_of "$layer_digest" "layer $layer_index") || exit 1
-  into="$WORK/rootfs.$layer_index"
-  if ! extract_layer "$layer_blob" "$into" "$@"; then
-    case $(cat "$WORK/extract.err") in
-      *"No space left"* | *"no space left"*)
-        fail "$REF: extracting $SNAPSHOT_PATH from layer $layer_digest filled the disk volume. What to do: make the disk volume larger: it needs room for the downloaded layer and the extracted disk at once" ;;
-    esac
-    fail "$REF: could not extract $SNAPSHOT_PATH from layer $layer_digest ($(one_line "$(cat "$WORK/extract.err")")). What to do: check the snapshot image's layers (skopeo inspect docker://$REF)"
-  fi
-  if [ -L "$into/$MEMBER" ]; then
-    fail "$REF: $SNAPSHOT_PATH is a symbolic link in the image (to $(readlink "$into/$MEMBER")), not the qcow2 file. What to do: point snapshotPath at the file itself"
-  fi
-  if [ -e "$into/$MEMBER" ]; then
-    [ -f "$into/$MEMBER" ] || fail "$REF: $SNAPSHOT_PATH is not a regular file in the image. What to do: point snapshotPath at the qcow2 file"
-    found="$into/$MEMBER"
-    break
-  fi
-  if [ -e "$into/$WHITEOUT" ] || find "$into" -name '.wh..wh..opq' 2>/dev/null | grep -q .; then
-    fail "$REF: layer $layer_digest deletes $SNAPSHOT_PATH, so the image does not have it. What to do: check the snapshot image's build, or set snapshotPath to where its qcow2 is"
-  fi
-  rm -rf "$into"
+  layer_decompressor "$layer_blob" "$layer_type" "$layer_digest"
+  verdict=$(layer_verdict "$layer_blob")
+  case $verdict in
+    "found "*)
+      read -r _ entry entry_size entry_skip <<EOF
+$verdict
+EOF
+      extract_entry "$layer_blob" "$entry" "$entry_size" "$entry_skip"
+      found=$WORK/extracted
+      break ;;
+    "deleted "*)
+      fail "$REF: layer $layer_digest deletes $SNAPSHOT_PATH, so the image does not have it. How: ${verdict#deleted }. What to do: check the snapshot image's build, or set snapshotPath to where its qcow2 is" ;;
+    "refuse "*)
+      fail "$REF: $SNAPSHOT_PATH in layer $layer_digest is refused: ${verdict#refuse }. What to do: build the snapshot image with the qcow2 itself at $SNAPSHOT_PATH (COPY snapshot.qcow2 $SNAPSHOT_PATH), no links" ;;
+    none) ;;
+    *) fail "$REF: could not read layer $layer_digest (tar listing gave '$(one_line "$verdict")')" ;;
+  esac
 done < "$WORK/layers"
 
 if [ -z "$found" ]; then
@@ -416,4 +580,4 @@ size=$(stat -c %s "$found")
 # Same volume: a rename, not a copy.
 mv -f "$found" "$OUTPUT" || fail "cannot move the extracted file to $OUTPUT"
 SUCCEEDED=1
-log "extracted $SNAPSHOT_PATH ($size bytes) from layer $layer_digest ($compression) of $REF in $(($(date +%s) - pull_started)) s"
+log "extracted $SNAPSHOT_PATH ($size bytes) from layer $layer_digest ($COMPRESSION) of $REF in $(($(date +%s) - pull_started)) s"

@@ -10,7 +10,9 @@
 #   seed-disk.sh stage FILE    stage a snapshot for a later seeder: runs in the snapshot image
 #                              (a static busybox, no qemu-img), copies FILE to .<disk>.staged
 #                              beside the disk after the image policy's header checks
-#                              (check_image_policy). Never fails the pod for a bad
+#                              (check_image_policy); FILE must be a regular file with one
+#                              name and no symbolic link in its path (what the registry client
+#                              and check-image accept too). Never fails the pod for a bad
 #                              or missing FILE: it leaves the reason in .<disk>.staged.failed,
 #                              which the seeder reports, and the seeder goes on to its other sources.
 #   seed-disk.sh inspect FILE  apply the image policy (below) and SEED_VERIFY to FILE, write
@@ -917,6 +919,31 @@ stage_failed() {
   exit 0
 }
 
+# Whether $1 is a plain file as the registry client and check-image accept it: a regular file
+# with one name, reached through directories only (no symbolic link anywhere in its path), so
+# that every reader of the image takes the same file. Sets FAIL_REASON.
+plain_file() {
+  walked=
+  rest=${1#/}
+  while [ -n "$rest" ]; do
+    walked="$walked/${rest%%/*}"
+    case $rest in */*) rest=${rest#*/} ;; *) rest= ;; esac
+    if [ -L "$walked" ]; then
+      FAIL_REASON="$walked is a symbolic link (to $(readlink "$walked")) in the snapshot image; the qcow2 must be a regular file there"
+      return 1
+    fi
+  done
+  if [ ! -f "$1" ]; then
+    FAIL_REASON="$1 is not a regular file in the snapshot image (a directory, device or special file)"
+    return 1
+  fi
+  links=$(stat -c %h "$1")
+  if [ "$links" != 1 ]; then
+    FAIL_REASON="$1 is a hard link ($links names for one file) in the snapshot image; the qcow2 must be a file of its own"
+    return 1
+  fi
+}
+
 stage() {
   file=$1
   if target_present; then
@@ -931,7 +958,8 @@ stage() {
   fi
   remove_leftovers
   rm -f "$STAGE_NOTE"
-  [ -e "$file" ] || stage_failed "the snapshot file $file is not in the snapshot image"
+  [ -e "$file" ] || [ -L "$file" ] || stage_failed "the snapshot file $file is not in the snapshot image"
+  plain_file "$file" || stage_failed "$FAIL_REASON"
   # copy_to_staging applies the image policy (header only: no qemu-img here) before copying.
   copy_to_staging "staging snapshot" "$file" || stage_failed "$FAIL_REASON"
   WATCH_FILE=$STAGING

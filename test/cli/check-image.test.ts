@@ -9,6 +9,9 @@ import { QCOW2_CASES } from '../harness/qcow2-cases';
 import { LocalRegistry } from '../harness/registry';
 import { BIN, runCli } from './run-cli';
 
+/** A digest as check-image shows it: sha256: and 12 hex digits. */
+const short = (digest: string) => digest.slice(0, 'sha256:'.length + 12);
+
 // Real images (umoci, system tar, qemu-img), read through skopeo as the command ships.
 let layout: OciLayout;
 let goodDisk: string;
@@ -37,6 +40,25 @@ describe('check-image command against an OCI layout', () => {
     expect(run.stdout).toMatch(/format: qcow2\n/);
     expect(run.stdout).toContain('virtual size: 2 MiB (2097152 bytes)');
     expect(run.stdout).toContain('qemu-img check: no errors');
+  });
+
+  test('a file larger than the temporary directory: exit 3, what ran out, where, and --tmpdir (not the credentials)', () => {
+    const big = join(layout.workDir, 'big.qcow2');
+    spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'preallocation=full', big, '24M']);
+    layout.build('big-disk', [{ files: [{ path: BUILTIN_IMAGE_PATH, source: big }] }]);
+    const small = mkdtempSync(join(tmpdir(), 'check-image-small-'));
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'check-image-small', small]).status).toBe(0);
+    try {
+      const run = runCli(['check-image', '--tmpdir', small, layout.reference('big-disk')]);
+      expect(run.status).toBe(3);
+      expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(new RegExp(`^check-image: FAILED: could not inspect \\S+: the temporary directory is full: the file in layer 1 \\(sha256:[0-9a-f]{12}\\) is 24\\.\\d MiB \\(\\d+ bytes\\) uncompressed, [\\d.]+ MiB \\(\\d+ bytes\\) free in ${small}/check-image-\\w+/extract\\. What to do: give --tmpdir a directory with room for the image and the file\n$`));
+      expect(run.stderr).not.toContain('credentials');
+      expect(readdirSync(small)).toEqual([]);
+    } finally {
+      spawnSync('umount', [small]);
+      rmSync(small, { recursive: true, force: true });
+    }
   });
 
   test('an image without the file fails with one line saying what was tried and what to do', () => {
@@ -137,26 +159,28 @@ describe('checkImage reads layers the way a container runtime stacks them', () =
     expect(result.layerCount).toBe(4);
   });
 
-  test('a symbolic link is followed to its target, in another layer', () => {
+  // Every reader of an image takes the same file or refuses it: the registry client and the
+  // kubelet-pull stage step refuse links, so this check does too (test/snapshot/corpus.test.ts).
+  test('a symbolic link at the path is refused, not followed (to another layer or the host)', () => {
     layout.build('symlink', [
       BASE_LAYER,
       { files: [{ path: '/data/win98.qcow2', source: goodDisk }] },
       { files: [{ path: BUILTIN_IMAGE_PATH, symlinkTo: '../../data/win98.qcow2' }] },
     ]);
     const result = check('symlink');
-    expect(result.ok).toBe(true);
-    expect(result.resolvedPath).toBe('/data/win98.qcow2');
-    expect(result.foundIn?.index).toBe(2);
+    expect(result.ok).toBe(false);
+    expect(result.foundIn?.index).toBe(3);
+    expect(result.problem).toBe(`layer 3 of 3 (${short(layout.layers('symlink')[2].digest)}) is refused: it is a symbolic link (to ../../data/win98.qcow2), not a regular file`);
   });
 
-  test('a hard link is read through the file it links to', () => {
+  test('a hard link at the path, or to the file, is refused (a file with two names)', () => {
     layout.build('hardlink', [{ files: [
       { path: '/data/disk.qcow2', source: goodDisk },
       { path: BUILTIN_IMAGE_PATH, hardlinkTo: '/data/disk.qcow2' },
     ] }]);
     const result = check('hardlink');
-    expect(result.ok).toBe(true);
-    expect(result.virtualSize).toBe(2 * 1024 * 1024);
+    expect(result.ok).toBe(false);
+    expect(result.problem).toMatch(/is refused: (it is a hard link \(to data\/disk\.qcow2\), not a regular file|\/data\/disk\.qcow2 is a hard link to it)/);
   });
 
   test('a file that is not qcow2 is refused by its header, before qemu-img sees it', () => {

@@ -64,6 +64,12 @@ export interface ImageContents {
    */
   readonly files?: Record<string, string>;
   /**
+   * Symbolic links in the image's root: container path to link target, created as they are
+   * (a bind mount would follow them on the host), so that they resolve inside the container.
+   * @default - none
+   */
+  readonly symlinks?: Record<string, string>;
+  /**
    * A `FROM scratch` image: no `/bin/sh`, no applets, no qemu-img; only `files`.
    * @default false
    */
@@ -631,6 +637,9 @@ function runContainer(container: any, context: ContainerContext): Promise<Contai
   for (const [mountPath, hostPath] of Object.entries(image.files ?? {})) {
     if (!fs.existsSync(hostPath)) throw new Error(`pod-runner: image ${container.image}: ${hostPath} (for ${mountPath}) does not exist`);
     mountInto(hostPath, mountPath, true);
+  }
+  for (const [linkPath, target] of Object.entries(image.symlinks ?? {})) {
+    lines.push(`mkdir -p "$(dirname "$R"${q(linkPath)})"`, `ln -s ${q(target)} "$R"${q(linkPath)}`);
   }
   for (const mount of container.volumeMounts ?? []) {
     const volume = context.volumes.get(mount.name);

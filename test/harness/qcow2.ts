@@ -166,8 +166,17 @@ export function makeDataFileQcow2(file: string, dataFile: string, size = '1M'): 
 
 /** An encrypted qcow2: LUKS (crypt_method 2, FDE header extension) or the old AES (crypt_method 1). */
 export function makeEncryptedQcow2(file: string, format: 'luks' | 'aes', size = '1M'): string {
-  qemuImg('create', '-q', '-f', 'qcow2', '--object', 'secret,id=sec0,data=loco',
-    '-o', `encrypt.format=${format},encrypt.key-secret=sec0`, file, size);
+  // A short LUKS key derivation (iter-time in ms; the default benchmarks the CPU for 2 s). Its
+  // benchmark fails now and then on a loaded machine ("Unable to get accurate CPU usage"): retried.
+  const options = `encrypt.format=${format},encrypt.key-secret=sec0${format === 'luks' ? ',encrypt.iter-time=10' : ''}`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      qemuImg('create', '-q', '-f', 'qcow2', '--object', 'secret,id=sec0,data=loco', '-o', options, file, size);
+      break;
+    } catch (error) {
+      if (attempt >= 5 || !String((error as Error).message).includes('accurate CPU usage')) throw error;
+    }
+  }
   return file;
 }
 

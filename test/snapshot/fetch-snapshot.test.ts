@@ -10,6 +10,7 @@ import { runPod, SHELLS } from '../harness/pod-runner';
 import { cleanupDirs, makeQcow2, qemuImgCheckPasses, sha256Of, tempDir } from '../harness/qcow2';
 import { LocalRegistry } from '../harness/registry';
 import { DISK, emulatorImage, failureLine, freshVolume, leftovers } from '../scripts/seeding';
+import { pushCorpusImage, smallVolume } from './corpus-fixtures';
 import { publishSnapshot, pushRawImage, registryClientChart, registryClientPod } from './snapshot-fixtures';
 
 jest.setTimeout(60_000);
@@ -118,6 +119,43 @@ describe.each(SHELLS)('under %s', (shell) => {
     expect(result.exitCode).toBe(1);
     expect(failureLine(result)).toMatch(new RegExp(`Tried: snapshot: ${pushed.reference.replace(/[.]/g, '\\.')}: layer sha256:[0-9a-f]{64} deletes /snapshot\\.qcow2, so the image does not have it\\.`));
     expect(fs.readdirSync(volume)).toEqual([]);
+  });
+
+  // A directory above the file, deleted, hidden or replaced by a link in an upper layer: the
+  // runtime does not see the file there, nor does the registry client.
+  for (const [what, upperLayer, reason] of [
+    ['deleted (whiteout of the directory)', [{ name: 'disks/.wh.win98' }], 'deletes /disks/win98/base.qcow2, so the image does not have it. How: whiteout disks/.wh.win98 removes /disks/win98.'],
+    ['hidden (opaque whiteout in the directory)', [{ name: 'disks/.wh..wh..opq' }], 'How: opaque whiteout disks/.wh..wh..opq hides the lower contents of /disks.'],
+    ['hidden (opaque whiteout at the root)', [{ name: '.wh..wh..opq' }], 'How: opaque whiteout .wh..wh..opq hides the lower contents of /.'],
+    ['replaced by a symbolic link', [{ name: 'disks/win98', type: 'symlink' as const, link: '/etc' }], 'is refused: /disks/win98 is a symbolic link (to /etc), in the path of the file.'],
+  ] as const) {
+    test(`the file's directory ${what} above it`, async () => {
+      const reference = await pushCorpusImage(registry, `parent-${what.split(' ')[0]}-${upperLayer[0].name.length}-${shell}`, {
+        layers: [{ entries: [{ name: 'disks/win98/base.qcow2', data: fs.readFileSync(upper) }] }, { entries: [...upperLayer] }],
+      });
+
+      const { result, volume } = await fetchWith(shell, reference, '/disks/win98/base.qcow2');
+
+      expect(result.exitCode).toBe(1);
+      expect(failureLine(result)).toContain(reason);
+      expect(fs.readdirSync(volume)).toEqual([]);
+    });
+  }
+
+  test('a layer larger than the disk volume: "the disk volume is full", with the sizes, nothing left', async () => {
+    const big = path.join(tempDir('big-'), 'big.qcow2');
+    makeQcow2(big, 12 << 20); // random data: the gzip layer is as large
+    const reference = await pushCorpusImage(registry, `too-big-${shell}`, { layers: [{ entries: [{ name: 'snapshot.qcow2', data: fs.readFileSync(big) }] }] });
+    const volume = smallVolume(8);
+    try {
+      const result = await runPod(registryClientPod(registryClientChart(reference), shell, volume.dir, noBuiltin));
+
+      expect(result.exitCode).toBe(1);
+      expect(failureLine(result)).toMatch(/the disk volume is full[:(].* KiB free in \/images.*What to do: make the disk volume larger/);
+      expect(fs.readdirSync(volume.dir)).toEqual([]);
+    } finally {
+      volume.unmount();
+    }
   });
 
   test('a custom path in the image (snapshotPath)', async () => {

@@ -125,12 +125,18 @@ export function pullAsKubelet(registry: LocalRegistry, reference: string): strin
 
 /**
  * A `FROM scratch` image whose only files are those of `rootfs`: no shell, no applets, no
- * qemu-img. Every top-level entry is bound at its path.
+ * qemu-img. Every top-level entry is bound at its path; a top-level symbolic link is recreated.
  */
 export function scratchImage(rootfs: string): ImageContents {
   const files: Record<string, string> = {};
-  for (const entry of fs.readdirSync(rootfs)) files[`/${entry}`] = path.join(rootfs, entry);
-  return { scratch: true, files };
+  const symlinks: Record<string, string> = {};
+  for (const entry of fs.readdirSync(rootfs)) {
+    const host = path.join(rootfs, entry);
+    // A link is made in the container's root: it resolves there, as in the runtime's rootfs.
+    if (fs.lstatSync(host).isSymbolicLink()) symlinks[`/${entry}`] = fs.readlinkSync(host);
+    else files[`/${entry}`] = host;
+  }
+  return { scratch: true, files, symlinks };
 }
 
 /** The emulator image: skopeo and qemu-img on PATH, and the built-in disk directory. */
@@ -280,7 +286,7 @@ export async function pushRawImage(registry: LocalRegistry, repositoryAndTag: st
   return { reference: registry.reference(repositoryAndTag), digest: `sha256:${sha256Hex(manifest)}` };
 }
 
-async function uploadBlob(registry: LocalRegistry, repository: string, blob: Buffer): Promise<string> {
+export async function uploadBlob(registry: LocalRegistry, repository: string, blob: Buffer): Promise<string> {
   const digest = `sha256:${sha256Hex(blob)}`;
   const started = await httpRequest('POST', `http://${registry.host}/v2/${repository}/blobs/uploads/`);
   if (started.status !== 202 || !started.location) throw new Error(`starting a blob upload to ${repository}: HTTP ${started.status}`);
@@ -291,7 +297,7 @@ async function uploadBlob(registry: LocalRegistry, repository: string, blob: Buf
   return digest;
 }
 
-function httpRequest(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; location?: string }> {
+export function httpRequest(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; location?: string }> {
   return new Promise((resolve, reject) => {
     const request = http.request(url, { method, agent: false, headers: { ...headers, 'Content-Length': String(body?.length ?? 0) } }, (response) => {
       response.resume();
