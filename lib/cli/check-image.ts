@@ -565,6 +565,14 @@ Exit status: 0 the file is there and sound; 1 it is missing or unsound;
 
 /** Runs `check-image` with its arguments; returns the exit code. */
 export function runCheckImage(argv: string[]): number {
+  const options = parseCheckImageArgs(argv);
+  if (typeof options === 'number') return options;
+  const outcome = inspectInterruptibly(options);
+  return typeof outcome === 'number' ? outcome : report(outcome, options.path ?? BUILTIN_IMAGE_PATH);
+}
+
+/** The options the command line asks for, or the exit code when it asks for help or is bad usage. */
+function parseCheckImageArgs(argv: string[]): CheckImageOptions | number {
   let parsed;
   try {
     parsed = parseArgs({
@@ -602,35 +610,41 @@ export function runCheckImage(argv: string[]): number {
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) {
     return usageError(`--timeout takes a whole number of seconds, not '${values.timeout}'`);
   }
-  const limits: { [name: string]: number | undefined } = {};
-  for (const name of ['max-virtual-size', 'min-virtual-size'] as const) {
-    const given = values[name];
-    if (given === undefined) continue;
-    const bytes = quantityValue(given);
-    if (bytes === undefined || !Number.isSafeInteger(bytes) || bytes < 0) {
-      return usageError(`--${name} takes a size in bytes or a quantity such as 2Gi, not '${given}'`);
-    }
-    limits[name] = bytes;
+  const maxVirtualSize = sizeOption('max-virtual-size', values['max-virtual-size']);
+  const minVirtualSize = sizeOption('min-virtual-size', values['min-virtual-size']);
+  if (maxVirtualSize === null || minVirtualSize === null) return 2;
+  return {
+    image: positionals[0],
+    path: values.path ?? BUILTIN_IMAGE_PATH,
+    authfile: values.authfile,
+    creds: values.creds,
+    tlsVerify: tlsVerify === undefined ? undefined : tlsVerify === 'true',
+    tmpdir: values.tmpdir,
+    timeoutSeconds: timeout,
+    maxVirtualSize,
+    minVirtualSize,
+  };
+}
+
+/** A size option in bytes, `undefined` when not given, `null` after reporting a bad one. */
+function sizeOption(name: string, given: string | undefined): number | undefined | null {
+  if (given === undefined) return undefined;
+  const bytes = quantityValue(given);
+  if (bytes === undefined || !Number.isSafeInteger(bytes) || bytes < 0) {
+    usageError(`--${name} takes a size in bytes or a quantity such as 2Gi, not '${given}'`);
+    return null;
   }
-  const image = positionals[0];
-  const path = values.path ?? BUILTIN_IMAGE_PATH;
-  let result: CheckImageResult;
+  return bytes;
+}
+
+/** checkImage, with Ctrl-C and SIGTERM ending the running tool only; failures become exit codes. */
+function inspectInterruptibly(options: CheckImageOptions): CheckImageResult | number {
   // With a listener, Ctrl-C stops the running tool but not this process, so that the temporary
   // copy of the image is removed before exiting.
   const ignore = () => undefined;
   process.on('SIGINT', ignore).on('SIGTERM', ignore);
   try {
-    result = checkImage({
-      image,
-      path,
-      authfile: values.authfile,
-      creds: values.creds,
-      tlsVerify: tlsVerify === undefined ? undefined : tlsVerify === 'true',
-      tmpdir: values.tmpdir,
-      timeoutSeconds: timeout,
-      maxVirtualSize: limits['max-virtual-size'],
-      minVirtualSize: limits['min-virtual-size'],
-    });
+    return checkImage(options);
   } catch (error) {
     if (error instanceof Interrupted) {
       process.stderr.write(`check-image: ${error.message}; the temporary copy was removed\n`);
@@ -638,15 +652,19 @@ export function runCheckImage(argv: string[]): number {
     }
     if (!(error instanceof ImageInspectionError)) throw error;
     if (error instanceof OutOfSpace) {
-      process.stderr.write(`check-image: FAILED: could not inspect ${image}: ${error.message}\n`);
+      process.stderr.write(`check-image: FAILED: could not inspect ${options.image}: ${error.message}\n`);
       return 3;
     }
-    process.stderr.write(`check-image: could not inspect ${image}: ${error.message}. What to do: check the image reference, ` +
+    process.stderr.write(`check-image: could not inspect ${options.image}: ${error.message}. What to do: check the image reference, ` +
       'the registry credentials (--authfile, --creds) and, for a local registry over HTTP, --tls-verify=false\n');
     return 3;
   } finally {
     process.off('SIGINT', ignore).off('SIGTERM', ignore);
   }
+}
+
+/** Prints the verdict (what was found, or the one failure line) and returns the exit code. */
+function report(result: CheckImageResult, path: string): number {
   const where = result.foundIn
     ? ` (layer ${result.foundIn.index} of ${result.layerCount}, ${short(result.foundIn.digest)})`
     : '';
