@@ -33,6 +33,13 @@
  *   pod.kill();                      // SIGKILL to the whole process group
  *   const killed = await pod.done;
  *
+ *   // The kubelet's restart of one init container: with `restartFailed`, a container that fails
+ *   // or is killed (pod.signal('SIGKILL'), an OOM kill) runs again alone, in the same pod (same
+ *   // volumes, same uid); the init containers that completed before it do not run again.
+ *   const pod = startPod({ ..., restartFailed: 1 });
+ *   pod.signal('SIGKILL');
+ *   (await pod.done).attempts('seed-disk');   // both runs, restartCount 0 and 1
+ *
  * Needs root, util-linux (unshare, setpriv, mount), coreutils chroot, busybox-static, dash and
  * qemu-utils, and skopeo for images that ship it (scripts/install-test-deps.sh installs them).
  */
@@ -149,6 +156,14 @@ export interface PodRunOptions {
    * @default 60000
    */
   readonly timeoutMs?: number;
+  /**
+   * How many times a failed or killed init container is restarted, as the kubelet does with
+   * restartPolicy Always or OnFailure: that container alone runs again in the same pod, and the
+   * init containers that completed before it are not re-run. No back-off delay. A container that
+   * times out, and a pod ended with `kill()`, are not restarted.
+   * @default 0
+   */
+  readonly restartFailed?: number;
 }
 
 /** How one container ended. */
@@ -161,6 +176,8 @@ export interface ContainerResult {
   readonly stderr: string;
   readonly durationMs: number;
   readonly timedOut: boolean;
+  /** Which run of this container it was: 0 for the first, 1 for its first restart... */
+  readonly restartCount: number;
 }
 
 /** How the pod's init containers ended. */
@@ -173,8 +190,10 @@ export interface PodResult {
   readonly killed: boolean;
   /** Everything the containers printed (stdout then stderr, container by container). */
   readonly output: string;
-  /** The result of one container by name. */
+  /** The result of one container by name (its last run when it was restarted). */
   container(name: string): ContainerResult;
+  /** Every run of one container, in order (more than one when it was restarted). */
+  attempts(name: string): ContainerResult[];
 }
 
 /** A process of the running container. */
@@ -246,15 +265,19 @@ export function startPod(options: PodRunOptions): RunningPod {
       const volumes = resolveVolumes(options, spec, workDir, fsGroup);
       prepareForFsGroup(spec, volumes);
       for (const container of containers) {
-        if (killed) break;
-        current = container.name;
-        const result = await runContainer(container, {
-          options, spec, fields, volumes, workDir, fsGroup,
-          started: (process) => { child = process; },
-        });
-        child = undefined;
-        results.push(result);
-        if (result.exitCode !== 0) break;
+        let result: ContainerResult | undefined;
+        for (let restartCount = 0; !killed; restartCount++) {
+          current = container.name;
+          result = await runContainer(container, {
+            options, spec, fields, volumes, workDir, fsGroup, restartCount,
+            started: (process) => { child = process; },
+          });
+          child = undefined;
+          results.push(result);
+          const restart = result.exitCode !== 0 && !result.timedOut && !killed && restartCount < (options.restartFailed ?? 0);
+          if (!restart) break;
+        }
+        if (!result || result.exitCode !== 0) break;
       }
     } finally {
       current = undefined;
@@ -267,9 +290,12 @@ export function startPod(options: PodRunOptions): RunningPod {
       killed,
       output: results.map((result) => result.stdout + result.stderr).join(''),
       container(name: string) {
-        const found = results.find((result) => result.name === name);
+        const found = results.filter((result) => result.name === name).pop();
         if (!found) throw new Error(`pod-runner: container '${name}' did not run (ran: ${results.map((r) => r.name).join(', ') || 'none'})`);
         return found;
+      },
+      attempts(name: string) {
+        return results.filter((result) => result.name === name);
       },
     };
   };
@@ -427,6 +453,7 @@ interface ContainerContext {
   volumes: Map<string, VolumeSource>;
   workDir: string;
   fsGroup?: number;
+  restartCount: number;
   started: (child: ChildProcess) => void;
 }
 
@@ -536,7 +563,7 @@ function runContainer(container: any, context: ContainerContext): Promise<Contai
     ...(security.allowPrivilegeEscalation === false ? ['--no-new-privs'] : []),
   ];
 
-  const root = path.join(context.workDir, `root-${container.name}`);
+  const root = path.join(context.workDir, `root-${container.name}-${context.restartCount}`);
   fs.mkdirSync(root);
   const lines: string[] = [
     'set -e',
@@ -627,7 +654,7 @@ function runContainer(container: any, context: ContainerContext): Promise<Contai
         reject(new Error(`pod-runner: could not set up container ${container.name}: ${stderr.trim()}`));
         return;
       }
-      resolve({ name: container.name, exitCode: code, signal, stdout, stderr, durationMs: Date.now() - started, timedOut });
+      resolve({ name: container.name, exitCode: code, signal, stdout, stderr, durationMs: Date.now() - started, timedOut, restartCount: context.restartCount });
     });
   });
 }
