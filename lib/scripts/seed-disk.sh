@@ -553,6 +553,9 @@ commit_staging() {
     rm -f "$STAGING" "$STAGING".*
     return 1
   fi
+  # The record goes first where there is none, so that a seeder killed right after linking the
+  # disk still leaves the disk's record (a record without a disk is replaced by the next seeding).
+  ln "$STAGING.record" "$RECORD" 2>/dev/null || true
   # link(2) fails rather than overwrite: if another seeder placed a disk meanwhile, theirs stays.
   if ln "$STAGING" "$TARGET" 2>/dev/null; then
     # -T: onto the name itself, never into a directory a link there would point to.

@@ -147,7 +147,11 @@ describe('restartFailed: the kubelet restarts a failed init container alone', ()
   test('a container killed with a signal is restarted alone, and the pod goes on', async () => {
     const data = tempDir('data-');
     const sleepOnce = 'if [ -e /data/ran ]; then echo restarted; else : > /data/ran; sleep 30; fi';
-    const pod = startPod({ objects: twoStepJob(sleepOnce), shell: 'busybox', volumes: { data }, restartFailed: 1 });
+    const seen: string[][] = [];
+    const pod = startPod({
+      objects: twoStepJob(sleepOnce), shell: 'busybox', volumes: { data }, restartFailed: 1,
+      beforeRestart: (failed) => seen.push([failed.name, String(failed.signal), fs.readdirSync(data).sort().join(' ')]),
+    });
     await waitFor(() => pod.currentContainer === 'second' && pod.processes().some((p) => p.comm === 'sleep'), 10_000, 'the sleep');
     pod.signal('SIGKILL');
     const result = await pod.done;
@@ -156,6 +160,8 @@ describe('restartFailed: the kubelet restarts a failed init container alone', ()
       ['first', 0, null], ['second', 0, 'SIGKILL'], ['second', 1, null], ['main', 0, null],
     ]);
     expect(result.container('second').stdout).toBe('restarted\n');
+    // beforeRestart saw the volume as the killed run left it.
+    expect(seen).toEqual([['second', 'SIGKILL', 'first.log ran']]);
     expect(fs.readFileSync(path.join(data, 'first.log'), 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
     expect(result.killed).toBe(false);
   });

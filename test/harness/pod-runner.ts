@@ -164,6 +164,12 @@ export interface PodRunOptions {
    * @default 0
    */
   readonly restartFailed?: number;
+  /**
+   * With `restartFailed`: called with a failed or killed container's result before it is
+   * restarted, the volumes as it left them (to check what a kill left behind).
+   * @default - none
+   */
+  readonly beforeRestart?: (failed: ContainerResult) => void;
 }
 
 /** How one container ended. */
@@ -276,6 +282,7 @@ export function startPod(options: PodRunOptions): RunningPod {
           results.push(result);
           const restart = result.exitCode !== 0 && !result.timedOut && !killed && restartCount < (options.restartFailed ?? 0);
           if (!restart) break;
+          options.beforeRestart?.(result);
         }
         if (!result || result.exitCode !== 0) break;
       }
