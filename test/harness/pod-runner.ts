@@ -673,10 +673,14 @@ export interface TmpfsVolume {
   dispose(): void;
 }
 
-/** Mounts a tmpfs of `sizeBytes` on a new temporary directory (in the host's namespace). */
-export function mountTmpfs(sizeBytes: number): TmpfsVolume {
+/**
+ * Mounts a tmpfs of `sizeBytes` on a new temporary directory (in the host's namespace), with at
+ * most `inodes` inodes (the root directory counts) when given.
+ */
+export function mountTmpfs(sizeBytes: number, options: { inodes?: number } = {}): TmpfsVolume {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pod-runner-tmpfs-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=0755`, 'pod-runner-volume', dir]);
+  const inodes = options.inodes !== undefined ? `,nr_inodes=${options.inodes}` : '';
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=0755${inodes}`, 'pod-runner-volume', dir]);
   return {
     path: dir,
     dispose() {
