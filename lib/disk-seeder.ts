@@ -4,7 +4,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DiskAccessMode, EmulatorDisk, EmulatorDiskKind } from './emulator-disk';
 import { parseSnapshotReference, SnapshotReference } from './snapshot-reference';
-import { checkDnsSubdomain, imagePullPolicyFor, invalidProp } from './validation';
+import { checkDnsSubdomain, imagePullPolicyFor, invalidProp, parseStorageQuantity } from './validation';
 
 /** A place the seeder can take the disk image from when the volume has none yet. */
 export enum SeedSource {
@@ -139,6 +139,23 @@ export interface DiskSeederProps {
   readonly verification?: SeedVerification;
 
   /**
+   * Smallest virtual size (the size of the disk the guest sees) an image must have to become the
+   * disk, as a Kubernetes quantity (`'2Gi'`): declares the disk the emulator expects, so that a
+   * wrong, smaller image is refused by every reader (the seeder for each source, the snapshot's
+   * stage step, the shared base's wait) with a message, instead of booting.
+   * @default - no minimum
+   */
+  readonly minVirtualSize?: string;
+
+  /**
+   * Largest virtual size an image may declare to become the disk, as a Kubernetes quantity. A
+   * qcow2 file can declare any size in its header; the limit keeps a hostile or mistaken image
+   * from handing the guest a disk far larger than the volume.
+   * @default '64Gi'
+   */
+  readonly maxVirtualSize?: string;
+
+  /**
    * Where the disk volume is mounted in the seeder and the emulator.
    * @default '/images'
    */
@@ -194,6 +211,27 @@ export interface DiskSeederProps {
    * @default 1000; 0 on a hostPath PersistentVolume
    */
   readonly runAsUser?: number;
+}
+
+/** The largest virtual size an image may have to become the disk, unless `maxVirtualSize` says otherwise. */
+export const DEFAULT_MAX_VIRTUAL_SIZE = '64Gi';
+
+/** The virtual size limits in bytes, checked: whole quantities, at most 1e18 bytes, min <= max. */
+function virtualSizeLimits(scope: Construct, props: DiskSeederProps): { min?: number; max: number } {
+  const parse = (property: 'minVirtualSize' | 'maxVirtualSize', value: string) => {
+    const bytes = parseStorageQuantity(scope, property, value);
+    if (!Number.isSafeInteger(bytes)) {
+      throw invalidProp(scope, property, value, `must be a whole number of bytes of at most ${Number.MAX_SAFE_INTEGER}`);
+    }
+    return bytes;
+  };
+  const max = parse('maxVirtualSize', props.maxVirtualSize ?? DEFAULT_MAX_VIRTUAL_SIZE);
+  const min = props.minVirtualSize === undefined ? undefined : parse('minVirtualSize', props.minVirtualSize);
+  if (min !== undefined && min > max) {
+    throw invalidProp(scope, 'minVirtualSize', props.minVirtualSize,
+      `must not exceed maxVirtualSize (${props.maxVirtualSize ?? `${DEFAULT_MAX_VIRTUAL_SIZE}, the default`}): no image could pass both`);
+  }
+  return { min, max };
 }
 
 /** Name of the init container that seeds the disk. */
@@ -266,6 +304,7 @@ export class DiskSeeder extends Construct {
 
   private readonly props: DiskSeederProps;
   private readonly imagePullPolicy: string;
+  private readonly virtualSizeLimits: { min?: number; max: number };
 
   constructor(scope: Construct, id: string, props: DiskSeederProps) {
     super(scope, id);
@@ -345,6 +384,8 @@ export class DiskSeeder extends Construct {
         throw invalidProp(this, prop, value, `must be a whole number of seconds, at least ${min}`);
       }
     }
+
+    this.virtualSizeLimits = virtualSizeLimits(this, props);
 
     const baseWaitSeconds = props.baseWaitSeconds ?? 1800;
     if (!Number.isInteger(baseWaitSeconds) || baseWaitSeconds < 1) {
@@ -446,6 +487,7 @@ export class DiskSeeder extends Construct {
         { name: 'PATH', value: `${SEED_TOOLS_MOUNT_PATH}/bin` },
         { name: 'SEED_TARGET', value: this.imagePath },
         ...this.lockEnv,
+        ...this.policyEnv,
       ],
       volumeMounts: [
         { name: this.disk.imageVolumeName, mountPath: this.mountPath },
@@ -466,6 +508,7 @@ export class DiskSeeder extends Construct {
       env: [
         { name: 'WAIT_TARGET', value: `${this.disk.imageDirectory}/${this.imageFileName}` },
         { name: 'WAIT_TIMEOUT_SECONDS', value: String(this.props.baseWaitSeconds ?? 1800) },
+        ...this.policyEnv,
       ],
       volumeMounts: [
         { name: this.disk.imageVolumeName, mountPath: this.disk.imageDirectory, readOnly: true },
@@ -487,6 +530,15 @@ export class DiskSeeder extends Construct {
       { name: 'SEED_LOCK_TIMEOUT_SECONDS', value: String(this.props.lockTimeoutSeconds ?? 1800) },
       { name: 'SEED_LOCK_STALE_SECONDS', value: String(this.props.lockStaleSeconds ?? 60) },
       { name: 'SEED_PROGRESS_SECONDS', value: String(this.props.progressIntervalSeconds ?? 10) },
+    ];
+  }
+
+  /** The image policy's limits, for every container that reads an image (seed-disk.sh reads them). */
+  private get policyEnv(): k8s.EnvVar[] {
+    const { min, max } = this.virtualSizeLimits;
+    return [
+      { name: 'SEED_MAX_VIRTUAL_SIZE', value: String(max) },
+      ...(min !== undefined ? [{ name: 'SEED_MIN_VIRTUAL_SIZE', value: String(min) }] : []),
     ];
   }
 
@@ -546,7 +598,7 @@ export class DiskSeeder extends Construct {
         ? `the emulator image ${this.props.image} must contain the built-in disk image; check it with 'npx cdk8s-qemu-loco check-image ${this.props.image}', or use the hybrid mode to fetch the snapshot instead`
         : `make one of the sources reachable (registry credentials in ${this.snapshotMethod === SnapshotMethod.REGISTRY_CLIENT ? 'registryAuthSecret' : 'imagePullSecrets'}, a built-in image in the emulator image), or put a disk image on the volume`,
     });
-    env.push(...this.lockEnv);
+    env.push(...this.lockEnv, ...this.policyEnv);
 
     return {
       name: SEEDER_CONTAINER_NAME,

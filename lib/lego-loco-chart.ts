@@ -78,6 +78,18 @@ export interface LegoLocoChartProps extends ChartProps {
    * @default SeedVerification.QEMU_IMG
    */
   readonly seedVerification?: SeedVerification;
+
+  /**
+   * Smallest virtual size the disk image must have (the seeder's `minVirtualSize`), e.g. `'2Gi'`.
+   * @default - no minimum
+   */
+  readonly minVirtualSize?: string;
+
+  /**
+   * Largest virtual size a disk image may declare (the seeder's `maxVirtualSize`).
+   * @default '64Gi'
+   */
+  readonly maxVirtualSize?: string;
 }
 
 /**
@@ -149,9 +161,12 @@ export class LegoLocoChart extends Chart {
           registryTlsVerify: props.registryTlsVerify,
           expectedSha256: props.expectedSha256,
           verification: props.seedVerification,
+          minVirtualSize: props.minVirtualSize,
+          maxVirtualSize: props.maxVirtualSize,
         });
       } else {
-        for (const [prop, value] of [['registryAuthSecret', props.registryAuthSecret], ['registryTlsVerify', props.registryTlsVerify]] as const) {
+        for (const [prop, value] of [['registryAuthSecret', props.registryAuthSecret], ['registryTlsVerify', props.registryTlsVerify],
+          ['minVirtualSize', props.minVirtualSize], ['maxVirtualSize', props.maxVirtualSize]] as const) {
           if (value !== undefined) {
             throw invalidProp(this, prop, value, 'is a setting of the seeder, and mode ephemeral has none unless seedEphemeralDisk is set');
           }
@@ -177,6 +192,8 @@ export class LegoLocoChart extends Chart {
         registryTlsVerify: props.registryTlsVerify,
         expectedSha256: props.expectedSha256,
         verification: props.seedVerification,
+        minVirtualSize: props.minVirtualSize,
+        maxVirtualSize: props.maxVirtualSize,
       });
     }
 

@@ -5,7 +5,7 @@
 # and a local registry), apache2-utils (htpasswd: bcrypt users for the registry's auth), shellcheck.
 # Needs root (or sudo) and Debian's package archive.
 set -eu
-PACKAGES="busybox-static dash qemu-utils skopeo umoci docker-registry apache2-utils shellcheck util-linux"
+PACKAGES="busybox-static dash qemu-utils qemu-block-extra skopeo umoci docker-registry apache2-utils shellcheck util-linux"
 
 missing=""
 for package in $PACKAGES; do

@@ -1,4 +1,4 @@
-import { DiskSeeder, EmulatorDisk, SeedSource, SeedVerification, seedScript } from '../lib';
+import { DiskSeeder, EmulatorDisk, EmulatorDiskKind, SeedSource, SeedVerification, seedScript } from '../lib';
 import { envOf, only, synth, testChart } from './helpers/synth';
 
 function seederIn(props: Partial<ConstructorParameters<typeof DiskSeeder>[2]> = {}) {
@@ -51,6 +51,28 @@ describe('DiskSeeder', () => {
     expect(env.SEED_VERIFY).toBe('header');
     // Not mode A: a missing built-in image is one reason among others, not the advice.
     expect(env.SEED_HINT).not.toContain('check-image');
+  });
+
+  test('gives the image policy its virtual size limits: 64 GiB at most by default, no minimum', () => {
+    const env = envOf(seederIn().seeder.initContainers[0]);
+    expect(env.SEED_MAX_VIRTUAL_SIZE).toBe(String(64 * 1024 ** 3));
+    expect(env).not.toHaveProperty('SEED_MIN_VIRTUAL_SIZE');
+  });
+
+  test('every container that reads an image gets the declared limits: seeder, stage step, wait-for-base', () => {
+    const { seeder } = seederIn({
+      sources: [SeedSource.SNAPSHOT, SeedSource.BUILTIN], snapshotImage: 'ghcr.io/mroie/qemu-snapshots:win98-base',
+      minVirtualSize: '2Gi', maxVirtualSize: '8Gi',
+    });
+    for (const name of ['seed-snapshot', 'seed-disk']) {
+      const env = envOf(seeder.initContainers.find((c) => c.name === name));
+      expect([name, env.SEED_MIN_VIRTUAL_SIZE, env.SEED_MAX_VIRTUAL_SIZE]).toEqual([name, String(2 * 1024 ** 3), String(8 * 1024 ** 3)]);
+    }
+    const chart = testChart();
+    const shared = new EmulatorDisk(chart, 'Disk', { kind: EmulatorDiskKind.SHARED_BASE });
+    const waiting = new DiskSeeder(chart, 'Seeder', { disk: shared, image: 'qemu-loco:v1', minVirtualSize: '1Gi' });
+    const wait = envOf(waiting.initContainers.find((c) => c.name === 'wait-for-base'));
+    expect([wait.SEED_MIN_VIRTUAL_SIZE, wait.SEED_MAX_VIRTUAL_SIZE]).toEqual([String(1024 ** 3), String(64 * 1024 ** 3)]);
   });
 
   test('runs in the given image as a non-root user with a read-only root filesystem and no capabilities', () => {

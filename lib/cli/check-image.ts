@@ -3,6 +3,8 @@ import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync }
 import { tmpdir } from 'os';
 import { join, posix } from 'path';
 import { parseArgs } from 'util';
+import { SEED_SCRIPT_FILE } from '../disk-seeder';
+import { quantityValue } from '../validation';
 
 /**
  * `cdk8s-qemu-loco check-image`: does an emulator image hold a sound built-in disk image?
@@ -11,14 +13,30 @@ import { parseArgs } from 'util';
  * the emulator image, and fails at run time when it is missing. This check answers before
  * deploying, without a Docker engine: skopeo copies the image into a temporary OCI layout, the
  * system `tar` reads its layers from the top down (honouring whiteouts, so a later layer can delete
- * the file), the file is extracted and `qemu-img` checks it.
+ * the file), the file is extracted and the seeder's own image policy judges it (`seed-disk.sh
+ * inspect`, the shipped script, run with `sh`): what passes here passes every seeder, and the
+ * other way round.
  */
 
 /** Where mode A expects the built-in disk image. */
 export const BUILTIN_IMAGE_PATH = '/opt/builtin-images/win98.qcow2.builtin';
 
+/** The image policy's virtual size limits, in bytes (seed-disk.sh SEED_MAX/MIN_VIRTUAL_SIZE). */
+export interface VirtualSizeLimits {
+  /**
+   * Largest virtual size accepted.
+   * @default - the seeder's default, 64 GiB
+   */
+  readonly maxVirtualSize?: number;
+  /**
+   * Smallest virtual size accepted.
+   * @default - no minimum
+   */
+  readonly minVirtualSize?: number;
+}
+
 /** Options of checkImage. */
-export interface CheckImageOptions {
+export interface CheckImageOptions extends VirtualSizeLimits {
   /**
    * The image: `docker://host/repo:tag`, a bare `host/repo:tag` (meaning `docker://`),
    * `oci:/path/to/layout:tag`, or any other skopeo transport (`oci-archive:`, `docker-archive:`...).
@@ -84,8 +102,6 @@ export interface CheckImageResult {
   readonly virtualSize?: number;
   /** Size of the file in bytes. */
   readonly fileSize?: number;
-  /** Errors `qemu-img check` reported (corruptions). */
-  readonly checkErrors?: number;
   /** Leaked clusters `qemu-img check` reported (harmless: space only). */
   readonly leaks?: number;
   /** Why the check failed, when it did: one sentence. */
@@ -108,7 +124,7 @@ class Interrupted extends ImageInspectionError {
 }
 
 /** spawnSync, failing with Interrupted when the child was stopped by Ctrl-C or SIGTERM. */
-function runTool(command: string, args: string[], options: { timeout?: number; maxBuffer?: number } = {}) {
+function runTool(command: string, args: string[], options: { timeout?: number; maxBuffer?: number; env?: NodeJS.ProcessEnv } = {}) {
   const result = spawnSync(command, args, { encoding: 'utf8', ...options });
   if (result.signal === 'SIGINT' || result.signal === 'SIGTERM') throw new Interrupted(result.signal);
   return result;
@@ -141,7 +157,7 @@ export function checkImage(options: CheckImageOptions): CheckImageResult {
     const layout = join(work, 'layout');
     copyImage(source, layout, options);
     const layers = readLayers(layout);
-    return inspect(source, path, layers, join(work, 'extract'));
+    return inspect(source, path, layers, join(work, 'extract'), options);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -267,7 +283,7 @@ function entryType(layer: Layer, member: string): { type: string; target?: strin
   return { type: line.charAt(0), target: link?.[1] };
 }
 
-function inspect(source: string, path: string, layers: Layer[], extractDir: string): CheckImageResult {
+function inspect(source: string, path: string, layers: Layer[], extractDir: string, limits: VirtualSizeLimits): CheckImageResult {
   const base = { source, path, layerCount: layers.length };
   let current = path;
   for (let hops = 0; hops <= MAX_SYMLINKS; hops++) {
@@ -296,7 +312,7 @@ function inspect(source: string, path: string, layers: Layer[], extractDir: stri
     if (!stat.isFile()) {
       return { ...found, ok: false, problem: `${current} in layer ${foundIn.index} is not a regular file` };
     }
-    const verdict = verifyQcow2(extracted);
+    const verdict = verifyImage(extracted, limits);
     rmSync(extracted, { force: true });
     return { ...found, fileSize: stat.size, ...verdict };
   }
@@ -332,33 +348,27 @@ function existsSyncNoFollow(path: string): boolean {
   }
 }
 
-/** qemu-img's verdict: a qcow2 image that `qemu-img check` passes. */
-function verifyQcow2(file: string): Pick<CheckImageResult, 'ok' | 'format' | 'virtualSize' | 'checkErrors' | 'leaks' | 'problem'> {
-  const info = runTool('qemu-img', ['info', '--output=json', file]);
-  if (info.status !== 0) {
-    return { ok: false, problem: `qemu-img cannot open it: ${firstLine(info.stderr)}` };
+/** The shipped seeding script, whose `inspect` mode is the one disk image policy. */
+const POLICY_SCRIPT = join(__dirname, '..', 'scripts', SEED_SCRIPT_FILE);
+
+/**
+ * The seeder's verdict on the file: `seed-disk.sh inspect` (the image policy, then qemu-img
+ * check and the data end, exactly as every seeder applies them), run with the system's `sh`.
+ */
+function verifyImage(file: string, limits: VirtualSizeLimits): Pick<CheckImageResult, 'ok' | 'format' | 'virtualSize' | 'leaks' | 'problem'> {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, SEED_VERIFY: 'qemu-img' };
+  if (limits.maxVirtualSize !== undefined) env.SEED_MAX_VIRTUAL_SIZE = String(limits.maxVirtualSize);
+  if (limits.minVirtualSize !== undefined) env.SEED_MIN_VIRTUAL_SIZE = String(limits.minVirtualSize);
+  const run = runTool('sh', [POLICY_SCRIPT, 'inspect', file], { env });
+  const ok = /^seed-disk: inspect: OK (.*)$/m.exec(run.stdout ?? '');
+  if (run.status === 0 && ok) {
+    const fields = new Map(ok[1].split(' ').map((pair) => pair.split('=') as [string, string]));
+    return { ok: true, format: fields.get('format'), virtualSize: Number(fields.get('virtual-size')), leaks: Number(fields.get('leaks')) };
   }
-  const details = JSON.parse(info.stdout);
-  const format: string = details.format;
-  const virtualSize: number = details['virtual-size'];
-  if (format !== 'qcow2') {
-    return { ok: false, format, virtualSize, problem: `it is not a qcow2 image (qemu-img sees ${format}); the seeder accepts qcow2 only` };
-  }
-  const check = runTool('qemu-img', ['check', '--output=json', '-f', 'qcow2', file]);
-  let report: { 'check-errors'?: number; 'corruptions'?: number; 'leaks'?: number } = {};
-  try {
-    report = JSON.parse(check.stdout);
-  } catch {
-    // no report: judged by the exit code alone
-  }
-  const checkErrors = (report['check-errors'] ?? 0) + (report.corruptions ?? 0);
-  const leaks = report.leaks ?? 0;
-  // Exit codes: 0 clean, 3 leaked clusters only (wasted space, harmless), 2 corrupt, 1 check failed.
-  if (check.status === 0 || check.status === 3) {
-    return { ok: true, format, virtualSize, checkErrors, leaks };
-  }
-  const what = check.status === 2 ? `${checkErrors || 'some'} errors (corrupt or truncated)` : `no result (${firstLine(check.stderr) || `exit ${check.status}`})`;
-  return { ok: false, format, virtualSize, checkErrors, leaks, problem: `it is not a sound qcow2 image: qemu-img check found ${what}` };
+  const failed = /^seed-disk: FAILED: (.*)$/m.exec(run.stderr ?? '');
+  // The script names the file (a temporary path here): the reason is what follows it.
+  const reason = failed ? failed[1].replace(`${file}: `, '') : firstLine(run.stderr) || `seed-disk.sh inspect exited ${run.status}`;
+  return { ok: false, problem: `the seeder would refuse it: ${reason}` };
 }
 
 function requireTool(tool: string): void {
@@ -399,7 +409,9 @@ export const CHECK_IMAGE_USAGE = `Usage: cdk8s-qemu-loco check-image [options] <
 Checks that an emulator image holds a sound built-in disk image at
 ${BUILTIN_IMAGE_PATH}, which storage mode A (persistent) needs.
 No Docker engine: skopeo copies the image to a temporary OCI layout, tar reads
-its layers (a later layer may delete the file), qemu-img checks the file.
+its layers (a later layer may delete the file), and the seeder's own image
+policy judges the file (the shipped seed-disk.sh inspect: a self-contained
+qcow2, no backing or data file, not encrypted, then qemu-img check).
 
 <image>   docker://host/repo:tag, host/repo:tag (same as docker://),
           oci:/path/to/layout:tag, or another skopeo transport
@@ -411,6 +423,8 @@ Options:
   --path PATH            file to look for (default ${BUILTIN_IMAGE_PATH})
   --tmpdir DIR           where to put the temporary copy (needs room for the image)
   --timeout SECONDS      how long the copy may take (default 600)
+  --max-virtual-size Q   largest virtual size accepted (default 64Gi, as the seeder)
+  --min-virtual-size Q   smallest virtual size accepted (the DiskSeeder's minVirtualSize)
   -h, --help             this help
 
 Exit status: 0 the file is there and sound; 1 it is missing or unsound;
@@ -431,6 +445,8 @@ export function runCheckImage(argv: string[]): number {
         'path': { type: 'string' },
         'tmpdir': { type: 'string' },
         'timeout': { type: 'string' },
+        'max-virtual-size': { type: 'string' },
+        'min-virtual-size': { type: 'string' },
         'help': { type: 'boolean', short: 'h' },
       },
     });
@@ -453,6 +469,16 @@ export function runCheckImage(argv: string[]): number {
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) {
     return usageError(`--timeout takes a whole number of seconds, not '${values.timeout}'`);
   }
+  const limits: { [name: string]: number | undefined } = {};
+  for (const name of ['max-virtual-size', 'min-virtual-size'] as const) {
+    const given = values[name];
+    if (given === undefined) continue;
+    const bytes = quantityValue(given);
+    if (bytes === undefined || !Number.isSafeInteger(bytes) || bytes < 0) {
+      return usageError(`--${name} takes a size in bytes or a quantity such as 2Gi, not '${given}'`);
+    }
+    limits[name] = bytes;
+  }
   const image = positionals[0];
   const path = values.path ?? BUILTIN_IMAGE_PATH;
   let result: CheckImageResult;
@@ -469,6 +495,8 @@ export function runCheckImage(argv: string[]): number {
       tlsVerify: tlsVerify === undefined ? undefined : tlsVerify === 'true',
       tmpdir: values.tmpdir,
       timeoutSeconds: timeout,
+      maxVirtualSize: limits['max-virtual-size'],
+      minVirtualSize: limits['min-virtual-size'],
     });
   } catch (error) {
     if (error instanceof Interrupted) {
@@ -490,6 +518,7 @@ export function runCheckImage(argv: string[]): number {
       `  format: ${result.format}\n` +
       `  virtual size: ${formatBytes(result.virtualSize!)}\n` +
       `  file size: ${formatBytes(result.fileSize!)}\n` +
+      '  image policy: self-contained (no backing or data file, not encrypted, known features)\n' +
       `  qemu-img check: no errors${result.leaks ? ` (${result.leaks} leaked clusters: wasted space, harmless)` : ''}\n`);
     return 0;
   }
@@ -497,9 +526,9 @@ export function runCheckImage(argv: string[]): number {
   const details = [result.format && `format ${result.format}`, result.virtualSize !== undefined && `virtual size ${formatBytes(result.virtualSize)}`]
     .filter(Boolean).join(', ');
   const found = present ? `has ${path}${where}${details ? ` (${details})` : ''} but ${result.problem}` : `has no ${path}: ${result.problem}`;
-  const tried = `skopeo copy to a temporary OCI layout, read ${plural(result.layerCount, 'layer')} from the top down${present ? ', qemu-img check' : ''}`;
+  const tried = `skopeo copy to a temporary OCI layout, read ${plural(result.layerCount, 'layer')} from the top down${present ? ", the seeder's image policy (seed-disk.sh inspect)" : ''}`;
   const todo = present
-    ? `rebuild the emulator image from a good disk image (qemu-img check win98.qcow2 passes) copied to ${path}`
+    ? `rebuild the emulator image from a good, self-contained disk image (qemu-img convert -O qcow2 win98.qcow2 out.qcow2 flattens backing and data files; qemu-img check out.qcow2 passes) copied to ${path}`
     : `build the emulator image with the disk at ${path} (e.g. COPY win98.qcow2 ${path}) and do not delete it in a later layer`;
   process.stderr.write(`check-image: FAILED: ${result.source} ${found} (tried: ${tried}). What to do: ${todo}, ` +
     'or use the hybrid mode (StorageMode.HYBRID), which downloads the snapshot instead\n');

@@ -12,6 +12,11 @@
 #                              beside the disk after a header check. Never fails the pod for a bad
 #                              or missing FILE: it leaves the reason in .<disk>.staged.failed,
 #                              which the seeder reports, and the seeder goes on to its other sources.
+#   seed-disk.sh inspect FILE  apply the image policy (below) and SEED_VERIFY to FILE, write
+#                              nothing: for wait-for-disk.sh and `cdk8s-qemu-loco check-image`.
+#                              Exit 0 with one line "seed-disk: inspect: OK format=qcow2
+#                              version=N virtual-size=BYTES cluster-size=BYTES file-size=BYTES
+#                              leaks=N verify=MODE"; exit 1 with the "seed-disk: FAILED: FILE: why" line.
 #
 # Rules (each one is tested in test/scripts/):
 #   1. An existing disk is the player's saved game: it is never opened, modified, replaced or
@@ -19,8 +24,9 @@
 #      operator (delete the disk file; see "Re-seeding" below).
 #   2. The target path either does not exist or holds a complete, verified image: every source
 #      first produces a staging file beside the target (same volume), which is verified
-#      (qemu-img check, the end of the image's data within the file, the expected sha256 when
-#      given), flushed, then linked into place with link(2): atomic, and it never overwrites.
+#      (the image policy, qemu-img check, the end of the image's data within the file, the
+#      expected sha256 when given), flushed, then linked into place with link(2): atomic, and it
+#      never overwrites.
 #   3. A staging file left by an interrupted run is recognised by its name and removed.
 #   4. Several seeders on one volume: a lock directory (renamed into place: atomic, also on NFS) elects one;
 #      the others wait for the disk to appear. The holder writes a heartbeat into the lock while
@@ -37,6 +43,12 @@
 #      warning and keeps the disk.
 #   8. No root needed: everything it writes is on the disk volume (the pod's fsGroup gives access),
 #      so it runs as a non-root user with a read-only root filesystem.
+#   9. The image policy (see "The image policy" below: self-contained qcow2 only, no backing or
+#      data file, no encryption, known features, virtual size within limits) is applied by every
+#      reader before anything else opens the file, and nothing that inspects an image opens
+#      anything but the file itself: no backing chain, no host file, no network.
+#  10. Copies keep holes: a sparse source stays sparse on the volume (GNU cp --sparse=always, or
+#      qemu-img convert of the bytes as raw; busybox cp alone fills holes).
 #
 # Re-seeding on purpose: stop the emulators, delete the disk file, its .seed-info record and the
 # per-instance overlays made on it, then start again.
@@ -59,8 +71,11 @@
 #   SEED_FETCH_SCRIPT    producer for registry-client                  (default: fetch-snapshot.sh beside this script)
 #   SEED_SHA256          expected sha256 of the seeded image; empty: not checked (and, to keep
 #                        seeding as fast as a copy, not computed)
-#   SEED_VERIFY          qemu-img (default): `qemu-img check` must pass and must be installed;
-#                        header: only the qcow2 magic is checked (when no qemu-img exists)
+#   SEED_VERIFY          qemu-img (default): the policy, then `qemu-img check` must pass (and be
+#                        installed) and the image's data must end within the file;
+#                        header: the policy only (header fields; when no qemu-img exists)
+#   SEED_MAX_VIRTUAL_SIZE  largest virtual size accepted, bytes          (default 68719476736: 64 GiB)
+#   SEED_MIN_VIRTUAL_SIZE  smallest virtual size accepted, bytes         (default 0: any)
 #   SEED_LOCK_TIMEOUT_SECONDS  how long to wait for another seeder  (default 1800)
 #   SEED_LOCK_STALE_SECONDS    heartbeat silence that marks a holder dead (default 60)
 #   SEED_PROGRESS_SECONDS      seconds between progress lines      (default 10)
@@ -79,6 +94,8 @@ SNAPSHOT_METHOD=${SEED_SNAPSHOT_METHOD:-kubelet-pull}
 FETCH_SCRIPT=${SEED_FETCH_SCRIPT:-$(dirname "$0")/fetch-snapshot.sh}
 EXPECTED_SHA256=${SEED_SHA256:-}
 VERIFY=${SEED_VERIFY:-qemu-img}
+MAX_VIRTUAL_SIZE=${SEED_MAX_VIRTUAL_SIZE:-68719476736}
+MIN_VIRTUAL_SIZE=${SEED_MIN_VIRTUAL_SIZE:-0}
 LOCK_TIMEOUT=${SEED_LOCK_TIMEOUT_SECONDS:-1800}
 LOCK_STALE=${SEED_LOCK_STALE_SECONDS:-60}
 PROGRESS_INTERVAL=${SEED_PROGRESS_SECONDS:-10}
@@ -327,7 +344,7 @@ copy_plain() { cp "$1" "$STAGING"; }
 # shellcheck disable=SC2317
 copy_hashing() { tee "$STAGING" < "$1" | sha256sum > "$STAGING.sha256"; }
 # shellcheck disable=SC2317
-hash_staging() { sha256sum < "$STAGING" > "$STAGING.sha256"; }
+hash_file() { sha256sum < "$1" > "$STAGING.sha256"; }
 
 # Copies the local file $2 (source label $1) to the staging file, with progress.
 copy_to_staging() {
@@ -449,65 +466,233 @@ produce() {
 # ---------------------------------------------------------------------------------------------
 # The one verify + commit path every source goes through.
 
-# The first 4 bytes as hex: 514649fb is qcow2's "QFI\xfb".
-magic_of() { od -An -N4 -tx1 "$1" 2>/dev/null | tr -d ' \n'; }
+# ---------------------------------------------------------------------------------------------
+# The image policy: written once here, applied by every reader (the seeder's commit path for each
+# source, `stage` in the snapshot image, `inspect` for wait-for-disk.sh and `check-image`).
+# A disk image becomes (or is accepted as) the disk only when it is self-contained:
+#   - qcow2, version 2 or 3, a cluster size QEMU supports;
+#   - no backing file (backing_file_offset and backing_file_size 0): a backing file reads a host
+#     file, or the network (http://, json:{...}) from inside the cluster;
+#   - no external data file (incompatible feature bit 2, header extension 0x44415441): the guest
+#     would read or write a host file;
+#   - not encrypted (crypt_method 0, no FDE extension 0x0537be77): it cannot boot unattended;
+#   - not marked corrupt, and no incompatible or autoclear feature QEMU 7.2 (the emulator's,
+#     Debian bookworm) does not know;
+#   - virtual size at most SEED_MAX_VIRTUAL_SIZE and at least SEED_MIN_VIRTUAL_SIZE.
+# The header is read with od before qemu-img ever sees the file, and qemu-img then opens it only
+# as json:{qcow2 over the file driver, backing null}: no backing chain, no protocol.
 
-check_header() {
-  magic=$(magic_of "$1")
-  if [ "$magic" != "514649fb" ]; then
+# $3 bytes at offset $2 of file $1, as lower-case hex ('' when the file is shorter).
+hex_at() { od -An -v -j "$2" -N "$3" -tx1 "$1" 2>/dev/null | tr -d ' \n'; }
+
+# The big-endian unsigned integer of $3 bytes (at most 7, so it stays positive) at offset $2.
+uint_at() {
+  uint_hex=$(hex_at "$1" "$2" "$3")
+  [ ${#uint_hex} -eq $(($3 * 2)) ] || return 1
+  echo $((0x$uint_hex))
+}
+
+# The file's size in bytes (stat of GNU and busybox; wc elsewhere).
+size_of() { stat -L -c %s "$1" 2>/dev/null || wc -c < "$1" | tr -d ' '; }
+
+# QEMU 7.2's known features: incompatible dirty(0) corrupt(1) data-file(2) compression(3)
+# extended-l2(4); autoclear bitmaps(0) data-file-raw(1). Corrupt, data-file and data-file-raw
+# are refused; unknown bits are refused too.
+INCOMPAT_ALLOWED=$((0x19))
+AUTOCLEAR_ALLOWED=$((0x01))
+
+# check_image_policy FILE: the header-only policy (needs od, tr; no qemu-img). Returns 0 when
+# FILE passes; otherwise sets FAIL_REASON to one sentence and returns 1. On success sets
+# IMAGE_VERSION, IMAGE_VIRTUAL_SIZE, IMAGE_CLUSTER_SIZE, IMAGE_HEADER_LENGTH.
+check_image_policy() {
+  magic=$(hex_at "$1" 0 4)
+  if [ "$magic" != 514649fb ]; then
     FAIL_REASON="not a qcow2 image (first bytes '${magic:-none}', expected 514649fb)"
     return 1
   fi
-  version=$(od -An -j4 -N4 -tx1 "$1" 2>/dev/null | tr -d ' \n')
-  case $version in
-    00000002 | 00000003) return 0 ;;
+  IMAGE_VERSION=$(uint_at "$1" 4 4) || { FAIL_REASON="truncated qcow2 header"; return 1; }
+  case $IMAGE_VERSION in
+    2) IMAGE_HEADER_LENGTH=72 ;;
+    3) IMAGE_HEADER_LENGTH=$(uint_at "$1" 100 4) || { FAIL_REASON="truncated qcow2 header"; return 1; } ;;
+    *) FAIL_REASON="unsupported qcow2 version $IMAGE_VERSION (QEMU reads 2 and 3)"; return 1 ;;
   esac
-  FAIL_REASON="unsupported qcow2 version (header bytes '$version')"
+  if [ "$(hex_at "$1" 8 12)" != 000000000000000000000000 ]; then
+    FAIL_REASON="it has a backing file ($(backing_name_of "$1")): the disk would read another file or the network; only self-contained images are accepted (qemu-img convert -O qcow2 flattens it)"
+    return 1
+  fi
+  cluster_bits=$(uint_at "$1" 20 4) || { FAIL_REASON="truncated qcow2 header"; return 1; }
+  if [ "$cluster_bits" -lt 9 ] || [ "$cluster_bits" -gt 21 ]; then
+    FAIL_REASON="invalid cluster size 2^$cluster_bits (QEMU reads 2^9 to 2^21)"
+    return 1
+  fi
+  IMAGE_CLUSTER_SIZE=$((1 << cluster_bits))
+  if [ "$(uint_at "$1" 32 4)" != 0 ]; then
+    FAIL_REASON="it is encrypted (crypt_method $(uint_at "$1" 32 4)): an encrypted disk cannot boot unattended; decrypt it with qemu-img convert"
+    return 1
+  fi
+  check_features "$1" || return 1
+  check_extensions "$1" || return 1
+  check_virtual_size "$1"
+}
+
+# The backing file's name, for the refusal (at most 200 characters, printable only).
+backing_name_of() {
+  backing_offset=$(uint_at "$1" 9 7) || { echo unreadable; return 0; }
+  backing_size=$(uint_at "$1" 16 4) || { echo unreadable; return 0; }
+  [ "$backing_size" -gt 200 ] && backing_size=200
+  name=$(dd if="$1" bs=1 skip="$backing_offset" count="$backing_size" 2>/dev/null | tr -c 'A-Za-z0-9._/:{}",=@+ -' '?')
+  echo "'${name:-?}'"
+}
+
+# Incompatible and autoclear feature bits (version 3 only: version 2 has none).
+check_features() {
+  [ "$IMAGE_VERSION" -eq 3 ] || return 0
+  incompat_high=$(hex_at "$1" 72 4)
+  incompat=$(uint_at "$1" 76 4) || { FAIL_REASON="truncated qcow2 header"; return 1; }
+  autoclear_high=$(hex_at "$1" 88 4)
+  autoclear=$(uint_at "$1" 92 4) || { FAIL_REASON="truncated qcow2 header"; return 1; }
+  if [ $((incompat & 4)) -ne 0 ]; then
+    FAIL_REASON="it has an external data file (incompatible feature bit 2): the guest would read and write a host file; only self-contained images are accepted (qemu-img convert -O qcow2 makes one)"
+    return 1
+  fi
+  if [ $((incompat & 2)) -ne 0 ]; then
+    FAIL_REASON="it is marked corrupt (incompatible feature bit 1): QEMU will not open it for writing; repair it with qemu-img check -r all"
+    return 1
+  fi
+  if [ "$incompat_high" != 00000000 ] || [ $((incompat & ~INCOMPAT_ALLOWED)) -ne 0 ]; then
+    FAIL_REASON="it uses incompatible features unknown to the emulator's QEMU 7.2 (bits 0x$(hex_at "$1" 72 8)); convert it with qemu-img 7.2 (qemu-img convert -O qcow2 -o compat=1.1)"
+    return 1
+  fi
+  if [ "$autoclear_high" != 00000000 ] || [ $((autoclear & ~AUTOCLEAR_ALLOWED)) -ne 0 ]; then
+    FAIL_REASON="it uses autoclear features the seeder does not accept (bits 0x$(hex_at "$1" 88 8); bit 1 is a raw external data file)"
+    return 1
+  fi
+  return 0
+}
+
+# Header extensions: type and length (4 bytes each), data padded to 8 bytes, type 0 ends them.
+# They all lie in the first cluster; the walk is bounded by it.
+check_extensions() {
+  ext_at=$IMAGE_HEADER_LENGTH
+  while [ $((ext_at + 8)) -le "$IMAGE_CLUSTER_SIZE" ]; do
+    ext_type=$(hex_at "$1" "$ext_at" 4)
+    ext_length=$(uint_at "$1" $((ext_at + 4)) 4) || { FAIL_REASON="truncated qcow2 header extension at byte $ext_at"; return 1; }
+    case $ext_type in
+      00000000) return 0 ;;
+      44415441) FAIL_REASON="it names an external data file (header extension 0x44415441): the guest would read and write a host file; only self-contained images are accepted"; return 1 ;;
+      0537be77) FAIL_REASON="it is encrypted (full disk encryption header extension 0x0537be77): an encrypted disk cannot boot unattended"; return 1 ;;
+    esac
+    ext_at=$((ext_at + 8 + (ext_length + 7) / 8 * 8))
+  done
+  FAIL_REASON="its header extensions run past the first cluster (no end marker)"
   return 1
 }
 
-verify_staging() {
+check_virtual_size() {
+  size_hex=$(hex_at "$1" 24 8)
+  case $size_hex in
+    [89abcdef]*) FAIL_REASON="its virtual size 0x$size_hex is over the limit of $MAX_VIRTUAL_SIZE bytes (SEED_MAX_VIRTUAL_SIZE)"; return 1 ;;
+  esac
+  IMAGE_VIRTUAL_SIZE=$((0x$size_hex))
+  if [ "$IMAGE_VIRTUAL_SIZE" -gt "$MAX_VIRTUAL_SIZE" ]; then
+    FAIL_REASON="its virtual size of $IMAGE_VIRTUAL_SIZE bytes is over the limit of $MAX_VIRTUAL_SIZE bytes (raise maxVirtualSize if this image is right)"
+    return 1
+  fi
+  if [ "$IMAGE_VIRTUAL_SIZE" -lt "$MIN_VIRTUAL_SIZE" ]; then
+    FAIL_REASON="its virtual size of $IMAGE_VIRTUAL_SIZE bytes is under the declared $MIN_VIRTUAL_SIZE bytes (minVirtualSize): is it the right image?"
+    return 1
+  fi
+  return 0
+}
+
+# FILE as a json: spec that qemu-img opens as qcow2 over the plain file driver with no backing:
+# nothing but the file itself, whatever its header says (a path is never parsed as a protocol).
+safe_spec() {
+  json_path=$(printf '%s' "$1" | sed 's/[\\"]/\\&/g')
+  printf 'json:{"driver":"%s","file":{"driver":"file","filename":"%s"}%s}' "${2:-qcow2}" "$json_path" "$([ "${2:-qcow2}" = qcow2 ] && echo ',"backing":null')"
+}
+
+# The largest byte the image needs in its file: the L1 and refcount tables, every L2 table and
+# refcount block they point to (whole clusters), and every uncompressed data extent (qemu-img
+# map). A file shorter than that was cut (qemu-img check reads missing bytes as zeros and
+# misses it); a compressed or freshly created image legitimately ends before its last cluster.
+data_end_of() {
+  l1_entries=$(uint_at "$1" 36 4) && l1_offset=$(uint_at "$1" 41 7) \
+    && rt_offset=$(uint_at "$1" 49 7) && rt_clusters=$(uint_at "$1" 56 4) || return 1
+  {
+    echo $((l1_offset + l1_entries * 8)) $((rt_offset + rt_clusters * IMAGE_CLUSTER_SIZE))
+    table_ends "$1" "$l1_offset" $((l1_entries * 8))
+    table_ends "$1" "$rt_offset" $((rt_clusters * IMAGE_CLUSTER_SIZE))
+    qemu-img map -U --output=json "$(safe_spec "$1")" 2>/dev/null \
+      | sed -n 's/.*"length": *\([0-9]*\).*"offset": *\([0-9]*\).*/\2 \1/p' | awk '{ print $1 + $2 }'
+  } | awk 'BEGIN { end = 0 } { for (i = 1; i <= NF; i++) if ($i + 0 > end) end = $i + 0 } END { printf "%.0f\n", end }'
+}
+
+# For a table of 8-byte big-endian cluster offsets (L1 or refcount table) of $3 bytes at $2:
+# the end of the last cluster it points to. Bits 9-55 are the offset.
+table_ends() {
+  [ "$3" -gt 0 ] || return 0
+  od -An -v -j "$2" -N "$3" -tx1 "$1" 2>/dev/null | awk -v cluster="$IMAGE_CLUSTER_SIZE" '
+    BEGIN { hex = "0123456789abcdef"; end = 0 }
+    { for (i = 1; i <= NF; i++) {
+        n++
+        if (n % 8 == 1) { value = 0; continue }   # byte 0: flags, no offset bits
+        value = value * 256 + (index(hex, substr($i, 1, 1)) - 1) * 16 + index(hex, substr($i, 2, 1)) - 1
+        if (n % 8 == 0) { value -= value % 512; if (value > 0 && value + cluster > end) end = value + cluster }
+    } }
+    END { printf "%.0f\n", end }'
+}
+
+# qemu-img check through the safe spec; -U: others (running emulators) may hold the file.
+# Sets IMAGE_LEAKS; on failure sets FAIL_REASON and returns 1.
+qemu_img_check() {
+  if ! command -v qemu-img >/dev/null 2>&1; then
+    FAIL_REASON="qemu-img is not installed in the seeder image (run the seeder in the emulator image, or set verification to header)"
+    return 1
+  fi
+  check_output=$(qemu-img check -U "$(safe_spec "$1")" 2>&1)
+  check_status=$?
+  IMAGE_LEAKS=$(printf '%s\n' "$check_output" | sed -n 's/^\([0-9][0-9]*\) leaked clusters were found.*/\1/p')
+  IMAGE_LEAKS=${IMAGE_LEAKS:-0}
+  case $check_status in
+    0) ;;
+    3) log "note: the image has $IMAGE_LEAKS leaked clusters (harmless: space only), accepting it" ;;
+    *)
+      FAIL_REASON="not a sound qcow2 image (qemu-img check exited $check_status: $(one_line "$(printf '%s' "$check_output" | sed 's/json:{"driver":"qcow2".*"backing":null}/the image/g')"))"
+      return 1 ;;
+  esac
+  data_end=$(data_end_of "$1") || { FAIL_REASON="could not read the image's tables"; return 1; }
+  file_size=$(size_of "$1")
+  if [ "$file_size" -lt "$data_end" ]; then
+    FAIL_REASON="truncated qcow2 image: its data ends at byte $data_end but the file has $file_size bytes"
+    return 1
+  fi
+  return 0
+}
+
+# verify_image FILE LABEL: the policy, then (SEED_VERIFY=qemu-img) qemu-img check and the data
+# end within the file, then the expected sha256 (SEED_SHA256; STAGING_SHA256 when computed on
+# the way). Returns 0 when FILE may become the disk; otherwise FAIL_REASON says why.
+verify_image() {
+  IMAGE_LEAKS=0
+  check_image_policy "$1" || return 1
   case $VERIFY in
-    qemu-img)
-      if ! command -v qemu-img >/dev/null 2>&1; then
-        FAIL_REASON="qemu-img is not installed in the seeder image (run the seeder in the emulator image, or set verification to header)"
-        return 1
-      fi
-      check_output=$(qemu-img check -f qcow2 "$STAGING" 2>&1)
-      check_status=$?
-      case $check_status in
-        0) ;;
-        3) log "note: the image has leaked clusters (harmless: space only), accepting it" ;;
-        *)
-          FAIL_REASON="not a sound qcow2 image (qemu-img check exited $check_status: $(one_line "$check_output"))"
-          return 1 ;;
-      esac
-      # qemu-img check misses a file cut inside its last cluster: compare the end of the image's
-      # data with the file's size.
-      end_offset=$(printf '%s\n' "$check_output" | sed -n 's/^Image end offset: \([0-9][0-9]*\)$/\1/p')
-      staged_size=$(stat -c %s "$STAGING")
-      if [ -n "$end_offset" ] && [ "$staged_size" -lt "$end_offset" ]; then
-        FAIL_REASON="truncated qcow2 image: its data ends at byte $end_offset but the file has $staged_size bytes"
-        return 1
-      fi
-      ;;
-    header)
-      check_header "$STAGING" || return 1 ;;
+    qemu-img) qemu_img_check "$1" || return 1 ;;
+    header) ;;
     *)
       FAIL_REASON="unknown SEED_VERIFY '$VERIFY' (allowed: qemu-img, header)"
       return 1 ;;
   esac
-  if [ -n "$EXPECTED_SHA256" ]; then
-    if [ -z "$STAGING_SHA256" ]; then
-      WATCH_FILE=$STAGING
-      WATCH_TOTAL=0
-      run_watched "$1: computing sha256" hash_staging || true
-      STAGING_SHA256=$(cut -d' ' -f1 < "$STAGING.sha256" 2>/dev/null)
-    fi
-    if [ "$STAGING_SHA256" != "$EXPECTED_SHA256" ]; then
-      FAIL_REASON="sha256 ${STAGING_SHA256:-(not computed)} does not match the expected $EXPECTED_SHA256"
-      return 1
-    fi
+  [ -n "$EXPECTED_SHA256" ] || return 0
+  if [ -z "${STAGING_SHA256:-}" ]; then
+    WATCH_FILE=$1
+    WATCH_TOTAL=0
+    run_watched "$2: computing sha256" hash_file "$1" || true
+    STAGING_SHA256=$(cut -d' ' -f1 < "$STAGING.sha256" 2>/dev/null)
+  fi
+  if [ "$STAGING_SHA256" != "$EXPECTED_SHA256" ]; then
+    FAIL_REASON="sha256 ${STAGING_SHA256:-(not computed)} does not match the expected $EXPECTED_SHA256"
+    return 1
   fi
   return 0
 }
@@ -536,7 +721,7 @@ write_record() {
 # target exists afterwards.
 commit_staging() {
   heartbeat commit
-  if ! verify_staging "$1"; then
+  if ! verify_image "$STAGING" "$1"; then
     log "$1: rejected: $FAIL_REASON"
     rm -f "$STAGING" "$STAGING".*
     return 1
@@ -737,6 +922,13 @@ check_config() {
   for knob in "SEED_LOCK_TIMEOUT_SECONDS=$LOCK_TIMEOUT" "SEED_LOCK_STALE_SECONDS=$LOCK_STALE" "SEED_PROGRESS_SECONDS=$PROGRESS_INTERVAL"; do
     is_count "${knob#*=}" || fail "invalid ${knob%%=*} '${knob#*=}': must be a whole number of seconds, at least 1"
   done
+  for knob in "SEED_MAX_VIRTUAL_SIZE=$MAX_VIRTUAL_SIZE" "SEED_MIN_VIRTUAL_SIZE=$MIN_VIRTUAL_SIZE"; do
+    case ${knob#*=} in
+      '' | *[!0-9]*) fail "invalid ${knob%%=*} '${knob#*=}': must be a whole number of bytes" ;;
+    esac
+    bytes=${knob#*=}
+    [ ${#bytes} -le 18 ] || fail "invalid ${knob%%=*} '$bytes': at most 18 digits"
+  done
   case $EXPECTED_SHA256 in
     '') ;;
     *[!0-9a-f]*) fail "invalid SEED_SHA256 '$EXPECTED_SHA256': must be 64 lower-case hex digits" ;;
@@ -841,7 +1033,7 @@ stage() {
   remove_leftovers
   rm -f "$STAGE_NOTE"
   [ -e "$file" ] || stage_failed "the snapshot file $file is not in the snapshot image"
-  check_header "$file" || stage_failed "$file: $FAIL_REASON"
+  check_image_policy "$file" || stage_failed "$file: $FAIL_REASON"
   copy_to_staging "staging snapshot" "$file" || stage_failed "$FAIL_REASON"
   WATCH_FILE=$STAGING
   WATCH_TOTAL=0
@@ -852,11 +1044,28 @@ stage() {
   exit 0
 }
 
+# inspect FILE: the policy and SEED_VERIFY, for readers that only look (never writes).
+inspect() {
+  # Nothing to clean up: it creates nothing. No sha256 either (SEED_SHA256 is the seeder's).
+  trap - EXIT
+  EXPECTED_SHA256=
+  if [ ! -f "$1" ] || [ ! -r "$1" ]; then
+    fail "$1 is not a readable file"
+  fi
+  verify_image "$1" inspect || fail "$1: $FAIL_REASON"
+  printf 'seed-disk: inspect: OK format=qcow2 version=%s virtual-size=%s cluster-size=%s file-size=%s leaks=%s verify=%s\n' \
+    "$IMAGE_VERSION" "$IMAGE_VIRTUAL_SIZE" "$IMAGE_CLUSTER_SIZE" "$(size_of "$1")" "$IMAGE_LEAKS" "$VERIFY"
+  exit 0
+}
+
 check_config
 case ${1:-} in
   '') seed ;;
   stage)
     [ $# -eq 2 ] || fail "usage: seed-disk.sh stage FILE (got $# arguments)"
     stage "$2" ;;
-  *) fail "unknown mode '$1' (usage: seed-disk.sh [stage FILE])" ;;
+  inspect)
+    [ $# -eq 2 ] || fail "usage: seed-disk.sh inspect FILE (got $# arguments)"
+    inspect "$2" ;;
+  *) fail "unknown mode '$1' (usage: seed-disk.sh [stage FILE | inspect FILE])" ;;
 esac

@@ -3,18 +3,22 @@
 #
 # The base image is seeded once, by a Job, onto a claim every replica mounts read-only. The
 # seeder links the image into place only after verifying it, so its presence means it is complete;
-# this waits for it (bounded), checks it is a sound qcow2 when qemu-img is there, and never writes.
+# this waits for it (bounded), then applies the image policy of seed-disk.sh (`seed-disk.sh
+# inspect`: self-contained qcow2, header before qemu-img, qemu-img check when it is there), and
+# never writes.
 #
 # Configuration (environment):
 #   WAIT_TARGET           the base image path                 (default /images/base/win98.qcow2)
 #   WAIT_TIMEOUT_SECONDS  how long to wait before failing     (default 1800)
 #   WAIT_INTERVAL_SECONDS seconds between looks               (default 5)
+#   SEED_MAX_VIRTUAL_SIZE, SEED_MIN_VIRTUAL_SIZE  the policy's limits, read by seed-disk.sh
 
 set -u
 
 TARGET=${WAIT_TARGET:-/images/base/win98.qcow2}
 TIMEOUT=${WAIT_TIMEOUT_SECONDS:-1800}
 INTERVAL=${WAIT_INTERVAL_SECONDS:-5}
+SEED_SCRIPT=$(dirname "$0")/seed-disk.sh
 
 log() { printf 'wait-for-disk: %s\n' "$*"; }
 
@@ -33,12 +37,14 @@ while [ ! -f "$TARGET" ]; do
   sleep "$INTERVAL"
 done
 
-if command -v qemu-img >/dev/null 2>&1; then
-  # -U: the base is open read-only by running emulators; sharing the read lock is what they do too.
-  if ! output=$(qemu-img check -U -q -f qcow2 "$TARGET" 2>&1); then
-    log "FAILED: the base image $TARGET is not a sound qcow2 image ($(printf '%s' "$output" | tr '\n' ' ' | cut -c1-200)). What to do: delete it from the base claim and let the seeding Job run again"
-    exit 1
-  fi
+# The image policy lives once, in seed-disk.sh (mounted beside this script): its inspect mode
+# reads the header before qemu-img opens anything, and qemu-img then opens only the file.
+verify=header
+if command -v qemu-img >/dev/null 2>&1; then verify=qemu-img; fi
+if ! output=$(SEED_VERIFY=$verify /bin/sh "$SEED_SCRIPT" inspect "$TARGET" 2>/dev/null); then
+  reason=$(printf '%s\n' "$output" | sed -n 's/^seed-disk: FAILED: //p' | tail -n 1)
+  log "FAILED: the base image is refused: ${reason:-$(printf '%s' "$output" | tr '\n' ' ' | cut -c1-300)}. What to do: delete it from the base claim and let the seeding Job run again (it verifies what it seeds)"
+  exit 1
 fi
 log "base image ready: $TARGET"
 exit 0

@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import { createServer, Socket } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { BUILTIN_IMAGE_PATH, checkImage, formatBytes, skopeoSource } from '../../lib/cli/check-image';
 import { createQcow2, OciLayout, truncatedCopy } from '../harness/oci-image';
+import { QCOW2_CASES } from '../harness/qcow2-cases';
 import { LocalRegistry } from '../harness/registry';
 import { BIN, runCli } from './run-cli';
 
@@ -49,13 +50,13 @@ describe('check-image command against an OCI layout', () => {
     expect(run.stderr).toContain('or use the hybrid mode');
   });
 
-  test('a truncated qcow2 is found but fails qemu-img check', () => {
+  test('a truncated qcow2 is found but refused by the seeder\'s verification (qemu-img check)', () => {
     const run = runCli(['check-image', layout.reference('corrupt-disk')]);
     expect(run.status).toBe(1);
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(run.stderr).toContain(`has ${BUILTIN_IMAGE_PATH} (layer 2 of 2`);
-    expect(run.stderr).toMatch(/qemu-img check found \d+ errors/);
-    expect(run.stderr).toContain('rebuild the emulator image from a good disk image');
+    expect(run.stderr).toMatch(/but the seeder would refuse it: not a sound qcow2 image \(qemu-img check exited 2: ERROR: counting reference for region exceeding the end of the file/);
+    expect(run.stderr).toContain('rebuild the emulator image from a good, self-contained disk image');
   });
 
   test('a later layer that deletes the file (whiteout) wins over the layer that added it', () => {
@@ -158,12 +159,12 @@ describe('checkImage reads layers the way a container runtime stacks them', () =
     expect(result.virtualSize).toBe(2 * 1024 * 1024);
   });
 
-  test('a file that is not qcow2 is refused, naming the format qemu-img sees', () => {
+  test('a file that is not qcow2 is refused by its header, before qemu-img sees it', () => {
     layout.build('raw-disk', [{ files: [{ path: BUILTIN_IMAGE_PATH, content: Buffer.alloc(4096, 7) }] }]);
     const result = check('raw-disk');
     expect(result.ok).toBe(false);
-    expect(result.format).toBe('raw');
-    expect(result.problem).toContain('not a qcow2 image (qemu-img sees raw)');
+    expect(result.format).toBeUndefined();
+    expect(result.problem).toBe("the seeder would refuse it: not a qcow2 image (first bytes '07070707', expected 514649fb)");
   });
 
   test('layers written by umoci insert (no end-of-archive blocks) are read', () => {
@@ -177,6 +178,47 @@ describe('checkImage reads layers the way a container runtime stacks them', () =
   test('another path can be checked', () => {
     expect(check('with-disk', '/etc/os-release').foundIn?.index).toBe(1);
     expect(check('with-disk', '/etc/nothing').ok).toBe(false);
+  });
+});
+
+describe('the disk image policy: check-image gives the seeder\'s verdict on every case of the table', () => {
+  // The same table test/scripts/seed-disk.policy.test.ts runs through the seeder.
+  beforeAll(() => {
+    for (const [index, policyCase] of QCOW2_CASES.entries()) {
+      const dir = join(layout.workDir, `policy-${index}`);
+      mkdirSync(dir);
+      layout.build(`policy-${index}`, [{ files: [{ path: BUILTIN_IMAGE_PATH, source: policyCase.build(dir) }] }]);
+    }
+  }, 60_000);
+
+  test.each(QCOW2_CASES.map((c, index) => [c.name, c, index] as const))('%s', (_name, policyCase, index) => {
+    const result = checkImage({ image: layout.reference(`policy-${index}`), minVirtualSize: policyCase.minVirtualSize });
+    if (policyCase.refused === undefined) {
+      expect(result.problem).toBeUndefined();
+      expect(result.ok).toBe(true);
+      expect(result.format).toBe('qcow2');
+    } else {
+      expect(result.ok).toBe(false);
+      expect(result.problem).toMatch(/^the seeder would refuse it: /);
+      expect(result.problem).toMatch(policyCase.refused);
+    }
+  });
+
+  test('the CLI prints the policy verdict and takes the limits as quantities', () => {
+    const empty = QCOW2_CASES.findIndex((c) => c.name.startsWith('freshly created'));
+    const ok = runCli(['check-image', layout.reference(`policy-${empty}`)]);
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toContain('virtual size: 1 GiB (1073741824 bytes)');
+    expect(ok.stdout).toContain('image policy: self-contained (no backing or data file, not encrypted, known features)');
+    const small = runCli(['check-image', '--min-virtual-size', '2Gi', layout.reference(`policy-${empty}`)]);
+    expect(small.status).toBe(1);
+    expect(small.stderr).toContain('but the seeder would refuse it: its virtual size of 1073741824 bytes is under the declared 2147483648 bytes (minVirtualSize): is it the right image?');
+    const limited = runCli(['check-image', '--max-virtual-size', '512Mi', layout.reference(`policy-${empty}`)]);
+    expect(limited.status).toBe(1);
+    expect(limited.stderr).toContain('its virtual size of 1073741824 bytes is over the limit of 536870912 bytes');
+    const bad = runCli(['check-image', '--max-virtual-size', 'lots', layout.reference(`policy-${empty}`)]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--max-virtual-size takes a size in bytes or a quantity such as 2Gi, not 'lots'");
   });
 });
 

@@ -229,6 +229,9 @@ const APPLET_DIR = `${HARNESS_DIR}/bin`;
 const QEMU_DIR = `${HARNESS_DIR}/qemu`;
 const SKOPEO_DIR = `${HARNESS_DIR}/skopeo`;
 const DEVICES = ['null', 'zero', 'full', 'random', 'urandom'];
+/** The host's QEMU module directories (/usr/lib/<arch>/qemu). */
+const QEMU_MODULE_DIRS = fs.readdirSync('/usr/lib').map((entry) => path.join('/usr/lib', entry, 'qemu'))
+  .filter((dir) => fs.existsSync(path.join(dir)) && fs.statSync(dir).isDirectory() && fs.readdirSync(dir).some((file) => file.startsWith('block-')));
 
 /** Runs the pod's init containers in order and resolves with how they ended. */
 export function runPod(options: PodRunOptions): Promise<PodResult> {
@@ -597,6 +600,12 @@ function runContainer(container: any, context: ContainerContext): Promise<Contai
   }
   if (qemuImg) {
     lines.push(`bind_file /usr/bin/qemu-img "$R${QEMU_DIR}/qemu-img" ro`);
+    // QEMU is relocatable: it loads its block modules (qemu-block-extra's curl driver...) from
+    // ../lib/<arch>/qemu beside its binary, as /usr/bin/qemu-img finds /usr/lib/<arch>/qemu in a
+    // real image. Without this, qemu-img here would lack drivers the emulator image has.
+    for (const moduleDir of QEMU_MODULE_DIRS) {
+      lines.push(`mkdir -p "$R${HARNESS_DIR}"${q(moduleDir.slice('/usr'.length))}`, `bind ${q(moduleDir)} "$R${HARNESS_DIR}"${q(moduleDir.slice('/usr'.length))} ro`);
+    }
   }
   if (skopeo) {
     lines.push(`mkdir -p "$R${SKOPEO_DIR}"`, `bind_file /usr/bin/skopeo "$R${SKOPEO_DIR}/skopeo" ro`);

@@ -100,3 +100,86 @@ export function allocatedBytes(dir: string): number {
   }
   return total;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Images the disk image policy must accept or refuse (seed-disk.sh check_image_policy and
+// verify_image), made with qemu-img where it can make them and by patching header bytes where
+// it cannot. Each returns the path it wrote. The case table using them is qcow2-cases.ts.
+
+function qemuImg(...args: string[]): void {
+  execFileSync('qemu-img', args, { stdio: 'pipe' });
+}
+
+/** A freshly created, empty qcow2 (`qemu-img create`): its file ends before its last cluster. */
+export function makeEmptyQcow2(file: string, size = '1G'): string {
+  qemuImg('create', '-q', '-f', 'qcow2', file, size);
+  return file;
+}
+
+/** A compressed qcow2 (`qemu-img convert -c`) of `bytes` of compressible text. */
+export function makeCompressedQcow2(file: string, bytes = 1 << 20): string {
+  const raw = `${file}.raw`;
+  const line = 'Lego Loco: compressible guest data, line ';
+  let text = '';
+  for (let i = 0; text.length < bytes; i++) text += `${line}${i}\n`;
+  fs.writeFileSync(raw, text.slice(0, bytes));
+  try {
+    qemuImg('convert', '-q', '-c', '-f', 'raw', '-O', 'qcow2', raw, file);
+  } finally {
+    fs.rmSync(raw, { force: true });
+  }
+  return file;
+}
+
+/**
+ * A qcow2 whose backing file is `backing` as written in its header: a host path, a relative path
+ * (`../../etc/passwd`), a `json:{...}` spec or an `http://` URL. Made with `-u`: nothing is opened.
+ */
+export function makeBackedQcow2(file: string, backing: string, backingFormat = 'raw', size = '1M'): string {
+  qemuImg('create', '-q', '-f', 'qcow2', '-u', '-b', backing, '-F', backingFormat, file, size);
+  return file;
+}
+
+/**
+ * A qcow2 with an external data file named `dataFile` (a host path or a URL). Created against a
+ * scratch data file, then only the header is amended, so the named file is never touched.
+ */
+export function makeDataFileQcow2(file: string, dataFile: string, size = '1M'): string {
+  const scratch = `${file}.data`;
+  qemuImg('create', '-q', '-f', 'qcow2', '-o', `data_file=${scratch}`, file, size);
+  qemuImg('amend', '-q', '-f', 'qcow2', '-o', `data_file=${dataFile.replace(/,/g, ',,')}`, file);
+  fs.rmSync(scratch, { force: true });
+  return file;
+}
+
+/** An encrypted qcow2: LUKS (crypt_method 2, FDE header extension) or the old AES (crypt_method 1). */
+export function makeEncryptedQcow2(file: string, format: 'luks' | 'aes', size = '1M'): string {
+  qemuImg('create', '-q', '-f', 'qcow2', '--object', 'secret,id=sec0,data=loco',
+    '-o', `encrypt.format=${format},encrypt.key-secret=sec0`, file, size);
+  return file;
+}
+
+/** Overwrites `bytes` big-endian at `offset` of a file's header. */
+export function patchHeader(file: string, offset: number, bytes: Buffer): string {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    fs.writeSync(fd, bytes, 0, bytes.length, offset);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return file;
+}
+
+/** Sets bit `bit` of the incompatible (offset 72) or autoclear (88) features of a version 3 qcow2. */
+export function setFeatureBit(file: string, field: 'incompatible' | 'autoclear', bit: number): string {
+  const offset = field === 'incompatible' ? 72 : 88;
+  const value = fs.readFileSync(file).readBigUInt64BE(offset) | (1n << BigInt(bit));
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64BE(value);
+  return patchHeader(file, offset, bytes);
+}
+
+/** Bytes allocated on disk for one file (stat blocks), as `du` counts them. */
+export function allocatedFileBytes(file: string): number {
+  return fs.statSync(file).blocks * 512;
+}
