@@ -775,10 +775,11 @@ try_candidate() {
 record_value() { sed -n "s/^$1=//p" "$RECORD" 2>/dev/null | head -n 1; }
 
 # Whether the file at the target may be the disk. Returns 1, FINDING saying what it is, only on a
-# definite finding: a link (never followed), an empty file, not a qcow2, refused by the image
-# policy, corrupt or cut short. Read-only: the header first, qemu-img only after the policy has
-# refused backing and external data files, and with -U (a running emulator's lock neither blocks
-# it nor is disturbed). What it cannot decide (no qemu-img, unreadable, I/O errors) keeps the disk.
+# definite finding: a link (never followed), an empty file, refused by the image policy (not a
+# qcow2, a backing or external data file...), or with qemu-img (when verification uses it and it
+# is installed) corrupt or cut short. Read-only: the header first, then qemu-img on the file alone
+# (qemu_img_check: no backing chain, -U). What it cannot decide (unreadable, I/O errors) keeps
+# the disk: only a file that holds no usable game is ever set aside.
 existing_is_sound() {
   FINDING=
   if [ -L "$TARGET" ]; then
@@ -787,35 +788,22 @@ existing_is_sound() {
   fi
   # A directory or device: keep_existing refuses it, touching nothing.
   if [ ! -f "$TARGET" ] || [ ! -r "$TARGET" ]; then return 0; fi
-  existing_size=$(stat -c %s "$TARGET")
-  if [ "$existing_size" -eq 0 ]; then
+  if [ "$(size_of "$TARGET")" -eq 0 ]; then
     FINDING="an empty file (0 bytes)"
     return 1
   fi
-  if ! check_header "$TARGET"; then
+  if ! check_image_policy "$TARGET"; then
     FINDING=$FAIL_REASON
     return 1
   fi
-  command -v qemu-img >/dev/null 2>&1 || return 0
-  existing_check=$(qemu-img check -U -f qcow2 "$TARGET" 2>&1)
-  case $? in
-    0 | 3)
-      existing_end=$(printf '%s\n' "$existing_check" | sed -n 's/^Image end offset: \([0-9][0-9]*\)$/\1/p')
-      if [ -n "$existing_end" ] && [ "$existing_size" -lt "$existing_end" ]; then
-        FINDING="a truncated qcow2 image (its data ends at byte $existing_end, the file has $existing_size bytes)"
-        return 1
-      fi
-      return 0 ;;
-    2)
-      FINDING="a corrupt qcow2 image (qemu-img check: $(one_line "$existing_check"))"
-      return 1 ;;
-  esac
-  case $existing_check in
-    *"ermission denied"* | *"nput/output error"* | *"lock"*)
-      log "note: could not inspect $TARGET ($(one_line "$existing_check")); keeping it as it is"
+  [ "$VERIFY" = qemu-img ] && command -v qemu-img >/dev/null 2>&1 || return 0
+  qemu_img_check "$TARGET" && return 0
+  case $FAIL_REASON in
+    *"ermission denied"* | *"nput/output error"* | *"could not read the image's tables"*)
+      log "note: could not inspect $TARGET ($FAIL_REASON); keeping it as it is"
       return 0 ;;
   esac
-  FINDING="not an image qemu-img can open ($(one_line "$existing_check"))"
+  FINDING=$FAIL_REASON
   return 1
 }
 
@@ -831,9 +819,9 @@ set_aside() {
 # with its record, and the disk is seeded as if it were missing.
 set_aside_target() {
   if ! set_aside "$TARGET"; then
-    fail "$TARGET is $FINDING, and moving it aside to $ASIDE failed. What to do: move or delete it by hand, then restart the pod"
+    fail "$TARGET cannot be the disk ($FINDING), and moving it aside to $ASIDE failed. What to do: move or delete it by hand, then restart the pod"
   fi
-  log "WARNING: $TARGET was $FINDING: it cannot be the disk; moved it aside to $ASIDE (kept, not deleted) and seeding a new disk"
+  log "WARNING: $TARGET cannot be the disk ($FINDING); moved it aside to $ASIDE (kept, not deleted), seeding a new disk"
   if [ -e "$RECORD" ] || [ -L "$RECORD" ]; then
     mv -T "$RECORD" "$ASIDE.seed-info" 2>/dev/null && log "moved its record $RECORD aside to $ASIDE.seed-info"
   fi

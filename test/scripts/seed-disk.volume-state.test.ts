@@ -9,7 +9,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { StorageMode } from '../../lib';
 import { mountTmpfs, SHELLS, TmpfsVolume } from '../harness/pod-runner';
-import { cleanupDirs, makeQcow2, qemuImgCheckPasses, sha256Of, tempDir } from '../harness/qcow2';
+import { cleanupDirs, fileState, makeEmptyQcow2, makeQcow2, qemuImgCheckPasses, sha256Of, tempDir } from '../harness/qcow2';
+import { QCOW2_CASES } from '../harness/qcow2-cases';
 import { DISK, emulatorImage, failureLine, freshVolume, leftovers, locoChart, recordOf, seed, seederChart, SNAPSHOT_IMAGE } from './seeding';
 
 jest.setTimeout(60_000);
@@ -141,7 +142,7 @@ describe.each(SHELLS)('under %s', (shell) => {
       const aside = asideName(volume);
       expect(fs.readlinkSync(path.join(volume, aside))).toBe(linkTarget);
       expect(sha256Of(path.join(volume, 'other.qcow2'))).toBe(other);
-      expect(result.output).toContain(`seed-disk: WARNING: /images/${DISK} was a symbolic link (to ${linkTarget}), not a disk file on the volume: it cannot be the disk; moved it aside to /images/${aside} (kept, not deleted) and seeding a new disk`);
+      expect(result.output).toContain(`seed-disk: WARNING: /images/${DISK} cannot be the disk (a symbolic link (to ${linkTarget}), not a disk file on the volume); moved it aside to /images/${aside} (kept, not deleted), seeding a new disk`);
       expect(leftovers(volume).filter((name) => name !== aside)).toEqual(['other.qcow2']);
     });
 
@@ -185,9 +186,9 @@ describe.each(SHELLS)('under %s', (shell) => {
     const cases: [string, (file: string) => void, string][] = [
       ['zero bytes', (file) => fs.writeFileSync(file, ''), 'an empty file (0 bytes)'],
       ['an HTML page', (file) => fs.writeFileSync(file, html), "not a qcow2 image (first bytes '3c21444f', expected 514649fb)"],
-      ['a qcow2 cut short by clusters', (file) => { makeQcow2(file, 2 << 20); fs.truncateSync(file, 1 << 20); }, 'a corrupt qcow2 image (qemu-img check: ERROR'],
-      ['a qcow2 cut inside its last cluster', (file) => { makeQcow2(file, 2 << 20); fs.truncateSync(file, fs.statSync(file).size - 1000); }, 'a truncated qcow2 image (its data ends at byte'],
-      ['a qcow2 cut inside its header', (file) => { makeQcow2(file, 1 << 20); fs.truncateSync(file, 100); }, 'not an image qemu-img can open (qemu-img: Could not open'],
+      ['a qcow2 cut short by clusters', (file) => { makeQcow2(file, 2 << 20); fs.truncateSync(file, 1 << 20); }, 'not a sound qcow2 image (qemu-img check exited 2: ERROR'],
+      ['a qcow2 cut inside its last cluster', (file) => { makeQcow2(file, 2 << 20); fs.truncateSync(file, fs.statSync(file).size - 1000); }, 'truncated qcow2 image: its data ends at byte'],
+      ['a qcow2 cut inside its header', (file) => { makeQcow2(file, 1 << 20); fs.truncateSync(file, 100); }, 'truncated qcow2 header'],
     ];
 
     test.each(cases)('%s', async (_name, make, finding) => {
@@ -204,8 +205,8 @@ describe.each(SHELLS)('under %s', (shell) => {
       const aside = asideName(volume);
       expect(sha256Of(path.join(volume, aside))).toBe(original);
       expect(fs.readFileSync(path.join(volume, `${aside}.seed-info`), 'utf8')).toBe('source=builtin\nsha256=\n');
-      expect(result.output).toContain(`seed-disk: WARNING: /images/${DISK} was ${finding}`);
-      expect(result.output).toMatch(new RegExp(`: it cannot be the disk; moved it aside to /images/${aside} \\(kept, not deleted\\) and seeding a new disk`));
+      expect(result.output).toContain(`seed-disk: WARNING: /images/${DISK} cannot be the disk (${finding}`);
+      expect(result.output).toContain(`); moved it aside to /images/${aside} (kept, not deleted), seeding a new disk`);
       expect(sha256Of(file)).toBe(sha256Of(image.builtin));
       expect(qemuImgCheckPasses(file)).toBe(true);
       expect(recordOf(volume).source).toBe('builtin');
@@ -221,7 +222,7 @@ describe.each(SHELLS)('under %s', (shell) => {
       const result = await runHybrid(volume, emulatorImage().dir, snapshot, shell);
 
       expect(result.exitCode).toBe(0);
-      expect(result.container('seed-snapshot').stdout).toContain(`seed-disk: WARNING: /images/${DISK} was not a qcow2 image (first bytes '3c21444f', expected 514649fb)`);
+      expect(result.container('seed-snapshot').stdout).toContain(`seed-disk: WARNING: /images/${DISK} cannot be the disk (not a qcow2 image (first bytes '3c21444f', expected 514649fb)); moved it aside`);
       expect(sha256Of(path.join(volume, DISK))).toBe(sha256Of(snapshot));
       expect(recordOf(volume).source).toBe('staged snapshot');
       expect(fs.readFileSync(path.join(volume, asideName(volume)), 'utf8')).toBe(html);
@@ -247,5 +248,43 @@ describe.each(SHELLS)('under %s', (shell) => {
     // The directory is not ours to delete: it stays, as it was.
     expect(fs.readFileSync(path.join(staged, 'something'), 'utf8')).toBe('root owns this');
     expect(leftovers(volume)).toEqual([`.${DISK}.staged`]);
+  });
+});
+
+// The image policy's table (test/harness/qcow2-cases.ts) for a file already at the disk name: a
+// self-contained qcow2 (compressed and freshly created ones too) is the player's disk and stays
+// exactly as it is; what the policy refuses (backing or external data files, encryption, unknown
+// features, sizes) is never handed to the emulator: it is moved aside, and the disk seeded. The
+// policy itself runs in both shells in seed-disk.policy.test.ts; here the shells alternate by case.
+describe('an existing disk through the image policy', () => {
+  test.each(QCOW2_CASES.map((c, i) => [c.name, c, SHELLS[i % SHELLS.length]] as const))('%s (%s)', async (_name, policyCase, shell) => {
+    // The volume's root already belongs to the fsGroup: the kubelet's fsGroup step leaves it alone.
+    const volume = freshVolume();
+    fs.chownSync(volume, 0, FS_GROUP);
+    fs.chmodSync(volume, 0o2775);
+    const disk = path.join(volume, DISK);
+    fs.renameSync(policyCase.build(tempDir('existing-')), disk);
+    const before = fileState(disk);
+    // A built-in image every case's limits accept (2 GiB virtual, nearly empty).
+    const image = emulatorImage({ withBuiltin: false });
+    makeEmptyQcow2(image.builtin, '2G');
+    fs.chmodSync(image.builtin, 0o644);
+    const objects = seederChart(policyCase.minVirtualSize === undefined ? {} : { minVirtualSize: String(policyCase.minVirtualSize) });
+
+    const result = await seed(objects, shell, volume, image.dir);
+
+    expect(result.exitCode).toBe(0);
+    if (policyCase.refused === undefined) {
+      expect(fileState(disk)).toEqual(before);
+      expect(result.output).toContain('disk image already present, keeping it as it is: /images/win98.qcow2');
+      expect(fs.readdirSync(volume)).toEqual([DISK]);
+    } else {
+      const aside = asideName(volume);
+      expect(sha256Of(path.join(volume, aside))).toBe(before.sha256);
+      const warning = result.output.split('\n').find((line) => line.startsWith(`seed-disk: WARNING: /images/${DISK} cannot be the disk (`));
+      expect(warning).toMatch(policyCase.refused);
+      expect(sha256Of(disk)).toBe(sha256Of(image.builtin));
+      expect(recordOf(volume).source).toBe('builtin');
+    }
   });
 });
