@@ -19,15 +19,26 @@
 #                              leaks=N verify=MODE"; exit 1 with the "seed-disk: FAILED: FILE: why" line.
 #
 # Rules (each one is tested in test/scripts/):
-#   1. An existing disk is the player's saved game: it is never opened, modified, replaced or
-#      re-owned, whatever the sources or options say. Replacing it is an explicit action of the
-#      operator (delete the disk file; see "Re-seeding" below).
+#   1. An existing disk is the player's saved game: it is never modified, replaced or re-owned,
+#      whatever the sources or options say; it is only inspected, read-only: the image policy on
+#      its header, then (SEED_VERIFY=qemu-img, when installed) qemu-img check of the file alone.
+#      Replacing it is an explicit action of the operator (delete the disk file; see "Re-seeding").
+#      What holds no saved game is not a disk: a symbolic link (the disk is a regular file on the
+#      volume), an empty file, a file the policy refuses (not a qcow2, a backing or external data
+#      file, encrypted...), a qcow2 qemu-img finds corrupt or cut short. Such a file is moved aside
+#      to <disk>.set-aside-<UTC time> (its record beside it as ....seed-info), never deleted; a
+#      WARNING line says what was found and where it went, and the disk is seeded as if missing.
+#      What the inspection cannot decide (unreadable, I/O errors) keeps the disk; a directory at
+#      the disk's name fails the seeder and is left alone.
 #   2. The target path either does not exist or holds a complete, verified image: every source
 #      first produces a staging file beside the target (same volume), which is verified
 #      (the image policy, qemu-img check, the end of the image's data within the file, the
 #      expected sha256 when given), flushed, then linked into place with link(2): atomic, and it
 #      never overwrites.
-#   3. A staging file left by an interrupted run is recognised by its name and removed.
+#   3. A staging file left by an interrupted run is recognised by its name and removed. The staged
+#      snapshot stays until the disk is in place (the seeder hard-links it to its staging name):
+#      any init container killed at any point and restarted alone by the kubelet (the ones before
+#      it do not run again) converges to the disk an uninterrupted run seeds.
 #   4. Several seeders on one volume: a lock directory (renamed into place: atomic, also on NFS) elects one;
 #      the others wait for the disk to appear. The holder writes a heartbeat into the lock while
 #      it works; a waiter breaks the lock when the heartbeat has not changed for
@@ -49,6 +60,13 @@
 #      anything but the file itself: no backing chain, no host file, no network.
 #  10. Copies keep holes: a sparse source stays sparse on the volume (GNU cp --sparse=always, or
 #      qemu-img convert of the bytes as raw; busybox cp alone fills holes).
+#  11. The volume is proven writable by writing 4 KiB on it first: a read-only volume, or one
+#      with no free bytes or no free inodes, fails at once with one line naming the volume and
+#      the problem (never a wait for a lock that nobody holds).
+#  12. Links on the volume are never followed: at the disk's name (rule 1); at the record's name
+#      (moved aside; the record is renamed onto the name itself, never into a linked directory);
+#      at the staged or the lock's name (removed). Something else than a staged file at the
+#      staged name (a directory of another user) fails that source alone: the next one runs.
 #
 # Re-seeding on purpose: stop the emulators, delete the disk file, its .seed-info record and the
 # per-instance overlays made on it, then start again.
