@@ -80,6 +80,11 @@ test('ConfigMap volumes carry the synthesized data with its defaultMode', async 
   expect(result.output.split('\n').slice(0, 2)).toEqual(['555', 'stat -c %a /scripts/probe.sh; cat /scripts/probe.sh | head -1']);
 });
 
+test('read-only binds are read-only: the ConfigMap volume, the libraries, the shell', async () => {
+  const result = await run('for f in /scripts/x /usr/lib/x /bin/sh; do (true > $f) 2>/dev/null && echo "$f writable" || echo "$f read-only"; done', 'dash');
+  expect(result.output.split('\n').slice(0, 3)).toEqual(['/scripts/x read-only', '/usr/lib/x read-only', '/bin/sh read-only']);
+});
+
 test('kill() kills the whole process group, background jobs included', async () => {
   const pod = startPod({ objects: job('sleep 30 & sleep 30 & wait'), shell: 'busybox', volumes: { data: tempDir('data-') } });
   await waitFor(() => pod.processes().filter((p) => p.comm === 'sleep').length === 2, 10_000, 'two sleeps');

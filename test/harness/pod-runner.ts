@@ -584,8 +584,10 @@ function runContainer(container: any, context: ContainerContext): Promise<Contai
     `mkdir -p "$R/bin" "$R/usr/lib" "$R/usr/lib64" "$R/etc" "$R/dev" "$R/tmp" "$R/proc" "$R${APPLET_DIR}" "$R${QEMU_DIR}"`,
     'ln -s usr/lib "$R/lib"',
     'ln -s usr/lib64 "$R/lib64"',
-    'bind() { mount --bind "$1" "$2"; if [ "$3" = ro ]; then mount -o remount,bind,ro "$2"; fi; }',
-    'bind_file() { touch "$2"; bind "$@"; }',
+    // One mount(8) per bind (util-linux does the read-only remount itself), and no touch: the setup
+    // runs for every container, and each exec of mount costs a few ms of CPU.
+    'bind() { if [ "$3" = ro ]; then mount --bind -o ro "$1" "$2"; else mount --bind "$1" "$2"; fi; }',
+    'bind_file() { [ -e "$2" ] || : > "$2"; bind "$@"; }',
     'bind /usr/lib "$R/usr/lib" ro',
     'bind /usr/lib64 "$R/usr/lib64" ro',
     'bind_file /etc/ld.so.cache "$R/etc/ld.so.cache" ro',
