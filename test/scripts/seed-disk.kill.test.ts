@@ -5,9 +5,12 @@
 // seeds the wrong one is caught). After each kill the target is absent or complete; at the end
 // nothing is left beside the disk and its record.
 //
-// Random points: a seeded PRNG picks the container, the shell (busybox and dash alternate by
-// draw) and the moment: a delay within the container's calibrated run time, or the instant a
-// staging file appears (the copy itself). Rerun a failure with KILL_SEED=<the printed seed>.
+// Random points: a seeded PRNG draws the container (seed-tools in 15% of the draws: it has one
+// step; a kill in a later container starts from the seed-tools emptyDir a completed run left), the
+// shell (busybox or dash, drawn each time) and the moment: a delay within 60% of the container's
+// calibrated run time, the instant a staging file appears (the copy or fetch itself), or a delay
+// after the seeding lock appears (verify, flush, link). Draws whose container ended before its
+// kill are not counted. Rerun a failure with KILL_SEED=<the printed seed>.
 import * as fs from 'fs';
 import * as path from 'path';
 import { SeedSource, StorageMode } from '../../lib';
@@ -164,7 +167,7 @@ async function killLoop(configuration: Configuration, random: () => number): Pro
     const kind = random();
     const when: Draw['when'] = container === 'seed-tools' || kind < 1 / 3 ? 'delay' : kind < 2 / 3 ? 'staging' : 'lock';
     const limit = duration.get(container) ?? 100;
-    draws.push({ container, shell, when, delayMs: Math.round(random() * (when === 'lock' ? limit / 2 : 0.8 * limit)) });
+    draws.push({ container, shell, when, delayMs: Math.round(random() * (when === 'lock' ? limit / 2 : 0.6 * limit)) });
   }
 
   let next = 0;
