@@ -28,8 +28,9 @@
 #      file, encrypted...), a qcow2 qemu-img finds corrupt or cut short. Such a file is moved aside
 #      to <disk>.set-aside-<UTC time> (its record beside it as ....seed-info), never deleted; a
 #      WARNING line says what was found and where it went, and the disk is seeded as if missing.
-#      What the inspection cannot decide (unreadable, I/O errors) keeps the disk; a directory at
-#      the disk's name fails the seeder and is left alone.
+#      What the inspection cannot decide (unreadable, I/O errors) keeps the disk, and so does a
+#      disk marked dirty (lazy refcounts: QEMU repairs it on open); a directory at the disk's name
+#      fails the seeder and is left alone.
 #   2. The target path either does not exist or holds a complete, verified image: every source
 #      first produces a staging file beside the target (same volume), which is verified
 #      (the image policy, qemu-img check, the end of the image's data within the file, the
@@ -816,6 +817,12 @@ existing_is_sound() {
   fi
   [ "$VERIFY" = qemu-img ] && command -v qemu-img >/dev/null 2>&1 || return 0
   qemu_img_check "$TARGET" && return 0
+  # Marked dirty (lazy refcounts, the emulator stopped mid-write): QEMU repairs the refcounts when
+  # it opens the disk, so what check reports is not a verdict on the saved game.
+  if [ "$IMAGE_VERSION" -eq 3 ] && [ $(($(uint_at "$TARGET" 76 4 || echo 0) & 1)) -eq 1 ]; then
+    log "note: $TARGET is marked dirty (lazy refcounts) and qemu-img check reports: $FAIL_REASON; keeping it as it is (QEMU repairs it when it opens it)"
+    return 0
+  fi
   case $FAIL_REASON in
     *"ermission denied"* | *"nput/output error"* | *"could not read the image's tables"*)
       log "note: could not inspect $TARGET ($FAIL_REASON); keeping it as it is"

@@ -4,7 +4,7 @@
 // regular file on the volume); a file at the disk's name that cannot be a disk (empty, not a
 // qcow2, cut short, corrupt) is moved aside to a dated name, never deleted, and the disk seeded;
 // a directory someone else left at the staged name does not stop the built-in fallback.
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { StorageMode } from '../../lib';
@@ -211,6 +211,25 @@ describe.each(SHELLS)('under %s', (shell) => {
       expect(qemuImgCheckPasses(file)).toBe(true);
       expect(recordOf(volume).source).toBe('builtin');
       expect(leftovers(volume)).toEqual([aside, `${aside}.seed-info`]);
+    });
+
+    test('a disk the emulator left dirty (lazy refcounts, killed mid-write) is a saved game: kept as it is', async () => {
+      const volume = freshVolume();
+      fs.chownSync(volume, 0, FS_GROUP);
+      fs.chmodSync(volume, 0o2775);
+      const disk = path.join(volume, DISK);
+      execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'lazy_refcounts=on', disk, '4M']);
+      // qemu-io's abort: the crash of a writer, with the refcounts not yet written.
+      spawnSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x5a 0 256k', '-c', 'abort', disk], { stdio: 'ignore' });
+      expect(spawnSync('qemu-img', ['check', '-q', '-f', 'qcow2', disk]).status).toBe(2);
+      const before = fileState(disk);
+
+      const result = await seed(plain, shell, volume, emulatorImage().dir);
+
+      expect(result.exitCode).toBe(0);
+      expect(fileState(disk)).toEqual(before);
+      expect(result.output).toContain(`seed-disk: note: /images/${DISK} is marked dirty (lazy refcounts) and qemu-img check reports: not a sound qcow2 image (qemu-img check exited 2`);
+      expect(fs.readdirSync(volume)).toEqual([DISK]);
     });
 
     test('under kubelet pull the stage step (header check, no qemu-img) moves an HTML page aside and stages the snapshot', async () => {
