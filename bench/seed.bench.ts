@@ -12,6 +12,10 @@
  *
  * Run as root: `npm run bench`, or `node -r ts-node/register/transpile-only bench/seed.bench.ts`.
  * SEED_BENCH_MIB and SEED_BENCH_RUNS change the size (default 1024) and the runs (default 5).
+ *
+ * Then the space a sparse source costs on the volume (allocated bytes, not time): a 64 MiB qcow2
+ * followed by a 2 GiB hole, copied by busybox cp (what the seeder did before), by GNU
+ * cp --sparse=always, and seeded. SEED_BENCH_SPARSE_ONLY=1 prints only these figures.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -20,7 +24,7 @@ import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { DiskSeeder, EmulatorDisk, QemuStatefulSet } from '../lib';
 import { K8sObject, runPod } from '../test/harness/pod-runner';
-import { makeQcow2, sha256Of } from '../test/harness/qcow2';
+import { allocatedFileBytes, makeQcow2, sha256Of } from '../test/harness/qcow2';
 
 const MIB = Number(process.env.SEED_BENCH_MIB ?? 1024);
 const RUNS = Number(process.env.SEED_BENCH_RUNS ?? 5);
@@ -47,9 +51,43 @@ function freshDir(root: string, name: string): string {
   return dir;
 }
 
+/** Allocated bytes on the volume for a 64 MiB qcow2 followed by a 2 GiB hole, by copier. */
+async function sparseFigures(): Promise<void> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'seed-bench-sparse-'));
+  try {
+    const imageDir = path.join(root, 'image');
+    fs.mkdirSync(imageDir, { mode: 0o755 });
+    const builtin = path.join(imageDir, 'win98.qcow2.builtin');
+    makeQcow2(builtin, 64 << 20);
+    fs.truncateSync(builtin, fs.statSync(builtin).size + 2 ** 31);
+    const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+    console.log(`sparse source: ${mib(fs.statSync(builtin).size)} file, ${mib(allocatedFileBytes(builtin))} allocated`);
+    const copies: [string, (target: string) => void][] = [
+      ['busybox cp (before)', (target) => execFileSync('busybox', ['cp', builtin, target])],
+      ['GNU cp --sparse=always', (target) => execFileSync('cp', ['--sparse=always', builtin, target])],
+    ];
+    for (const [name, copy] of copies) {
+      const target = path.join(freshDir(root, 'copy'), 'win98.qcow2');
+      copy(target);
+      console.log(`  ${name.padEnd(28)} ${mib(allocatedFileBytes(target))} allocated on the volume`);
+    }
+    const volume = freshDir(root, 'volume');
+    const result = await runPod({ objects: chart(), shell: 'busybox', volumes: { disk: volume }, images: { [IMAGE]: { files: { '/opt/builtin-images': imageDir } } }, timeoutMs: 600_000 });
+    if (result.exitCode !== 0) throw new Error(`seeding failed: ${result.output}`);
+    const copier = /with ([a-z-]+)\) to/.exec(result.output)?.[1] ?? 'unknown';
+    console.log(`  ${`seeder (copier: ${copier})`.padEnd(28)} ${mib(allocatedFileBytes(path.join(volume, 'win98.qcow2')))} allocated on the volume`);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {
     console.log('seed.bench: skipped, needs root (unshare --mount)');
+    return;
+  }
+  if (process.env.SEED_BENCH_SPARSE_ONLY) {
+    await sparseFigures();
     return;
   }
   // Same disk as the volumes: the temporary directory's filesystem.
@@ -121,6 +159,7 @@ async function main(): Promise<void> {
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
+  await sparseFigures();
 }
 
 main().catch((error) => {

@@ -60,7 +60,8 @@
 #      reader before anything else opens the file, and nothing that inspects an image opens
 #      anything but the file itself: no backing chain, no host file, no network.
 #  10. Copies keep holes: a sparse source stays sparse on the volume (GNU cp --sparse=always, or
-#      qemu-img convert of the bytes as raw; busybox cp alone fills holes).
+#      qemu-img convert of the bytes as raw; busybox cp alone fills holes). A source without
+#      holes is copied with plain cp.
 #  11. The volume is proven writable by writing 4 KiB on it first: a read-only volume, or one
 #      with no free bytes or no free inodes, fails at once with one line naming the volume and
 #      the problem (never a wait for a lock that nobody holds).
@@ -325,7 +326,9 @@ ticker() {
     heartbeat "$ticks"
     # No WATCH_FILE: the command logs its own progress.
     if [ -n "$WATCH_FILE" ] && [ $((ticks % PROGRESS_INTERVAL)) -eq 0 ]; then
-      done_bytes=$(stat -c %s "$WATCH_FILE" 2>/dev/null || echo 0)
+      # The smaller of size and allocated bytes: qemu-img sets the size first, then fills it.
+      done_bytes=$(stat -c '%s %b %B' "$WATCH_FILE" 2>/dev/null | awk '{ a = $2 * $3; print (a < $1 ? a : $1) }')
+      done_bytes=${done_bytes:-0}
       if [ "$WATCH_TOTAL" -gt 0 ]; then
         log "$2: $done_bytes of $WATCH_TOTAL bytes ($((done_bytes * 100 / WATCH_TOTAL))%, $((done_bytes / 1048576)) MiB of $((WATCH_TOTAL / 1048576)) MiB) after $(($(now) - tick_start)) s"
       else
@@ -355,13 +358,40 @@ check_free_space() {
   return 0
 }
 
-# shellcheck disable=SC2317 # the three run through run_watched
+# How a source with holes is copied, keeping them where the tools allow (a qcow2 with unallocated
+# space at its end, or a preallocated one, stays sparse): GNU cp --sparse=always (in an image
+# with coreutils); else qemu-img reading the bytes as raw (-S: runs of zeros become holes), then
+# cut back to the exact size (it rounds up to 512 bytes); else busybox cp, which fills holes.
+choose_copier() {
+  if cp --help 2>&1 | grep -q -- '--sparse'; then
+    COPIER=gnu-cp
+  elif command -v qemu-img >/dev/null 2>&1 && command -v truncate >/dev/null 2>&1; then
+    COPIER=qemu-img
+  else
+    COPIER=plain
+  fi
+}
+
+# shellcheck disable=SC2317 # the copiers run through run_watched
 # cp: it copies in the kernel (sendfile, copy_file_range), where a shell loop or cat copies
 # through user space.
-copy_plain() { cp "$1" "$STAGING"; }
-# The digest in the same pass as the copy: hashing runs beside the copy on another core.
+copy_plain() {
+  case $COPIER in
+    gnu-cp) cp --sparse=always "$1" "$STAGING" ;;
+    qemu-img)
+      qemu-img convert -q -f raw -O raw -S 4k "$(safe_spec "$1" raw)" "$STAGING" \
+        && truncate -s "$(size_of "$1")" "$STAGING" ;;
+    *) cp "$1" "$STAGING" ;;
+  esac
+}
+# The digest beside the copy (another core): the source is read once more, from the page cache.
 # shellcheck disable=SC2317
-copy_hashing() { tee "$STAGING" < "$1" | sha256sum > "$STAGING.sha256"; }
+copy_hashing() {
+  sha256sum < "$1" > "$STAGING.sha256" &
+  hashing=$!
+  copy_plain "$1" || { wait "$hashing"; return 1; }
+  wait "$hashing"
+}
 # shellcheck disable=SC2317
 hash_file() { sha256sum < "$1" > "$STAGING.sha256"; }
 
@@ -375,9 +405,23 @@ copy_to_staging() {
     FAIL_REASON="$2 is not a readable file"
     return 1
   fi
+  # The policy before anything opens the file: a refused image is not even copied.
+  if ! check_image_policy "$2"; then
+    FAIL_REASON="$2: $FAIL_REASON"
+    return 1
+  fi
   source_size=$(stat -L -c %s "$2")
-  check_free_space "$source_size" || return 1
-  log "$1: copying $2 ($source_size bytes) to $STAGING"
+  allocated=$(($(stat -L -c %b "$2") * $(stat -L -c %B "$2")))
+  # A source without holes is copied by plain cp (the kernel's copy, the fastest); one with holes
+  # by a sparse copier when there is one, which needs room for the allocated bytes only.
+  COPIER=plain
+  needed=$source_size
+  if [ "$allocated" -lt "$source_size" ]; then
+    choose_copier
+    [ "$COPIER" = plain ] || needed=$allocated
+  fi
+  check_free_space "$needed" || return 1
+  log "$1: copying $2 ($source_size bytes, $needed needed on the volume, with $COPIER) to $STAGING"
   WATCH_FILE=$STAGING
   WATCH_TOTAL=$source_size
   copy_started=$(now)
@@ -545,6 +589,11 @@ check_image_policy() {
     return 1
   fi
   IMAGE_CLUSTER_SIZE=$((1 << cluster_bits))
+  if [ "$IMAGE_HEADER_LENGTH" -lt 72 ] || [ $((IMAGE_HEADER_LENGTH % 8)) -ne 0 ] \
+    || { [ "$IMAGE_VERSION" -eq 3 ] && [ "$IMAGE_HEADER_LENGTH" -lt 104 ]; } || [ "$IMAGE_HEADER_LENGTH" -ge "$IMAGE_CLUSTER_SIZE" ]; then
+    FAIL_REASON="invalid qcow2 header length $IMAGE_HEADER_LENGTH"
+    return 1
+  fi
   if [ "$(uint_at "$1" 32 4)" != 0 ]; then
     FAIL_REASON="it is encrypted (crypt_method $(uint_at "$1" 32 4)): an encrypted disk cannot boot unattended; decrypt it with qemu-img convert"
     return 1
@@ -632,9 +681,10 @@ safe_spec() {
 }
 
 # The largest byte the image needs in its file: the L1 and refcount tables, every L2 table and
-# refcount block they point to (whole clusters), and every uncompressed data extent (qemu-img
-# map). A file shorter than that was cut (qemu-img check reads missing bytes as zeros and
-# misses it); a compressed or freshly created image legitimately ends before its last cluster.
+# refcount block they point to (whole clusters), and every uncompressed extent holding data
+# (qemu-img map; zero clusters and subclusters are not read from the file). A file shorter than
+# that was cut (qemu-img check reads missing bytes as zeros and misses it); a compressed, freshly
+# created or extended-L2 image legitimately ends before its last cluster.
 data_end_of() {
   l1_entries=$(uint_at "$1" 36 4) && l1_offset=$(uint_at "$1" 41 7) \
     && rt_offset=$(uint_at "$1" 49 7) && rt_clusters=$(uint_at "$1" 56 4) || return 1
@@ -643,7 +693,7 @@ data_end_of() {
     table_ends "$1" "$l1_offset" $((l1_entries * 8))
     table_ends "$1" "$rt_offset" $((rt_clusters * IMAGE_CLUSTER_SIZE))
     qemu-img map -U --output=json "$(safe_spec "$1")" 2>/dev/null \
-      | sed -n 's/.*"length": *\([0-9]*\).*"offset": *\([0-9]*\).*/\2 \1/p' | awk '{ print $1 + $2 }'
+      | sed -n '/"data": *true/s/.*"length": *\([0-9]*\).*"offset": *\([0-9]*\).*/\2 \1/p' | awk '{ print $1 + $2 }'
   } | awk 'BEGIN { end = 0 } { for (i = 1; i <= NF; i++) if ($i + 0 > end) end = $i + 0 } END { printf "%.0f\n", end }'
 }
 
@@ -1046,7 +1096,7 @@ stage() {
   remove_leftovers
   rm -f "$STAGE_NOTE"
   [ -e "$file" ] || stage_failed "the snapshot file $file is not in the snapshot image"
-  check_image_policy "$file" || stage_failed "$file: $FAIL_REASON"
+  # copy_to_staging applies the image policy (header only: no qemu-img here) before copying.
   copy_to_staging "staging snapshot" "$file" || stage_failed "$FAIL_REASON"
   WATCH_FILE=$STAGING
   WATCH_TOTAL=0

@@ -5,9 +5,10 @@
  * returns its path. Virtual sizes are checked against the default limit (64 GiB) and, for the
  * "under declared" case, against `SEED_MIN_VIRTUAL_SIZE` = DECLARED_MIN_VIRTUAL_SIZE.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import {
-  makeBackedQcow2, makeCompressedQcow2, makeDataFileQcow2, makeEmptyQcow2, makeEncryptedQcow2, makeQcow2, setFeatureBit,
+  makeBackedQcow2, makeCompressedQcow2, makeDataFileQcow2, makeEmptyQcow2, makeEncryptedQcow2, makeQcow2, makeQcow2With, setFeatureBit,
 } from './qcow2';
 
 export interface Qcow2Case {
@@ -26,11 +27,28 @@ export interface Qcow2Case {
 export const DECLARED_MIN_VIRTUAL_SIZE = 2 * 1024 ** 3;
 
 const at = (dir: string, name: string) => path.join(dir, name);
+/** Guest writes that leave clusters (and subclusters) partly written. */
+const PARTIAL_WRITES = ['write -P 0x11 0 100k', 'write -P 0x22 900k 7k'];
+const cutBy = (file: string, bytes: number) => {
+  fs.truncateSync(file, fs.statSync(file).size - bytes);
+  return file;
+};
 
 export const QCOW2_CASES: Qcow2Case[] = [
   { name: 'plain, fully allocated', build: (dir) => { makeQcow2(at(dir, 'plain.qcow2'), 1 << 20); return at(dir, 'plain.qcow2'); } },
   { name: 'compressed (qemu-img convert -c)', build: (dir) => makeCompressedQcow2(at(dir, 'compressed.qcow2')) },
   { name: 'freshly created, empty (qemu-img create 1G)', build: (dir) => makeEmptyQcow2(at(dir, 'empty.qcow2')) },
+  { name: 'compressed with zstd', build: (dir) => makeCompressedQcow2(at(dir, 'zstd.qcow2'), 1 << 20, 'zstd') },
+  { name: 'version 2 (compat=0.10)', build: (dir) => makeQcow2With(at(dir, 'v2.qcow2'), '64M', ['compat=0.10'], ['write -P 0x11 0 100k']) },
+  { name: 'extended L2, partly written subclusters', build: (dir) => makeQcow2With(at(dir, 'el2.qcow2'), '64M', ['extended_l2=on'], PARTIAL_WRITES) },
+  { name: '512-byte clusters', build: (dir) => makeQcow2With(at(dir, 'c512.qcow2'), '4M', ['cluster_size=512'], PARTIAL_WRITES) },
+  { name: 'preallocated metadata', build: (dir) => makeQcow2With(at(dir, 'prealloc.qcow2'), '16M', ['preallocation=metadata'], PARTIAL_WRITES) },
+  { name: 'an internal snapshot, written after it', build: (dir) => makeQcow2With(at(dir, 'snapshot.qcow2'), '64M', ['lazy_refcounts=on'], PARTIAL_WRITES, ['before']) },
+  {
+    name: 'extended L2, cut by one byte (qemu-img check alone passes)',
+    build: (dir) => cutBy(makeQcow2With(at(dir, 'el2-cut.qcow2'), '64M', ['extended_l2=on'], PARTIAL_WRITES), 1),
+    refused: /truncated qcow2 image: its data ends at byte \d+ but the file has \d+ bytes/,
+  },
   { name: 'virtual size exactly at the declared minimum', build: (dir) => makeEmptyQcow2(at(dir, 'min.qcow2'), '2G'), minVirtualSize: DECLARED_MIN_VIRTUAL_SIZE },
   {
     name: 'external data file on the host (/etc/passwd)',

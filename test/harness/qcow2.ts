@@ -116,15 +116,27 @@ export function makeEmptyQcow2(file: string, size = '1G'): string {
   return file;
 }
 
+/**
+ * A qcow2 made with `qemu-img create -o <options>` (e.g. `extended_l2=on`, `compat=0.10`,
+ * `preallocation=metadata`), then written by qemu-io as a guest would (`write -P 0x11 0 100k`),
+ * then given internal snapshots by name.
+ */
+export function makeQcow2With(file: string, size: string, options: string[], writes: string[] = [], snapshots: string[] = []): string {
+  qemuImg('create', '-q', '-f', 'qcow2', ...(options.length ? ['-o', options.join(',')] : []), file, size);
+  for (const snapshot of snapshots) qemuImg('snapshot', '-c', snapshot, file);
+  if (writes.length) execFileSync('qemu-io', ['-f', 'qcow2', ...writes.flatMap((write) => ['-c', write]), file], { stdio: 'pipe' });
+  return file;
+}
+
 /** A compressed qcow2 (`qemu-img convert -c`) of `bytes` of compressible text. */
-export function makeCompressedQcow2(file: string, bytes = 1 << 20): string {
+export function makeCompressedQcow2(file: string, bytes = 1 << 20, compressionType = 'zlib'): string {
   const raw = `${file}.raw`;
   const line = 'Lego Loco: compressible guest data, line ';
   let text = '';
   for (let i = 0; text.length < bytes; i++) text += `${line}${i}\n`;
   fs.writeFileSync(raw, text.slice(0, bytes));
   try {
-    qemuImg('convert', '-q', '-c', '-f', 'raw', '-O', 'qcow2', raw, file);
+    qemuImg('convert', '-q', '-c', '-f', 'raw', '-O', 'qcow2', '-o', `compression_type=${compressionType}`, raw, file);
   } finally {
     fs.rmSync(raw, { force: true });
   }

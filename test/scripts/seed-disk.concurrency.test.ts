@@ -73,8 +73,10 @@ describe.each(SHELLS)('under %s', (shell) => {
     const holder = startSeed(seederChart({ progressIntervalSeconds: 1 }), shell, volume, image.dir, { pod: { name: 'loco-emulator-0' } });
     await waitFor(() => fs.readdirSync(volume).some((name) => STAGING.test(name)), 10_000, 'the holder to start copying');
     // Hold the copy still (as a slow network volume would): the holder's shell and heartbeat go on.
-    await waitFor(() => holder.processes().some((p) => p.comm === 'cp'), 10_000, 'the copy process');
-    const copy = holder.processes().find((p) => p.comm === 'cp')!;
+    // The copier: qemu-img here (busybox has no sparse copy), cp in an image with GNU cp.
+    const isCopier = (p: { comm: string }) => p.comm === 'cp' || p.comm === 'qemu-img';
+    await waitFor(() => holder.processes().some(isCopier), 10_000, 'the copy process');
+    const copy = holder.processes().find(isCopier)!;
     process.kill(copy.pid, 'SIGSTOP');
     try {
       const waiter = await seed(seederChart({ lockTimeoutSeconds: 2, lockStaleSeconds: 3 }), shell, volume, image.dir, { pod: { name: 'loco-emulator-1' } });

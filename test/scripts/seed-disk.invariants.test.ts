@@ -90,7 +90,7 @@ describe.each(SHELLS)('under %s', (shell) => {
   describe('3. verification rejects what is not a sound qcow2, and tries the next source', () => {
     const corruptions: [string, (file: string) => void, RegExp][] = [
       ['wrong magic (raw data)', (file) => fs.writeFileSync(file, Buffer.alloc(1 << 20, 7)),
-        /builtin: not a qcow2 image \(first bytes '07070707', expected 514649fb\)/],
+        /builtin: \/opt\/builtin-images\/win98\.qcow2\.builtin: not a qcow2 image \(first bytes '07070707', expected 514649fb\)/],
       ['truncated by clusters', (file) => fs.truncateSync(file, fs.statSync(file).size - 3 * 65536),
         /builtin: not a sound qcow2 image \(qemu-img check exited 2: ERROR: counting reference for region exceeding the end of the file/],
       ['truncated inside its last cluster (qemu-img check alone passes)', (file) => fs.truncateSync(file, fs.statSync(file).size - 1000),

@@ -7,7 +7,7 @@
 import { Chart, Testing } from 'cdk8s';
 import * as fs from 'fs';
 import * as path from 'path';
-import { DiskSeeder, EmulatorDisk, EmulatorDiskKind, QemuStatefulSet, SeedSource, StorageMode } from '../../lib';
+import { DiskSeeder, EmulatorDisk, EmulatorDiskKind, QemuStatefulSet, SeedSource, shippedScript, StorageMode } from '../../lib';
 import { BUILTIN_IMAGE_PATH, checkImage } from '../../lib/cli/check-image';
 import { CountingServer } from '../harness/counting-server';
 import { OciLayout } from '../harness/oci-image';
@@ -70,6 +70,28 @@ describe('positive control: an unguarded qemu-img in the same harness reaches th
       images: { 'control:v1': { files: { '/images/disk.qcow2': imageOf(byName('external data file, http URL')) } } },
     });
     expect(result.output).toMatch(/Could not open 'http:\/\/127\.0\.0\.1:\d+\/data-file\.raw': No such file or directory/);
+  });
+});
+
+describe('the guarded qemu-img form, on its own (defence in depth behind the header check)', () => {
+  test('every qemu-img call of seed-disk.sh opens its file through safe_spec', () => {
+    const calls = shippedScript('seed-disk.sh').split('\n').filter((line) => /^\s*(?:[A-Za-z_]+=\$\()?qemu-img\s/.test(line));
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+    for (const line of calls) expect(line).toContain('"$(safe_spec "$1"');
+  });
+
+  test.each(CASE_NAMES.filter((name) => name.startsWith('backing')))('%s: qemu-img check -U json:{qcow2 over file, backing null} makes no request', async (name) => {
+    const spec = 'json:{"driver":"qcow2","file":{"driver":"file","filename":"/images/disk.qcow2"},"backing":null}';
+    const result = await runPod({
+      objects: [{
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'guarded' },
+        spec: { initContainers: [{ name: 'guarded', image: 'control:v1', command: ['qemu-img', 'check', '-U', spec] }] },
+      }],
+      shell: 'busybox',
+      images: { 'control:v1': { files: { '/images/disk.qcow2': imageOf(byName(name)) } } },
+    });
+    expect(result.output).toContain('No errors were found on the image.');
+    expect(server.requests()).toEqual([]);
   });
 });
 
