@@ -809,11 +809,13 @@ commit_staging() {
   fi
   # The record goes first where there is none, so that a seeder killed right after linking the
   # disk still leaves the disk's record (a record without a disk is replaced by the next seeding).
-  ln "$STAGING.record" "$RECORD" 2>/dev/null || true
+  record_linked=
+  if ln "$STAGING.record" "$RECORD" 2>/dev/null; then record_linked=1; fi
   # link(2) fails rather than overwrite: if another seeder placed a disk meanwhile, theirs stays.
   if ln "$STAGING" "$TARGET" 2>/dev/null; then
-    # -T: onto the name itself, never into a directory a link there would point to.
-    mv -fT "$STAGING.record" "$RECORD"
+    # A record there already is stale: replaced. -T: onto the name itself, never into a
+    # directory a link there would point to.
+    [ -n "$record_linked" ] || mv -fT "$STAGING.record" "$RECORD"
     rm -f "$STAGING" "$STAGING".*
     sync "$TARGET_DIR" 2>/dev/null || true
     log "seeded $TARGET from $1 ($SOURCE_DESC), verified; record in $RECORD"
