@@ -181,6 +181,44 @@ describe.each(SHELLS)('under %s', (shell) => {
     });
   });
 
+  describe('links at the staged and the lock names are removed, never followed', () => {
+    test('a staged name linking to a qcow2 outside the volume: the link goes, the real snapshot is staged and seeded', async () => {
+      const volume = freshVolume();
+      const image = emulatorImage();
+      const outside = sha256Of(image.builtin);
+      fs.symlinkSync('/opt/builtin-images/win98.qcow2.builtin', path.join(volume, `.${DISK}.staged`));
+      const snapshot = path.join(tempDir('snapshot-'), 'snapshot.qcow2');
+      makeQcow2(snapshot, 1 << 20);
+
+      const result = await runHybrid(volume, image.dir, snapshot, shell);
+
+      expect(result.exitCode).toBe(0);
+      expect(result.container('seed-snapshot').stdout).toContain(`seed-disk: /images/.${DISK}.staged was a symbolic link, not a staged snapshot (removed, not followed)`);
+      expect(sha256Of(path.join(volume, DISK))).toBe(sha256Of(snapshot));
+      expect(recordOf(volume).source).toBe('staged snapshot');
+      expect(sha256Of(image.builtin)).toBe(outside);
+      expect(leftovers(volume)).toEqual([]);
+    });
+
+    test('a lock name linking to a directory with a live-looking owner: removed at once, not waited on', async () => {
+      const volume = freshVolume();
+      const elsewhere = path.join(volume, 'elsewhere');
+      fs.mkdirSync(elsewhere);
+      fs.writeFileSync(path.join(elsewhere, 'owner'), 'pod=other uid=other id=other beat=1\n');
+      fs.symlinkSync('elsewhere', path.join(volume, `.${DISK}.lock`));
+      const image = emulatorImage();
+
+      const result = await seed(plain, shell, volume, image.dir);
+
+      expect(result.exitCode).toBe(0);
+      expect(result.output).toContain(`seed-disk: WARNING: /images/.${DISK}.lock is a link or a file, not a lock a seeder made; removing it (links on the volume are never followed)`);
+      expect(result.container('seed-disk').durationMs).toBeLessThan(PROMPT_MS);
+      expect(sha256Of(path.join(volume, DISK))).toBe(sha256Of(image.builtin));
+      expect(fs.readFileSync(path.join(elsewhere, 'owner'), 'utf8')).toBe('pod=other uid=other id=other beat=1\n');
+      expect(leftovers(volume)).toEqual(['elsewhere']);
+    });
+  });
+
   describe('a file at the disk name that cannot be a disk is moved aside (never deleted) and the disk seeded', () => {
     const html = `<!DOCTYPE html>\n<html><body>${'Not Found. '.repeat(180)}</body></html>\n`;
     const cases: [string, (file: string) => void, string][] = [
