@@ -70,7 +70,7 @@ describe('shared read-only base with per-replica overlays', () => {
     expect(jobPod.restartPolicy).toBe('OnFailure');
 
     expect(pod.initContainers.map((c: any) => c.name)).toEqual(['wait-for-base']);
-    expect(envOf(pod.initContainers[0])).toEqual({ WAIT_TARGET: '/images/base/win98.qcow2', WAIT_TIMEOUT_SECONDS: '1800' });
+    expect(envOf(pod.initContainers[0])).toEqual({ WAIT_TARGET: '/images/base/win98.qcow2', WAIT_TIMEOUT_SECONDS: '1800', SEED_MAX_VIRTUAL_SIZE: String(64 * 1024 ** 3) });
     expect(pod.initContainers[0].volumeMounts).toContainEqual({ name: 'base', mountPath: '/images/base', readOnly: true });
     const configMap = only(objects, 'ConfigMap');
     expect(configMap.data['wait-for-disk.sh']).toBe(shippedScript('wait-for-disk.sh'));

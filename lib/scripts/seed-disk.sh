@@ -9,7 +9,8 @@
 #   seed-disk.sh               seed the disk (the init container's default)
 #   seed-disk.sh stage FILE    stage a snapshot for a later seeder: runs in the snapshot image
 #                              (a static busybox, no qemu-img), copies FILE to .<disk>.staged
-#                              beside the disk after a header check. Never fails the pod for a bad
+#                              beside the disk after the image policy's header checks
+#                              (check_image_policy). Never fails the pod for a bad
 #                              or missing FILE: it leaves the reason in .<disk>.staged.failed,
 #                              which the seeder reports, and the seeder goes on to its other sources.
 #   seed-disk.sh inspect FILE  apply the image policy (below) and SEED_VERIFY to FILE, write
