@@ -15,7 +15,8 @@
 #                              which the seeder reports, and the seeder goes on to its other sources.
 #                              A file at the disk's name that cannot be a disk (rule 1, by the
 #                              policy alone here) is moved aside first, so the snapshot is staged.
-#                              It fails (one line) only when the volume cannot be written (rule 11).
+#                              It fails (one line) only for the volume: not writable (rule 11), the
+#                              lock wait timed out, a file there it cannot move aside.
 #   seed-disk.sh inspect FILE  apply the image policy (below) and SEED_VERIFY to FILE, write
 #                              nothing: for wait-for-disk.sh and `cdk8s-qemu-loco check-image`.
 #                              Exit 0 with one line "seed-disk: inspect: OK format=qcow2
