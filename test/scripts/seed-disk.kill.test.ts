@@ -185,7 +185,7 @@ async function killLoop(configuration: Configuration, random: () => number): Pro
       };
       const outcome = await run(configuration, options, (pod, volume) => killAt(pod, volume, draw));
       const killed = outcome.result.attempts(draw.container)[0];
-      if (killed?.signal !== 'SIGKILL' || figures.kills >= KILLS) continue; // it had finished: not a kill
+      if (outcome.result.killed || killed?.signal !== 'SIGKILL' || figures.kills >= KILLS) continue; // it had finished: not a kill
       figures.kills++;
       figures.perContainer[draw.container] = (figures.perContainer[draw.container] ?? 0) + 1;
       const landed = lastLogLine(killed);
@@ -262,7 +262,8 @@ async function killAt(pod: RunningPod, volume: string, draw: Draw): Promise<void
     await poll(has((name) => name === `.${DISK}.lock`), 5_000);
   }
   if (draw.when !== 'staging' && draw.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, draw.delayMs));
-  if (running()) pod.signal('SIGKILL');
+  // Too late: the container has ended, so this draw is no kill; the rest of the pod need not run.
+  if (running()) pod.signal('SIGKILL'); else pod.kill();
 }
 
 /** Polls without waiting for timers (a copy of a few MiB takes milliseconds); false on timeout. */
