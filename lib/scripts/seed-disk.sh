@@ -15,6 +15,10 @@
 #                              and check-image accept too). Never fails the pod for a bad
 #                              or missing FILE: it leaves the reason in .<disk>.staged.failed,
 #                              which the seeder reports, and the seeder goes on to its other sources.
+#                              A file at the disk's name that cannot be a disk (rule 1, by the
+#                              policy alone here) is moved aside first, so the snapshot is staged.
+#                              It fails (one line) only for the volume: not writable (rule 11), the
+#                              lock wait timed out, a file there it cannot move aside.
 #   seed-disk.sh inspect FILE  apply the image policy (below) and SEED_VERIFY to FILE, write
 #                              nothing: for wait-for-disk.sh and `cdk8s-qemu-loco check-image`.
 #                              Exit 0 with one line "seed-disk: inspect: OK format=qcow2
@@ -22,15 +26,27 @@
 #                              leaks=N verify=MODE"; exit 1 with the "seed-disk: FAILED: FILE: why" line.
 #
 # Rules (each one is tested in test/scripts/):
-#   1. An existing disk is the player's saved game: it is never opened, modified, replaced or
-#      re-owned, whatever the sources or options say. Replacing it is an explicit action of the
-#      operator (delete the disk file; see "Re-seeding" below).
+#   1. An existing disk is the player's saved game: it is never modified, replaced or re-owned,
+#      whatever the sources or options say; it is only inspected, read-only: the image policy on
+#      its header, then (SEED_VERIFY=qemu-img, when installed) qemu-img check of the file alone.
+#      Replacing it is an explicit action of the operator (delete the disk file; see "Re-seeding").
+#      What holds no saved game is not a disk: a symbolic link (the disk is a regular file on the
+#      volume), an empty file, a file the policy refuses (not a qcow2, a backing or external data
+#      file, encrypted...), a qcow2 qemu-img finds corrupt or cut short. Such a file is moved aside
+#      to <disk>.set-aside-<UTC time> (its record beside it as ....seed-info), never deleted; a
+#      WARNING line says what was found and where it went, and the disk is seeded as if missing.
+#      What the inspection cannot decide (unreadable, I/O errors) keeps the disk, and so does a
+#      disk marked dirty (lazy refcounts: QEMU repairs it on open); a directory at the disk's name
+#      fails the seeder and is left alone.
 #   2. The target path either does not exist or holds a complete, verified image: every source
 #      first produces a staging file beside the target (same volume), which is verified
 #      (the image policy, qemu-img check, the end of the image's data within the file, the
 #      expected sha256 when given), flushed, then linked into place with link(2): atomic, and it
 #      never overwrites.
-#   3. A staging file left by an interrupted run is recognised by its name and removed.
+#   3. A staging file left by an interrupted run is recognised by its name and removed. The staged
+#      snapshot stays until the disk is in place (the seeder hard-links it to its staging name):
+#      any init container killed at any point and restarted alone by the kubelet (the ones before
+#      it do not run again) converges to the disk an uninterrupted run seeds.
 #   4. Several seeders on one volume: a lock directory (renamed into place: atomic, also on NFS) elects one;
 #      the others wait for the disk to appear. The holder writes a heartbeat into the lock while
 #      it works; a waiter breaks the lock when the heartbeat has not changed for
@@ -53,6 +69,13 @@
 #  10. Copies keep holes: a sparse source stays sparse on the volume (GNU cp --sparse=always, or
 #      qemu-img convert of the bytes as raw; busybox cp alone fills holes). A source without
 #      holes is copied with plain cp.
+#  11. The volume is proven writable by writing 4 KiB on it first: a read-only volume, or one
+#      with no free bytes or no free inodes, fails at once with one line naming the volume and
+#      the problem (never a wait for a lock that nobody holds).
+#  12. Links on the volume are never followed: at the disk's name (rule 1); at the record's name
+#      (moved aside; the record is renamed onto the name itself, never into a linked directory);
+#      at the staged or the lock's name (removed). Something else than a staged file at the
+#      staged name (a directory of another user) fails that source alone: the next one runs.
 #
 # Re-seeding on purpose: stop the emulators, delete the disk file, its .seed-info record and the
 # per-instance overlays made on it, then start again.
@@ -215,7 +238,14 @@ acquire_lock() {
   last_report=0
   while :; do
     if create_lock; then return 0; fi
-    if [ -e "$TARGET" ]; then return 2; fi
+    if target_present && existing_is_sound; then return 2; fi
+    if [ -L "$LOCK" ] || { [ -e "$LOCK" ] && [ ! -d "$LOCK" ]; }; then
+      log "WARNING: $LOCK is a link or a file, not a lock a seeder made; removing it (links on the volume are never followed)"
+      rm -f "$LOCK"
+      continue
+    fi
+    # No lock, yet none could be made: the volume may have stopped taking writes (fails if so).
+    if [ ! -e "$LOCK" ]; then check_volume; fi
     t=$(now)
     owner=$(owner_line)
     if [ "$owner" != "$seen" ]; then
@@ -421,9 +451,19 @@ copy_to_staging() {
 }
 
 produce_staged() {
-  # Claim the staged file by renaming it: no copy, and no other seeder can take it as well.
-  if ! mv -T "$STAGED" "$STAGING" 2>/dev/null; then
-    FAIL_REASON="the staged file $STAGED vanished"
+  if [ -L "$STAGED" ] || [ ! -f "$STAGED" ]; then
+    not_staged_file
+    return 1
+  fi
+  # A hard link, not a rename: the staged file stays until the disk is in place (seed then removes
+  # it). A seeder killed from here on is restarted alone by the kubelet (the stage container does
+  # not run again) and must find the snapshot again. Under the lock, so no other seeder takes it.
+  if ! ln "$STAGED" "$STAGING" 2>/dev/null; then
+    if [ -e "$STAGED" ]; then
+      FAIL_REASON="could not link $STAGED to $STAGING (does the volume support hard links?)"
+    else
+      FAIL_REASON="the staged file $STAGED vanished"
+    fi
     return 1
   fi
   log "staged snapshot: taking $STAGED ($(stat -c %s "$STAGING") bytes)"
@@ -476,7 +516,7 @@ produce() {
       SOURCE_DESC=$SNAPSHOT_REF
       case $SNAPSHOT_METHOD in
         kubelet-pull)
-          if [ -f "$STAGE_NOTE" ]; then
+          if [ -f "$STAGE_NOTE" ] && [ ! -L "$STAGE_NOTE" ]; then
             FAIL_REASON="the snapshot could not be staged: $(one_line "$(cat "$STAGE_NOTE")")"
           else
             FAIL_REASON="nothing was staged at $STAGED (did the snapshot image's stage init container run?)"
@@ -774,9 +814,15 @@ commit_staging() {
     rm -f "$STAGING" "$STAGING".*
     return 1
   fi
+  # The record goes first where there is none, so that a seeder killed right after linking the
+  # disk still leaves the disk's record (a record without a disk is replaced by the next seeding).
+  record_linked=
+  if ln "$STAGING.record" "$RECORD" 2>/dev/null; then record_linked=1; fi
   # link(2) fails rather than overwrite: if another seeder placed a disk meanwhile, theirs stays.
   if ln "$STAGING" "$TARGET" 2>/dev/null; then
-    mv -f "$STAGING.record" "$RECORD"
+    # A record there already is stale: replaced. -T: onto the name itself, never into a
+    # directory a link there would point to.
+    [ -n "$record_linked" ] || mv -fT "$STAGING.record" "$RECORD"
     rm -f "$STAGING" "$STAGING".*
     sync "$TARGET_DIR" 2>/dev/null || true
     log "seeded $TARGET from $1 ($SOURCE_DESC), verified; record in $RECORD"
@@ -806,13 +852,83 @@ try_candidate() {
 
 record_value() { sed -n "s/^$1=//p" "$RECORD" 2>/dev/null | head -n 1; }
 
+# Whether the file at the target may be the disk. Returns 1, FINDING saying what it is, only on a
+# definite finding: a link (never followed), an empty file, refused by the image policy (not a
+# qcow2, a backing or external data file...), or with qemu-img (when verification uses it and it
+# is installed) corrupt or cut short. Read-only: the header first, then qemu-img on the file alone
+# (qemu_img_check: no backing chain, -U). What it cannot decide (unreadable, I/O errors) keeps
+# the disk: only a file that holds no usable game is ever set aside.
+existing_is_sound() {
+  FINDING=
+  if [ -L "$TARGET" ]; then
+    FINDING="a symbolic link (to $(readlink "$TARGET")), not a disk file on the volume"
+    return 1
+  fi
+  # A directory or device: keep_existing refuses it, touching nothing.
+  if [ ! -f "$TARGET" ] || [ ! -r "$TARGET" ]; then return 0; fi
+  if [ "$(size_of "$TARGET")" -eq 0 ]; then
+    FINDING="an empty file (0 bytes)"
+    return 1
+  fi
+  if ! check_image_policy "$TARGET"; then
+    FINDING=$FAIL_REASON
+    return 1
+  fi
+  [ "$VERIFY" = qemu-img ] && command -v qemu-img >/dev/null 2>&1 || return 0
+  qemu_img_check "$TARGET" && return 0
+  # Marked dirty (lazy refcounts, the emulator stopped mid-write): QEMU repairs the refcounts when
+  # it opens the disk, so what check reports is not a verdict on the saved game.
+  if [ "$IMAGE_VERSION" -eq 3 ] && [ $(($(uint_at "$TARGET" 76 4 || echo 0) & 1)) -eq 1 ]; then
+    log "note: $TARGET is marked dirty (lazy refcounts) and qemu-img check reports: $FAIL_REASON; keeping it as it is (QEMU repairs it when it opens it)"
+    return 0
+  fi
+  case $FAIL_REASON in
+    *"ermission denied"* | *"nput/output error"* | *"could not read the image's tables"*)
+      log "note: could not inspect $TARGET ($FAIL_REASON); keeping it as it is"
+      return 0 ;;
+  esac
+  FINDING=$FAIL_REASON
+  return 1
+}
+
+# Moves the name $1 itself (a link is not followed) to a dated name beside it: nothing is ever
+# deleted. Sets ASIDE.
+set_aside() {
+  ASIDE="$1.set-aside-$(date -u +%Y%m%dT%H%M%SZ)"
+  if [ -e "$ASIDE" ] || [ -L "$ASIDE" ]; then ASIDE="$ASIDE.$ID"; fi
+  mv -T "$1" "$ASIDE" 2>/dev/null
+}
+
+# Under the lock: what is at the target cannot hold a saved game (FINDING), so it goes aside,
+# with its record, and the disk is seeded as if it were missing.
+set_aside_target() {
+  if ! set_aside "$TARGET"; then
+    fail "$TARGET cannot be the disk ($FINDING), and moving it aside to $ASIDE failed. What to do: move or delete it by hand, then restart the pod"
+  fi
+  log "WARNING: $TARGET cannot be the disk ($FINDING); moved it aside to $ASIDE (kept, not deleted), seeding a new disk"
+  if [ -e "$RECORD" ] || [ -L "$RECORD" ]; then
+    mv -T "$RECORD" "$ASIDE.seed-info" 2>/dev/null && log "moved its record $RECORD aside to $ASIDE.seed-info"
+  fi
+}
+
+# The record is a link or a directory: it is never read or written through; it goes aside.
+set_aside_record() {
+  if set_aside "$RECORD"; then
+    log "WARNING: $RECORD is not a regular file (a link or a directory); not reading or writing through it: moved it aside to $ASIDE"
+  else
+    log "WARNING: $RECORD is not a regular file (a link or a directory) and could not be moved aside; not reading or writing through it"
+  fi
+}
+
 # Rule 1: the disk is kept exactly as it is; only the record beside it is read.
 keep_existing() {
-  if [ ! -f "$TARGET" ]; then
+  if [ -L "$TARGET" ] || [ ! -f "$TARGET" ]; then
     fail "$TARGET exists but is not a regular file (a directory or a dangling link?); it is left as it is. What to do: remove it if it is not your disk, or point the seeder at the right path"
   fi
   log "disk image already present, keeping it as it is: $TARGET"
-  if [ -f "$RECORD" ]; then
+  if [ -L "$RECORD" ] || { [ -e "$RECORD" ] && [ ! -f "$RECORD" ]; }; then
+    set_aside_record
+  elif [ -f "$RECORD" ]; then
     recorded_sha256=$(record_value sha256)
     recorded_ref=$(record_value snapshot_ref)
     log "it was seeded from $(record_value source) ($(record_value location)) at $(record_value seeded_at), sha256 ${recorded_sha256:-not recorded}"
@@ -836,7 +952,7 @@ keep_existing() {
 # when the lock is free or was this pod's own dead attempt's, its lock and temporary files.
 # A lock of another live seeder is left alone.
 tidy_up() {
-  rm -f "$STAGED" "$STAGE_NOTE" 2>/dev/null || true
+  drop_staged
   if [ -z "$LOCK_HELD" ]; then
     if ! create_lock; then
       owner=$(owner_line)
@@ -852,6 +968,27 @@ tidy_up() {
 }
 
 target_present() { [ -e "$TARGET" ] || [ -L "$TARGET" ]; }
+
+# Removes the staged snapshot and its note once they are of no use; only regular files and
+# links (never followed): a directory left there by someone else stays, and says nothing here.
+drop_staged() {
+  for staged_name in "$STAGED" "$STAGE_NOTE"; do
+    if [ -L "$staged_name" ] || [ -f "$staged_name" ]; then rm -f "$staged_name"; fi
+  done
+}
+
+# The staged name holds a link or a directory, not a file a stage step wrote: removes it when it
+# can (a link, an empty directory) and sets FAIL_REASON, so the next source runs.
+not_staged_file() {
+  if [ -L "$STAGED" ]; then
+    rm -f "$STAGED"
+    FAIL_REASON="$STAGED was a symbolic link, not a staged snapshot (removed, not followed)"
+  elif rmdir "$STAGED" 2>/dev/null; then
+    FAIL_REASON="$STAGED was an empty directory, not a staged snapshot (removed)"
+  else
+    FAIL_REASON="$STAGED is not a staged snapshot but a $(stat -c '%F owned by uid %u' "$STAGED" 2>/dev/null) that cannot be removed here. What to do: remove it by hand"
+  fi
+}
 
 check_config() {
   for knob in "SEED_LOCK_TIMEOUT_SECONDS=$LOCK_TIMEOUT" "SEED_LOCK_STALE_SECONDS=$LOCK_STALE" "SEED_PROGRESS_SECONDS=$PROGRESS_INTERVAL"; do
@@ -871,41 +1008,68 @@ check_config() {
   esac
 }
 
+# Proves the volume writable by writing a small file on it: `[ -w ]` is not enough (busybox's
+# says yes on a read-only mount, and no test sees a volume without free bytes or inodes), and a
+# seeder that cannot write would wait for a lock that nobody holds.
 check_volume() {
-  if [ ! -d "$TARGET_DIR" ] || [ ! -w "$TARGET_DIR" ]; then
-    fail "$TARGET_DIR is not a writable directory (user $(id -u), groups $(id -G)). What to do: mount the disk volume there read-write, and give the pod an fsGroup that owns it"
+  if [ ! -d "$TARGET_DIR" ]; then
+    fail "$TARGET_DIR is not a directory (user $(id -u), groups $(id -G)). What to do: mount the disk volume there read-write"
   fi
+  probe="$STAGING.probe"
+  probe_error=$(dd if=/dev/zero of="$probe" bs=4096 count=1 2>&1 >/dev/null)
+  probe_status=$?
+  rm -f "$probe"
+  [ "$probe_status" -eq 0 ] && return 0
+  case $probe_error in
+    *"Read-only file system"*)
+      fail "the disk volume $TARGET_DIR is mounted read-only (writing $probe failed). What to do: mount the disk volume read-write" ;;
+    *"No space left"* | *"quota"*)
+      free_inodes=$(df -Pi "$TARGET_DIR" 2>/dev/null | awk 'NR == 2 { print $4 }')
+      if [ "$free_inodes" = 0 ]; then
+        fail "the disk volume $TARGET_DIR has no free inodes (creating $probe failed). What to do: delete files on the volume or make it larger"
+      fi
+      fail "the disk volume $TARGET_DIR has no free space (writing 4 KiB to $probe failed: $(one_line "$probe_error")). What to do: free space on the volume or make it larger" ;;
+    *"ermission denied"* | *"not permitted"*)
+      fail "$TARGET_DIR is not a writable directory (user $(id -u), groups $(id -G)). What to do: mount the disk volume there read-write, and give the pod an fsGroup that owns it" ;;
+  esac
+  fail "cannot write on the disk volume $TARGET_DIR ($(one_line "$probe_error")). What to do: check the volume's mount and its free space"
 }
 
-# Takes the lock, or exits: 0 when another seeder placed the disk meanwhile, 1 on timeout.
+# Takes the lock, or exits: 0 when another seeder placed the disk meanwhile, 1 on timeout. With
+# the lock, a disk found in place is handed to $1 (it exits), and what cannot be a disk is moved
+# aside.
 lock_or_exit() {
   acquire_lock
   case $? in
     0) ;;
-    2) log "another seeder placed $TARGET while this one waited"; keep_existing ;;
+    2) log "another seeder placed $TARGET while this one waited"; "$1" ;;
     *) fail "$FAIL_REASON" ;;
   esac
-  if target_present; then keep_existing; fi
+  if target_present; then
+    if existing_is_sound; then "$1"; fi
+    set_aside_target
+  fi
+  if [ -L "$RECORD" ] || { [ -e "$RECORD" ] && [ ! -f "$RECORD" ]; }; then set_aside_record; fi
 }
 
 seed() {
-  if target_present; then keep_existing; fi
+  if target_present && existing_is_sound; then keep_existing; fi
   check_volume
-  lock_or_exit
+  lock_or_exit keep_existing
   remove_leftovers
   for source in $SOURCES; do
     candidate=$source
     # The kubelet-pull snapshot, staged by the snapshot image's init container, takes the place
     # of `snapshot` in the order: the user's order holds (a built-in image put first stays first).
-    if [ "$source" = snapshot ] && [ "$SNAPSHOT_METHOD" = kubelet-pull ] && [ -e "$STAGED" ]; then
+    if [ "$source" = snapshot ] && [ "$SNAPSHOT_METHOD" = kubelet-pull ] && { [ -e "$STAGED" ] || [ -L "$STAGED" ]; }; then
       candidate="staged snapshot"
     fi
     if try_candidate "$candidate"; then
-      rm -f "$STAGED" "$STAGE_NOTE"
+      drop_staged
       exit 0
     fi
   done
-  rm -f "$STAGED" "$STAGE_NOTE"
+  drop_staged
   if target_present; then keep_existing; fi
   fail "no source produced $TARGET. Tried: $TRIED. What to do: $HINT"
 }
@@ -915,7 +1079,12 @@ seed() {
 
 stage_failed() {
   log "not staged: $1; the seeder will report it and try its other sources"
-  printf '%s\n' "$1" > "$STAGING.note" && mv -f "$STAGING.note" "$STAGE_NOTE"
+  printf '%s\n' "$1" > "$STAGING.note" && mv -fT "$STAGING.note" "$STAGE_NOTE"
+  exit 0
+}
+
+nothing_to_stage() {
+  log "disk image already present ($TARGET): nothing to stage"
   exit 0
 }
 
@@ -946,15 +1115,17 @@ plain_file() {
 
 stage() {
   file=$1
-  if target_present; then
-    log "disk image already present ($TARGET): nothing to stage"
-    exit 0
-  fi
+  if target_present && existing_is_sound; then nothing_to_stage; fi
   check_volume
-  lock_or_exit
-  if [ -e "$STAGED" ]; then
+  lock_or_exit nothing_to_stage
+  if [ -f "$STAGED" ] && [ ! -L "$STAGED" ]; then
     log "a snapshot is already staged at $STAGED"
     exit 0
+  fi
+  if [ -e "$STAGED" ] || [ -L "$STAGED" ]; then
+    not_staged_file
+    [ -e "$STAGED" ] && stage_failed "$FAIL_REASON"
+    log "$FAIL_REASON"
   fi
   remove_leftovers
   rm -f "$STAGE_NOTE"
@@ -965,7 +1136,7 @@ stage() {
   WATCH_FILE=$STAGING
   WATCH_TOTAL=0
   run_watched "staging snapshot: flushing" sync "$STAGING" || stage_failed "could not flush $STAGING"
-  mv -f "$STAGING" "$STAGED" || stage_failed "could not rename $STAGING to $STAGED"
+  mv -fT "$STAGING" "$STAGED" || stage_failed "could not rename $STAGING to $STAGED"
   sync "$TARGET_DIR" 2>/dev/null || true
   log "staged $file at $STAGED for the seeder"
   exit 0

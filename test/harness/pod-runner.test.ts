@@ -145,6 +145,11 @@ test('ConfigMap volumes carry the synthesized data with its defaultMode', async 
   expect(result.output.split('\n').slice(0, 2)).toEqual(['555', 'stat -c %a /scripts/probe.sh; cat /scripts/probe.sh | head -1']);
 });
 
+test('read-only binds are read-only: the ConfigMap volume, the libraries, the shell', async () => {
+  const result = await run('for f in /scripts/x /usr/lib/x /bin/sh; do (true > $f) 2>/dev/null && echo "$f writable" || echo "$f read-only"; done', 'dash');
+  expect(result.output.split('\n').slice(0, 3)).toEqual(['/scripts/x read-only', '/usr/lib/x read-only', '/bin/sh read-only']);
+});
+
 test('kill() kills the whole process group, background jobs included', async () => {
   const pod = startPod({ objects: job('sleep 30 & sleep 30 & wait'), shell: 'busybox', volumes: { data: tempDir('data-') } });
   await waitFor(() => pod.processes().filter((p) => p.comm === 'sleep').length === 2, 10_000, 'two sleeps');
@@ -162,4 +167,81 @@ test('kill() kills the whole process group, background jobs included', async () 
 test('a container that runs past the timeout is killed and reported', async () => {
   const result = await runPod({ objects: job('sleep 30'), shell: 'dash', volumes: { data: tempDir('data-') }, timeoutMs: 500 });
   expect(result.containers[0]).toMatchObject({ timedOut: true, exitCode: null, signal: 'SIGKILL' });
+});
+
+/** A Job with two init containers: `first` appends to /data/first.log, then `second` runs `script`. */
+function twoStepJob(script: string): K8sObject[] {
+  const chart = new Chart(Testing.app(), 'harness');
+  const configMap = new k8s.KubeConfigMap(chart, 'Script', { data: { 'second.sh': script } });
+  const step = (name: string, command: string[]) => ({
+    name, image: 'probe:v1', command,
+    env: [{ name: 'MY_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } }],
+    volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'scripts', mountPath: '/scripts' }],
+  });
+  new k8s.KubeJob(chart, 'Job', {
+    metadata: { name: 'steps' },
+    spec: {
+      template: {
+        spec: {
+          restartPolicy: 'Never',
+          initContainers: [
+            step('first', ['/bin/sh', '-c', 'echo "first $MY_UID" >> /data/first.log']),
+            step('second', ['/bin/sh', '/scripts/second.sh']),
+          ],
+          containers: [{ name: 'main', image: 'probe:v1', command: ['/bin/sh', '-c', 'true'] }],
+          volumes: [{ name: 'data', emptyDir: {} }, { name: 'scripts', configMap: { name: configMap.name, defaultMode: 0o555 } }],
+        },
+      },
+    },
+  });
+  return Testing.synth(chart) as K8sObject[];
+}
+
+describe('restartFailed: the kubelet restarts a failed init container alone', () => {
+  // Fails on its first run, succeeds on the next: what an init container killed midway does.
+  const failOnce = 'if [ -e /data/ran ]; then echo "second again $MY_UID"; else : > /data/ran; echo "second fails $MY_UID"; exit 3; fi';
+
+  test('a failed container runs again in the same pod; the ones before it do not', async () => {
+    const data = tempDir('data-');
+    const result = await runPod({ objects: twoStepJob(failOnce), shell: 'dash', volumes: { data }, pod: { uid: 'uid-7' }, restartFailed: 2 });
+
+    expect(result.containers.map((c) => [c.name, c.restartCount, c.exitCode])).toEqual([
+      ['first', 0, 0], ['second', 0, 3], ['second', 1, 0], ['main', 0, 0],
+    ]);
+    expect(result.attempts('second').map((c) => c.stdout)).toEqual(['second fails uid-7\n', 'second again uid-7\n']);
+    expect(result.container('second').restartCount).toBe(1);
+    expect(fs.readFileSync(path.join(data, 'first.log'), 'utf8')).toBe('first uid-7\n');
+    expect(result.exitCode).toBe(0);
+  });
+
+  test('a container killed with a signal is restarted alone, and the pod goes on', async () => {
+    const data = tempDir('data-');
+    const sleepOnce = 'if [ -e /data/ran ]; then echo restarted; else : > /data/ran; sleep 30; fi';
+    const seen: string[][] = [];
+    const pod = startPod({
+      objects: twoStepJob(sleepOnce), shell: 'busybox', volumes: { data }, restartFailed: 1,
+      beforeRestart: (failed) => seen.push([failed.name, String(failed.signal), fs.readdirSync(data).sort().join(' ')]),
+    });
+    await waitFor(() => pod.currentContainer === 'second' && pod.processes().some((p) => p.comm === 'sleep'), 10_000, 'the sleep');
+    pod.signal('SIGKILL');
+    const result = await pod.done;
+
+    expect(result.containers.map((c) => [c.name, c.restartCount, c.signal])).toEqual([
+      ['first', 0, null], ['second', 0, 'SIGKILL'], ['second', 1, null], ['main', 0, null],
+    ]);
+    expect(result.container('second').stdout).toBe('restarted\n');
+    // beforeRestart saw the volume as the killed run left it.
+    expect(seen).toEqual([['second', 'SIGKILL', 'first.log ran']]);
+    expect(fs.readFileSync(path.join(data, 'first.log'), 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
+    expect(result.killed).toBe(false);
+  });
+
+  test('without restartFailed, or past its count, the run stops at the failure', async () => {
+    const alwaysFails = 'echo "try $MY_UID"; exit 4';
+    const once = await runPod({ objects: twoStepJob(alwaysFails), shell: 'dash', volumes: { data: tempDir('data-') } });
+    expect(once.containers.map((c) => [c.name, c.exitCode])).toEqual([['first', 0], ['second', 4]]);
+    const twice = await runPod({ objects: twoStepJob(alwaysFails), shell: 'dash', volumes: { data: tempDir('data-') }, restartFailed: 1 });
+    expect(twice.containers.map((c) => [c.name, c.restartCount, c.exitCode])).toEqual([['first', 0, 0], ['second', 0, 4], ['second', 1, 4]]);
+    expect(twice.exitCode).toBe(4);
+  });
 });

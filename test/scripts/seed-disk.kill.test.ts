@@ -1,112 +1,285 @@
-// kill -9 of the seeder at random points, 30 times, each followed by a clean re-run (the kubelet
-// restarting the init container in the same pod): after every kill the target is absent or a
-// complete image, after every re-run it is complete and valid, and nothing is left behind.
+// kill -9 of ONE init container at a random point, restarted alone as the kubelet does (the init
+// containers that completed before it do not run again; pod-runner's restartFailed), in every
+// seeding configuration: the pod must converge to the disk an uninterrupted run seeds, from the
+// source it should come from (built-in and snapshot images differ, so a restart that quietly
+// seeds the wrong one is caught). After each kill the target is absent or complete; at the end
+// nothing is left beside the disk and its record.
+//
+// Random points: a seeded PRNG draws the container (seed-tools in 15% of the draws: it has one
+// step; a kill in a later container starts from the seed-tools emptyDir a completed run left), the
+// shell (busybox or dash, drawn each time) and the moment: a delay within 60% of the container's
+// calibrated run time, the instant a staging file appears (the copy or fetch itself), or a delay
+// after the seeding lock appears (verify, flush, link). Draws whose container ended before its
+// kill are not counted. Rerun a failure with KILL_SEED=<the printed seed>.
 import * as fs from 'fs';
 import * as path from 'path';
-import { SHELLS } from '../harness/pod-runner';
-import { cleanupDirs, qemuImgCheckPasses, sha256Of } from '../harness/qcow2';
-import { DISK, emulatorImage, freshVolume, leftovers, seed, seederChart, startSeed } from './seeding';
+import { SeedSource, StorageMode } from '../../lib';
+import { OciLayout } from '../harness/oci-image';
+import { ContainerResult, PodRunOptions, RunningPod, SHELLS, startPod } from '../harness/pod-runner';
+import { cleanupDirs, makeQcow2, qemuImgCheckPasses, sha256Of, tempDir } from '../harness/qcow2';
+import { LocalRegistry } from '../harness/registry';
+import {
+  hybridChart, initContainers, kubeletPullPod, publishSnapshot, pullAsKubelet, registryClientChart, registryClientPod, seededEphemeralChart,
+} from '../snapshot/snapshot-fixtures';
+import { DISK, emulatorImage, freshVolume, leftovers, locoChart, podOptions, recordOf } from './seeding';
 
-jest.setTimeout(180_000);
-afterAll(cleanupDirs);
+jest.setTimeout(120_000);
 
-const ITERATIONS = 30;
+/** Kills that must land (the container was running) per configuration. */
+const KILLS = 30;
+const SEED = Number(process.env.KILL_SEED ?? Date.now() % 2_147_483_647);
 
-/** What a kill left on the volume. */
-type Phase = 'nothing' | 'lock only' | 'partial copy' | 'full copy, not linked' | 'disk in place' | 'finished before the kill';
+/** mulberry32: a small seeded PRNG, so that a failing sequence of draws can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
 
-test(`${ITERATIONS} kills at random points, each followed by a clean re-run`, async () => {
-  const objects = seederChart();
-  const image = emulatorImage({ bytes: 16 << 20 });
-  const expected = sha256Of(image.builtin);
-  const sourceSize = fs.statSync(image.builtin).size;
-  const phases: Phase[] = [];
+interface Configuration {
+  readonly name: string;
+  /** Pod-runner options for a fresh volume (the `disk` volume) and a shell. */
+  readonly pod: (volume: string, shell: typeof SHELLS[number]) => PodRunOptions;
+  /** The init containers, in order. */
+  readonly containers: string[];
+  /** sha256 of the image the disk must be, and the record's source. */
+  readonly expected: { sha256: string; source: string };
+}
 
-  for (let i = 0; i < ITERATIONS; i++) {
-    const shell = SHELLS[i % SHELLS.length];
-    const volume = freshVolume();
-    const uid = `pod-uid-${i}`;
-    const pod = startSeed(objects, shell, volume, image.dir, { pod: { uid } });
-    // Three kinds of random point: anywhere in the run; when the copy has reached a random
-    // fraction of the image; a random moment after the copy (verify, flush, link, record).
-    if (i % 3 === 0) {
-      await sleep(Math.random() * 150);
-    } else if (i % 3 === 1) {
-      const fraction = Math.random();
-      await waitUntil(() => stagingSize(volume) >= fraction * sourceSize || fs.existsSync(path.join(volume, DISK)), 10_000);
-    } else {
-      await waitUntil(() => stagingSize(volume) >= sourceSize - SLACK || fs.existsSync(path.join(volume, DISK)), 10_000);
-      await sleep(Math.random() * 20);
-    }
-    pod.kill();
-    const killed = await pod.done;
+/** How one configuration went. */
+interface Figures {
+  name: string;
+  /** Pods started with a kill drawn (some ended before their kill came). */
+  draws: number;
+  kills: number;
+  converged: number;
+  perContainer: Record<string, number>;
+  /** The last line the killed container printed: where the kills landed. */
+  landedAfter: Record<string, number>;
+  failures: string[];
+}
 
-    // After the kill: the target is absent or complete.
-    const disk = path.join(volume, DISK);
-    const names = fs.readdirSync(volume);
-    const staging = names.filter((name) => /^\.win98\.qcow2\.seeding\.[^.]+\.\d+\.[0-9a-f]+$/.test(name));
-    if (fs.existsSync(disk)) {
-      expect(sha256Of(disk)).toBe(expected);
-      phases.push(killed.exitCode === 0 ? 'finished before the kill' : 'disk in place');
-    } else if (staging.length > 0) {
-      phases.push(copiedBytes(path.join(volume, staging[0])) < sourceSize - SLACK ? 'partial copy' : 'full copy, not linked');
-    } else {
-      phases.push(names.length > 0 ? 'lock only' : 'nothing');
-    }
+let registry: LocalRegistry;
+let layout: OciLayout;
+let configurations: Configuration[];
 
-    // The clean re-run: same pod, so the dead attempt's lock is taken over at once.
-    const rerun = await seed(objects, shell, volume, image.dir, { pod: { uid } });
-    // On failure, show what the re-run printed and how it ended.
-    const outcome = rerun.exitCode === 0 ? {} : { output: rerun.output, signal: rerun.containers.at(-1)?.signal, timedOut: rerun.containers.at(-1)?.timedOut };
-    expect({ iteration: i, exitCode: rerun.exitCode, ...outcome }).toEqual({ iteration: i, exitCode: 0 });
-    expect(sha256Of(disk)).toBe(expected);
-    expect(qemuImgCheckPasses(disk)).toBe(true);
-    expect(leftovers(volume)).toEqual([]);
-    fs.rmSync(volume, { recursive: true, force: true });
-  }
+beforeAll(async () => {
+  registry = await LocalRegistry.start();
+  layout = OciLayout.create();
+  // Tiny and distinct: the built-in image and the snapshot have different contents.
+  const image = emulatorImage({ bytes: 3 << 20 });
+  const builtin = { sha256: sha256Of(image.builtin), source: 'builtin' };
+  const snapshotFile = path.join(tempDir('snapshot-'), 'snapshot.qcow2');
+  makeQcow2(snapshotFile, 2 << 20);
+  const snapshot = publishSnapshot(registry, layout, 'qemu-snapshots:win98-kill', { qcow2: snapshotFile });
+  const staged = { sha256: snapshot.sha256!, source: 'staged snapshot' };
+  const fetched = { sha256: snapshot.sha256!, source: 'snapshot' };
 
-  const counts = phases.reduce<Record<string, number>>((acc, phase) => ({ ...acc, [phase]: (acc[phase] ?? 0) + 1 }), {});
-  // eslint-disable-next-line no-console
-  console.log(`kill points over ${ITERATIONS} iterations: ${JSON.stringify(counts)}`);
-  // The kills landed in the copy itself, the moment a non-atomic seeder would corrupt the disk.
-  expect(counts['partial copy'] ?? 0).toBeGreaterThan(0);
+  const hybrid = hybridChart(snapshot.reference);
+  const ephemeral = seededEphemeralChart(snapshot.reference);
+  const snapshotImage = initContainers(hybrid).find((c) => c.name === 'seed-snapshot').image;
+  const rootfs = pullAsKubelet(registry, snapshotImage);
+  const modeA = locoChart(StorageMode.PERSISTENT);
+  const client = registryClientChart(snapshot.reference, { sources: [SeedSource.SNAPSHOT, SeedSource.BUILTIN] });
+  const names = (objects: any[]) => initContainers(objects).map((c: any) => c.name);
+
+  configurations = [
+    { name: 'mode A (builtin)', containers: names(modeA), expected: builtin,
+      pod: (volume, shell) => podOptions(modeA, shell, volume, image.dir) },
+    { name: 'mode B kubelet-pull (snapshot, builtin fallback present)', containers: names(hybrid), expected: staged,
+      pod: (volume, shell) => kubeletPullPod(hybrid, shell, volume, image.dir, snapshotImage, rootfs) },
+    { name: 'mode C seedEphemeralDisk kubelet-pull (snapshot only)', containers: names(ephemeral), expected: staged,
+      pod: (volume, shell) => kubeletPullPod(ephemeral, shell, volume, emulatorImage({ withBuiltin: false }).dir, snapshotImage, rootfs) },
+    { name: 'registry-client (snapshot, builtin fallback present)', containers: names(client), expected: fetched,
+      pod: (volume, shell) => registryClientPod(client, shell, volume, image.dir) },
+  ];
+}, 60_000);
+
+afterAll(async () => {
+  await registry?.stop();
+  layout?.dispose();
+  cleanupDirs();
 });
 
-/**
- * The copy keeps holes (seed-disk.sh's sparse copier), so a complete staging file may have up to
- * this many bytes fewer allocated than the source: the zero parts of the qcow2 metadata clusters.
- */
-const SLACK = 1 << 20;
+test(`${KILLS} kills of one init container per configuration, each restarted alone, all converge`, async () => {
+  // eslint-disable-next-line no-console
+  console.log(`kill test seed: ${SEED} (rerun with KILL_SEED=${SEED})`);
+  const started = Date.now();
+  const figures = await Promise.all(configurations.map((configuration, i) => killLoop(configuration, prng(SEED + i))));
+  const table = figures.map((f) => `${f.name}: ${f.kills} kills in ${f.draws} pods (${Object.entries(f.perContainer).map(([c, n]) => `${c} ${n}`).join(', ')}), `
+    + `converged ${f.converged}/${f.kills} (${Math.round((100 * f.converged) / f.kills)}%); killed after: ${JSON.stringify(f.landedAfter)}`);
+  // eslint-disable-next-line no-console
+  console.log(`seed ${SEED}, ${((Date.now() - started) / 1000).toFixed(1)} s:\n${table.join('\n')}`);
 
-/** Bytes written to a file so far: the smaller of its size and its allocation (a sparse copier sets the size first). */
-function copiedBytes(file: string): number {
-  const stat = fs.statSync(file);
-  return Math.min(stat.size, stat.blocks * 512);
+  expect(figures.flatMap((f) => f.failures)).toEqual([]);
+  for (const f of figures) {
+    expect({ name: f.name, kills: f.kills, converged: f.converged }).toEqual({ name: f.name, kills: KILLS, converged: KILLS });
+    // Every container of the configuration was killed at least once.
+    expect(Object.keys(f.perContainer).sort()).toEqual(configurations.find((c) => c.name === f.name)!.containers.slice().sort());
+  }
+  // Some kills landed in the middle of a copy or fetch: the moment a careless seeder corrupts a disk.
+  const midCopy = figures.flatMap((f) => Object.entries(f.landedAfter)).filter(([line]) => /copying|fetching|taking/.test(line));
+  expect(midCopy.length).toBeGreaterThan(0);
+});
+
+/** One random kill point: which container, under which shell, when. */
+interface Draw {
+  container: string;
+  shell: typeof SHELLS[number];
+  /** delay: after delayMs of the container's run; staging: when its staging file appears;
+   * lock: delayMs after it took the seeding lock (in the script's body: verify, flush, link). */
+  when: 'delay' | 'staging' | 'lock';
+  delayMs: number;
 }
 
-/** Bytes copied to the staging file on the volume (0 when there is none). */
-function stagingSize(volume: string): number {
-  for (const name of fs.readdirSync(volume)) {
-    if (/^\.win98\.qcow2\.seeding\.[^.]+\.\d+\.[0-9a-f]+$/.test(name)) {
-      try {
-        return copiedBytes(path.join(volume, name));
-      } catch {
-        return 0;
+/** Workers per configuration: pods in flight at once (each on its own volume). */
+const WORKERS = 2;
+
+async function killLoop(configuration: Configuration, random: () => number): Promise<Figures> {
+  const figures: Figures = { name: configuration.name, draws: 0, kills: 0, converged: 0, perContainer: {}, landedAfter: {}, failures: [] };
+  // Calibration: an uninterrupted run gives the disk to converge to and each container's run time.
+  const calibrationOptions = configuration.pod(freshVolume(), 'dash');
+  const calibration = await run(configuration, calibrationOptions, () => undefined);
+  if (calibration.result.exitCode !== 0 || calibration.sha256 !== configuration.expected.sha256) {
+    figures.failures.push(`${configuration.name}: the uninterrupted run did not seed the expected disk: ${calibration.result.output}`);
+    return figures;
+  }
+  const duration = new Map(calibration.result.containers.map((c) => [c.name, c.durationMs]));
+  // The seed-tools emptyDir as a completed seed-tools left it: a pod killed in a later container
+  // starts there (seed-tools' ~400 applet links are the slowest step; it is killed on its own draws).
+  const toolsDir = calibrationOptions.volumes?.['seed-tools'];
+
+  // The draws come first, from the seeded PRNG alone: the same seed replays the same sequence.
+  const draws: Draw[] = [];
+  for (let i = 0; i < 3 * KILLS; i++) {
+    const pick = random();
+    const hasTools = configuration.containers.includes('seed-tools');
+    // seed-tools is a small share of the draws when there is one: it has one kill point that
+    // matters (its copy and links), the others have many.
+    const container = hasTools && pick < 0.15 ? 'seed-tools'
+      : configuration.containers.filter((c) => c !== 'seed-tools')[Math.floor(random() * (configuration.containers.length - (hasTools ? 1 : 0)))];
+    const shell = SHELLS[Math.floor(random() * SHELLS.length)];
+    const kind = random();
+    const when: Draw['when'] = container === 'seed-tools' || kind < 1 / 3 ? 'delay' : kind < 2 / 3 ? 'staging' : 'lock';
+    const limit = duration.get(container) ?? 100;
+    draws.push({ container, shell, when, delayMs: Math.round(random() * (when === 'lock' ? limit / 2 : 0.6 * limit)) });
+  }
+
+  let next = 0;
+  const worker = async () => {
+    while (figures.kills < KILLS && next < draws.length) {
+      const index = next++;
+      figures.draws++;
+      const draw = draws[index];
+      const fromTools = draw.container === 'seed-tools' || !toolsDir;
+      const base = configuration.pod(freshVolume(), draw.shell);
+      const options: PodRunOptions = fromTools ? base : {
+        ...base,
+        initContainers: configuration.containers.filter((c) => c !== 'seed-tools'),
+        volumes: { ...base.volumes, 'seed-tools': toolsDir },
+      };
+      const outcome = await run(configuration, options, (pod, volume) => killAt(pod, volume, draw));
+      const killed = outcome.result.attempts(draw.container)[0];
+      if (outcome.result.killed || killed?.signal !== 'SIGKILL' || figures.kills >= KILLS) continue; // it had finished: not a kill
+      figures.kills++;
+      figures.perContainer[draw.container] = (figures.perContainer[draw.container] ?? 0) + 1;
+      const landed = lastLogLine(killed);
+      figures.landedAfter[landed] = (figures.landedAfter[landed] ?? 0) + 1;
+      const problems = [
+        ...outcome.afterKill,
+        ...(outcome.result.exitCode !== 0 ? [`the pod did not converge (exit ${outcome.result.exitCode}): ${outcome.result.output.slice(-1500)}`] : []),
+        ...(outcome.sha256 !== configuration.expected.sha256 ? [`the disk is ${outcome.sha256 ?? 'missing'}, expected ${configuration.expected.sha256} (${configuration.expected.source})`] : []),
+        ...(outcome.source !== configuration.expected.source ? [`the record names source ${outcome.source}, expected ${configuration.expected.source}`] : []),
+        ...(outcome.leftovers.length > 0 ? [`left on the volume: ${outcome.leftovers.join(' ')}`] : []),
+        ...(outcome.sound ? [] : ['the disk fails qemu-img check']),
+      ];
+      if (problems.length === 0) {
+        figures.converged++;
+      } else {
+        figures.failures.push(`${configuration.name}, draw ${index} ${JSON.stringify(draw)} (killed after "${landed}"): ${problems.join('; ')}`);
       }
     }
+  };
+  await Promise.all(Array.from({ length: WORKERS }, worker));
+  return figures;
+}
+
+interface Outcome {
+  result: Awaited<RunningPod['done']>;
+  sha256?: string;
+  source?: string;
+  leftovers: string[];
+  sound: boolean;
+  /** What was wrong on the volume right after the kill, before the restart. */
+  afterKill: string[];
+}
+
+/** One pod, init containers restarted once when they fail; `act` may kill one. */
+async function run(configuration: Configuration, options: PodRunOptions,
+  act: (pod: RunningPod, volume: string) => Promise<void> | void): Promise<Outcome> {
+  const volume = options.volumes!.disk;
+  const disk = path.join(volume, DISK);
+  const afterKill: string[] = [];
+  const pod = startPod({
+    ...options,
+    restartFailed: 1,
+    // Right after the kill: the target is absent or the complete image (never a partial one).
+    beforeRestart: () => {
+      if (fs.existsSync(disk) && sha256Of(disk) !== configuration.expected.sha256) afterKill.push('after the kill the target held an incomplete or wrong image');
+    },
+  });
+  await act(pod, volume);
+  const result = await pod.done;
+  const present = fs.existsSync(disk);
+  const outcome: Outcome = {
+    result,
+    sha256: present ? sha256Of(disk) : undefined,
+    source: fs.existsSync(`${disk}.seed-info`) ? recordOf(volume).source : undefined,
+    leftovers: leftovers(volume),
+    sound: present && qemuImgCheckPasses(disk),
+    afterKill,
+  };
+  fs.rmSync(volume, { recursive: true, force: true });
+  return outcome;
+}
+
+/** A staging file (or the registry-client's fetch directory), not the lock or probe made under the same prefix. */
+const STAGING_NAME = /^\.win98\.qcow2\.seeding\.[^.]+\.\d+\.[0-9a-f]+(\.fetch)?$/;
+
+/** Kills the drawn container (SIGKILL to its process group) at the drawn moment, if it is still running. */
+async function killAt(pod: RunningPod, volume: string, draw: Draw): Promise<void> {
+  const running = () => pod.currentContainer === draw.container;
+  if (!(await poll(() => running() || pod.currentContainer === undefined, 20_000)) || !running()) return;
+  const has = (test: (name: string) => boolean) => () => !running() || fs.readdirSync(volume).some(test);
+  if (draw.when === 'staging') {
+    await poll(has((name) => STAGING_NAME.test(name)), 5_000);
+  } else if (draw.when === 'lock') {
+    await poll(has((name) => name === `.${DISK}.lock`), 5_000);
   }
-  return 0;
+  if (draw.when !== 'staging' && draw.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, draw.delayMs));
+  // Too late: the container has ended, so this draw is no kill; the rest of the pod need not run.
+  if (running()) pod.signal('SIGKILL'); else pod.kill();
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls without yielding to timers (a setTimeout round trip is too slow for a copy of milliseconds). */
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+/** Polls without waiting for timers (a copy of a few MiB takes milliseconds); false on timeout. */
+async function poll(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
+    if (Date.now() > deadline) return false;
     await new Promise((resolve) => setImmediate(resolve));
   }
+  return true;
+}
+
+/** The last line the container logged, up to its first numbers (where the kill landed). */
+function lastLogLine(result: ContainerResult): string {
+  const lines = result.stdout.split('\n').filter(Boolean);
+  const last = lines[lines.length - 1];
+  if (!last) return '(before any output)';
+  return last.replace(/^(seed-disk|install-seed-tools|fetch-snapshot): /, '').replace(/[/(\d].*$/, '').trim() || last.slice(0, 40);
 }
