@@ -8,6 +8,7 @@ module.exports = {
   // ts-jest only transpiles, which is much faster.
   transform: { '^.+\\.ts$': 'ts-jest' },
   cacheDirectory: '<rootDir>/.jest-cache',
+  globalSetup: '<rootDir>/test/global-setup.js',
   // Most suites spend their time waiting on the processes they start (shells, qemu-img, skopeo,
   // the registry), not on the CPU: on the 2-core machines this project targets, 4 workers take the
   // suite from about 112 s to about 50 s (bench/synth.bench.ts measures it). `--maxWorkers` overrides.

@@ -12,15 +12,16 @@ export interface CliRun {
 }
 
 /**
- * Runs `cdk8s-qemu-loco` with node, from the TypeScript sources (a build/ left over from another
- * change must not answer for them), bounded in time.
+ * Runs `cdk8s-qemu-loco` with node, bounded in time: the compiled CLI in build/, which jest's
+ * global setup (test/global-setup.js) has brought up to date with the sources by content hash, so
+ * a build/ left over from another change cannot answer for them.
  */
 export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): CliRun {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,
-    env: { ...process.env, CDK8S_QEMU_LOCO_FROM_SOURCE: '1', CDK8S_CHECK_UPGRADE: 'false' },
+    env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' },
   });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
