@@ -156,7 +156,8 @@ async function killLoop(configuration: Configuration, random: () => number): Pro
 
   // The draws come first, from the seeded PRNG alone: the same seed replays the same sequence.
   const draws: Draw[] = [];
-  for (let i = 0; i < 3 * KILLS; i++) {
+  // Generous: on a loaded machine more draws come after their container ended (not kills).
+  for (let i = 0; i < 8 * KILLS; i++) {
     const pick = random();
     const hasTools = configuration.containers.includes('seed-tools');
     // seed-tools is a small share of the draws when there is one: it has one kill point that
@@ -266,12 +267,15 @@ async function killAt(pod: RunningPod, volume: string, draw: Draw): Promise<void
   if (running()) pod.signal('SIGKILL'); else pod.kill();
 }
 
-/** Polls without waiting for timers (a copy of a few MiB takes milliseconds); false on timeout. */
+/**
+ * Polls every millisecond (a copy of a few MiB takes some milliseconds); false on timeout. Not
+ * setImmediate: eight loops spinning on it kept a core busy and starved the pods they watch.
+ */
 async function poll(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 1));
   }
   return true;
 }
