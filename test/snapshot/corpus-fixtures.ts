@@ -13,10 +13,10 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { SeedSource, SnapshotMethod } from '../../lib';
 import { checkImage } from '../../lib/cli/check-image';
-import { runPod, Shell } from '../harness/pod-runner';
+import { K8sObject, runPod, Shell } from '../harness/pod-runner';
 import { sha256Of, tempDir } from '../harness/qcow2';
 import { LocalRegistry } from '../harness/registry';
-import { DISK, emulatorImage, seederChart } from '../scripts/seeding';
+import { DISK, emulatorImage, podOptions, seederChart } from '../scripts/seeding';
 import { httpRequest, initContainers, kubeletPullPod, registryClientChart, registryClientPod, uploadBlob } from './snapshot-fixtures';
 
 /** One tar entry, written as given. */
@@ -80,16 +80,21 @@ export interface CorpusImage {
 export async function pushCorpusImage(registry: LocalRegistry, repository: string, image: CorpusImage): Promise<string> {
   const descriptors = [];
   const diffIds = [];
+  // A layer repeated in the image (the same entries, compression and type) is made and uploaded once.
+  const made = new Map<string, { diffId: string; descriptor: { mediaType: string; digest: string; size: number } }>();
   for (const layer of image.layers) {
-    const tar = tarOf(layer.entries);
-    diffIds.push(`sha256:${sha256(tar)}`);
     const gzip = layer.gzip ?? true;
-    const blob = gzip ? zlib.gzipSync(tar) : tar;
-    descriptors.push({
-      mediaType: layer.mediaType ?? `application/vnd.oci.image.layer.v1.tar${gzip ? '+gzip' : ''}`,
-      digest: await uploadBlob(registry, repository, blob),
-      size: blob.length,
-    });
+    const mediaType = layer.mediaType ?? `application/vnd.oci.image.layer.v1.tar${gzip ? '+gzip' : ''}`;
+    const tar = tarOf(layer.entries);
+    const key = `${sha256(tar)} ${gzip} ${mediaType}`;
+    let layerMade = made.get(key);
+    if (!layerMade) {
+      const blob = gzip ? zlib.gzipSync(tar) : tar;
+      layerMade = { diffId: `sha256:${sha256(tar)}`, descriptor: { mediaType, digest: await uploadBlob(registry, repository, blob), size: blob.length } };
+      made.set(key, layerMade);
+    }
+    diffIds.push(layerMade.diffId);
+    descriptors.push({ ...layerMade.descriptor });
   }
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: diffIds } }));
   const manifest = {
@@ -142,8 +147,23 @@ export async function kubeletReader(reference: string, rootfs: string | undefine
   if (!rootfs) return { refused: 'the runtime cannot unpack the image (the pod never starts)' };
   const objects = seederChart({ sources: [SeedSource.SNAPSHOT], snapshotImage: reference, snapshotMethod: SnapshotMethod.KUBELET_PULL });
   const image = initContainers(objects).find((container) => container.name === 'seed-snapshot').image;
-  const result = await runPod(kubeletPullPod(objects, shell, volume, emptyEmulator(), image, rootfs));
+  const pod = kubeletPullPod(objects, shell, volume, emptyEmulator(), image, rootfs);
+  // seed-tools is not what the corpus reads: every pod starts from the emptyDir one run of it left.
+  const tools = await seedTools(objects);
+  const result = await runPod({ ...pod, initContainers: ['seed-snapshot', 'seed-disk'], volumes: { ...pod.volumes, 'seed-tools': tools } });
   return verdictOf(result.exitCode, volume, result.output);
+}
+
+let seedToolsDir: Promise<string> | undefined;
+/** The seed-tools emptyDir as the synthesized seed-tools container leaves it, made once (read-only in the stage step). */
+function seedTools(objects: K8sObject[]): Promise<string> {
+  seedToolsDir ??= (async () => {
+    const dir = tempDir('corpus-seed-tools-');
+    const result = await runPod(podOptions(objects, 'dash', dir, emptyEmulator(), { initContainers: ['seed-tools'], volumes: { 'seed-tools': dir } }));
+    if (result.exitCode !== 0) throw new Error(`seed-tools did not complete: ${result.output}`);
+    return dir;
+  })();
+  return seedToolsDir;
 }
 
 /** The registry-client reader: the synthesized seeder running fetch-snapshot.sh. */
