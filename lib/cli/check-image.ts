@@ -413,8 +413,12 @@ function describe(entry: Entry): string {
 function inspect(source: string, path: string, layers: Layer[], extractDir: string, limits: VirtualSizeLimits): CheckImageResult {
   const base = { source, path, layerCount: layers.length };
   const member = cleanName(path);
+  // A layer the manifest repeats is one blob (skopeo checked its digest): it is listed once.
+  const listings = new Map<string, Entry[]>();
   for (const layer of [...layers].reverse()) {
-    const verdict = layerVerdict(listLayer(layer.blob, layer.digest), member);
+    const listing = listings.get(layer.digest) ?? listLayer(layer.blob, layer.digest);
+    listings.set(layer.digest, listing);
+    const verdict = layerVerdict(listing, member);
     const where = `layer ${layer.index} of ${layers.length} (${short(layer.digest)})`;
     if (verdict.kind === 'none') continue;
     if (verdict.kind === 'deleted') return { ...base, ok: false, problem: `${where} deletes it: ${verdict.how}` };

@@ -24,8 +24,8 @@
 #      ignore), every layer a tar, tar+gzip or tar+zstd (zstd when `zstd` is installed). The
 #      media type decides the decompression; a compressed blob labelled plain tar is refused, a
 #      plain tar labelled compressed is read as plain (as the runtime does).
-#   3. Layers are listed top layer first (`tar -tv`, nothing written) until one says something
-#      about the file (default snapshot.qcow2, the chart's `FROM scratch` + `COPY snapshot.qcow2 /`),
+#   3. Layers are listed top layer first (`tar -tv`, nothing written; a blob the manifest repeats
+#      once) until one says something about the file (default snapshot.qcow2, the chart's `FROM scratch` + `COPY snapshot.qcow2 /`),
 #      with the runtime's rules: member names are cleaned as paths under / (../ and a leading /
 #      stay in the image); the last entry of a name wins; a whiteout (.wh.NAME of the file or of
 #      a directory above it, .wh..wh..opq in such a directory or at the root) hides only lower
@@ -552,9 +552,13 @@ extract_entry() {
 }
 
 found=
+# Digests already listed with nothing about the file: a layer the manifest repeats is one blob
+# (skopeo checked its digest) and, once its media type passed, one stream; it is not listed again.
+listed_none=' '
 while read -r layer_index layer_digest layer_type; do
   layer_blob=$(blob_of "$layer_digest" "layer $layer_index") || exit 1
   layer_decompressor "$layer_blob" "$layer_type" "$layer_digest"
+  case $listed_none in *" $layer_digest "*) continue ;; esac
   verdict=$(layer_verdict "$layer_blob")
   case $verdict in
     "found "*)
@@ -568,7 +572,7 @@ EOF
       fail "$REF: layer $layer_digest deletes $SNAPSHOT_PATH, so the image does not have it. How: ${verdict#deleted }. What to do: check the snapshot image's build, or set snapshotPath to where its qcow2 is" ;;
     "refuse "*)
       fail "$REF: $SNAPSHOT_PATH in layer $layer_digest is refused: ${verdict#refuse }. What to do: build the snapshot image with the qcow2 itself at $SNAPSHOT_PATH (COPY snapshot.qcow2 $SNAPSHOT_PATH), no links" ;;
-    none) ;;
+    none) listed_none="$listed_none$layer_digest " ;;
     *) fail "$REF: could not read layer $layer_digest (tar listing gave '$(one_line "$verdict")')" ;;
   esac
 done < "$WORK/layers"
