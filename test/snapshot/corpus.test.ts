@@ -21,7 +21,7 @@ import {
 jest.setTimeout(180_000);
 
 const F = 'snapshot.qcow2';
-const IN_FLIGHT = 3;
+const IN_FLIGHT = 2;
 
 interface Row {
   readonly name: string;
