@@ -506,12 +506,17 @@ function verifyImage(file: string, limits: VirtualSizeLimits): Pick<CheckImageRe
   return { ok: false, problem: `the seeder would refuse it: ${reason}` };
 }
 
+/** Tools found once in this process: a command run checks one image, a program may check many. */
+const toolsFound = new Set<string>();
+
 function requireTool(tool: string): void {
+  if (toolsFound.has(tool)) return;
   const probe = spawnSync(tool, ['--version'], { encoding: 'utf8' });
   if (probe.error) {
     const packages: { [tool: string]: string } = { 'skopeo': 'skopeo', 'tar': 'tar', 'qemu-img': 'qemu-utils (Debian/Ubuntu) or qemu-img' };
     throw new ImageInspectionError(`${tool} is not installed; install ${packages[tool]}`);
   }
+  toolsFound.add(tool);
 }
 
 function firstLine(text: string | undefined): string {
