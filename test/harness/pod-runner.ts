@@ -590,6 +590,71 @@ function busyboxAppletDir(): string {
   return dir;
 }
 
+/** An fstab field, with the octal escapes libmount reads (space, tab, newline, backslash). */
+function fstabField(value: string): string {
+  return value.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+/**
+ * The mounts of a container's root, set up with as few processes as possible (the setup runs for
+ * every container, and each exec costs a few ms of CPU): the root tmpfs, one `mkdir -p` for the
+ * skeleton, the file mount points made by the shell itself, one `ln -s` for /lib and /lib64, then
+ * every bind and proc from one generated fstab in ONE `mount --all`, in order (util-linux does
+ * each read-only remount itself; X-mount.mkdir makes a directory mount point when its turn comes,
+ * so a mount point inside an earlier bind is made inside it, as mkdir after that bind would).
+ */
+class RootSetup {
+  private readonly dirs = new Set<string>(['/bin', '/etc', '/dev', '/tmp', '/proc', HARNESS_DIR]);
+  private readonly files: string[] = [];
+  private readonly symlinks: [string, string][] = [];
+  private readonly fstab: string[] = [];
+
+  /** `root`: the host directory the container's root tmpfs is mounted on. */
+  constructor(private readonly root: string) {}
+
+  /** Binds a host file or directory at `target` (a path in the container). */
+  bind(source: string, target: string, options: { readOnly: boolean; directory?: boolean }): void {
+    const flags = ['bind', ...(options.readOnly ? ['ro'] : []), ...(options.directory ? ['X-mount.mkdir'] : [])];
+    if (!options.directory) {
+      this.dirs.add(path.posix.dirname(target));
+      this.files.push(target);
+    }
+    this.fstab.push(`${fstabField(source)} ${fstabField(this.root + target)} none ${flags.join(',')} 0 0`);
+  }
+
+  /** Mounts a proc at `target` (in the skeleton). */
+  proc(target: string): void {
+    this.fstab.push(`proc ${fstabField(this.root + target)} proc defaults 0 0`);
+  }
+
+  /** A symbolic link in the root, made as it is (not through a bind, which would follow it on the host). */
+  symlink(target: string, linkPath: string): void {
+    this.dirs.add(path.posix.dirname(linkPath));
+    this.symlinks.push([target, linkPath]);
+  }
+
+  /** The shell lines that set up `root` (as $R), ending with the root remounted read-only if asked. */
+  script(fstabFile: string, readOnlyRoot: boolean): string[] {
+    fs.writeFileSync(fstabFile, this.fstab.join('\n') + '\n');
+    const inRoot = (p: string) => `"$R"${q(p)}`;
+    return [
+      'set -e',
+      `R=${q(this.root)}`,
+      // Any failing setup step ends the run with 125 and this marker, told apart from the container's own exit.
+      'trap \'status=$?; if [ $status -ne 0 ]; then echo "pod-runner setup failed (status $status)" >&2; exit 125; fi\' EXIT',
+      'mount -t tmpfs -o mode=0755,size=4m pod-root "$R"',
+      `mkdir -p ${[...this.dirs].map(inRoot).join(' ')}`,
+      'ln -s usr/lib usr/lib64 "$R"',
+      ...this.symlinks.map(([target, link]) => `ln -s ${q(target)} ${inRoot(link)}`),
+      ...this.files.map((file) => `[ -e ${inRoot(file)} ] || : > ${inRoot(file)}`),
+      // -n: nothing written to the host's /run/mount/utab.
+      `mount --all --no-mtab --fstab ${q(fstabFile)}`,
+      ...(readOnlyRoot ? ['mount -o remount,ro "$R"'] : []),
+      'trap - EXIT',
+    ];
+  }
+}
+
 function runContainer(container: any, context: ContainerContext): Promise<ContainerResult> {
   const { options, spec } = context;
   if (container.workingDir) throw new Error(`pod-runner: container ${container.name}: workingDir is not supported`);
@@ -621,62 +686,38 @@ function runContainer(container: any, context: ContainerContext): Promise<Contai
 
   const root = path.join(context.workDir, `root-${container.name}-${context.restartCount}`);
   fs.mkdirSync(root);
-  const lines: string[] = [
-    'set -e',
-    `R=${q(root)}`,
-    // Any failing setup step ends the run with 125 and this marker, told apart from the container's own exit.
-    'trap \'status=$?; if [ $status -ne 0 ]; then echo "pod-runner setup failed (status $status)" >&2; exit 125; fi\' EXIT',
-    'mount -t tmpfs -o mode=0755,size=4m pod-root "$R"',
-    `mkdir -p "$R/bin" "$R/usr/lib" "$R/usr/lib64" "$R/etc" "$R/dev" "$R/tmp" "$R/proc" "$R${APPLET_DIR}" "$R${QEMU_DIR}"`,
-    'ln -s usr/lib "$R/lib"',
-    'ln -s usr/lib64 "$R/lib64"',
-    // One mount(8) per bind (util-linux does the read-only remount itself), and no touch: the setup
-    // runs for every container, and each exec of mount costs a few ms of CPU.
-    'bind() { if [ "$3" = ro ]; then mount --bind -o ro "$1" "$2"; else mount --bind "$1" "$2"; fi; }',
-    'bind_file() { [ -e "$2" ] || : > "$2"; bind "$@"; }',
-    'bind /usr/lib "$R/usr/lib" ro',
-    'bind /usr/lib64 "$R/usr/lib64" ro',
-    'bind_file /etc/ld.so.cache "$R/etc/ld.so.cache" ro',
-    ...DEVICES.map((device) => `bind_file /dev/${device} "$R/dev/${device}"`),
-    'mount -t proc proc "$R/proc"',
-    `bind_file ${q(SHELL_BINARIES.busybox)} "$R${HARNESS_DIR}/busybox" ro`,
-    `bind_file /usr/bin/setpriv "$R${HARNESS_DIR}/setpriv" ro`,
-    `bind ${q(busyboxAppletDir())} "$R${APPLET_DIR}" ro`,
-  ];
-  if (!scratch) {
-    lines.push(`bind_file ${q(SHELL_BINARIES[options.shell])} "$R/bin/sh" ro`);
-  }
+  const setup = new RootSetup(root);
+  setup.bind('/usr/lib', '/usr/lib', { readOnly: true, directory: true });
+  setup.bind('/usr/lib64', '/usr/lib64', { readOnly: true, directory: true });
+  setup.bind('/etc/ld.so.cache', '/etc/ld.so.cache', { readOnly: true });
+  for (const device of DEVICES) setup.bind(`/dev/${device}`, `/dev/${device}`, { readOnly: false });
+  setup.proc('/proc');
+  setup.bind(SHELL_BINARIES.busybox, `${HARNESS_DIR}/busybox`, { readOnly: true });
+  setup.bind('/usr/bin/setpriv', `${HARNESS_DIR}/setpriv`, { readOnly: true });
+  setup.bind(busyboxAppletDir(), APPLET_DIR, { readOnly: true, directory: true });
+  if (!scratch) setup.bind(SHELL_BINARIES[options.shell], '/bin/sh', { readOnly: true });
   if (qemuImg) {
-    lines.push(`bind_file /usr/bin/qemu-img "$R${QEMU_DIR}/qemu-img" ro`);
+    setup.bind('/usr/bin/qemu-img', `${QEMU_DIR}/qemu-img`, { readOnly: true });
     // QEMU is relocatable: it loads its block modules (qemu-block-extra's curl driver...) from
     // ../lib/<arch>/qemu beside its binary, as /usr/bin/qemu-img finds /usr/lib/<arch>/qemu in a
     // real image. Without this, qemu-img here would lack drivers the emulator image has.
     for (const moduleDir of QEMU_MODULE_DIRS) {
-      lines.push(`mkdir -p "$R${HARNESS_DIR}"${q(moduleDir.slice('/usr'.length))}`, `bind ${q(moduleDir)} "$R${HARNESS_DIR}"${q(moduleDir.slice('/usr'.length))} ro`);
+      setup.bind(moduleDir, HARNESS_DIR + moduleDir.slice('/usr'.length), { readOnly: true, directory: true });
     }
   }
   if (skopeo) {
-    lines.push(`mkdir -p "$R${SKOPEO_DIR}"`, `bind_file /usr/bin/skopeo "$R${SKOPEO_DIR}/skopeo" ro`);
+    setup.bind('/usr/bin/skopeo', `${SKOPEO_DIR}/skopeo`, { readOnly: true });
     const config = (image.containersConfig ?? true) ? ['/etc/containers', '/etc/ssl/certs'] : ['/etc/ssl/certs'];
-    for (const dir of config.filter((d) => fs.existsSync(d))) {
-      lines.push(`mkdir -p "$R"${q(dir)}`, `bind ${q(dir)} "$R"${q(dir)} ro`);
-    }
+    for (const dir of config.filter((d) => fs.existsSync(d))) setup.bind(dir, dir, { readOnly: true, directory: true });
   }
   const mountInto = (hostPath: string, mountPath: string, readOnly: boolean) => {
-    const target = `"$R"${q(mountPath)}`;
-    if (fs.statSync(hostPath).isDirectory()) {
-      lines.push(`mkdir -p ${target}`, `bind ${q(hostPath)} ${target}${readOnly ? ' ro' : ''}`);
-    } else {
-      lines.push(`mkdir -p "$(dirname ${target})"`, `bind_file ${q(hostPath)} ${target}${readOnly ? ' ro' : ''}`);
-    }
+    setup.bind(hostPath, mountPath, { readOnly, directory: fs.statSync(hostPath).isDirectory() });
   };
   for (const [mountPath, hostPath] of Object.entries(image.files ?? {})) {
     if (!fs.existsSync(hostPath)) throw new Error(`pod-runner: image ${container.image}: ${hostPath} (for ${mountPath}) does not exist`);
     mountInto(hostPath, mountPath, true);
   }
-  for (const [linkPath, target] of Object.entries(image.symlinks ?? {})) {
-    lines.push(`mkdir -p "$(dirname "$R"${q(linkPath)})"`, `ln -s ${q(target)} "$R"${q(linkPath)}`);
-  }
+  for (const [linkPath, target] of Object.entries(image.symlinks ?? {})) setup.symlink(target, linkPath);
   for (const mount of container.volumeMounts ?? []) {
     const volume = context.volumes.get(mount.name);
     if (!volume) {
@@ -686,11 +727,9 @@ function runContainer(container: any, context: ContainerContext): Promise<Contai
     const source = mount.subPath ? path.join(volume.hostPath, mount.subPath) : volume.hostPath;
     mountInto(source, mount.mountPath, Boolean(mount.readOnly) || volume.isConfigMap);
   }
-  if (security.readOnlyRootFilesystem) {
-    lines.push('mount -o remount,ro "$R"');
-  }
+  const fstab = path.join(context.workDir, `fstab-${container.name}-${context.restartCount}`);
+  const lines = setup.script(fstab, Boolean(security.readOnlyRootFilesystem));
   const envWords = [...env.entries()].map(([name, value]) => q(`${name}=${value}`));
-  lines.push('trap - EXIT');
   lines.push(`exec chroot "$R" ${HARNESS_DIR}/setpriv ${setpriv.join(' ')} -- ${APPLET_DIR}/env -i ${envWords.join(' ')} ${argv.map(q).join(' ')}`);
 
   const timeoutMs = options.timeoutMs ?? 60_000;

@@ -15,7 +15,8 @@ const STAGING = /^\.win98\.qcow2\.seeding\.[^.]+\.\d+\.[0-9a-f]+$/;
 
 test('8 seeders started together on one volume: one copy, one valid image, all exit 0', async () => {
   const objects = seederChart();
-  const image = emulatorImage();
+  // A copy that takes a moment, so that the eight really race for the lock.
+  const image = emulatorImage({ bytes: 6 << 20 });
   const volume = freshVolume();
   const created = new Set<string>();
   const watcher = fs.watch(volume, (_event, name) => {

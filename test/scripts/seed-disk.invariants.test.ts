@@ -190,7 +190,7 @@ describe.each(SHELLS)('under %s', (shell) => {
 
   describe('6. free space', () => {
     test('a volume too small gives a clear error before copying, and nothing at the target path', async () => {
-      const image = emulatorImage();
+      const image = emulatorImage({ bytes: 6 << 20 });
       const small = mountTmpfs(3 << 20);
       try {
         const result = await seed(plain, shell, small.path, image.dir);

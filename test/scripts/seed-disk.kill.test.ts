@@ -6,16 +6,18 @@
 // nothing is left beside the disk and its record.
 //
 // Random points: a seeded PRNG draws the container (seed-tools in 15% of the draws: it has one
-// step; a kill in a later container starts from the seed-tools emptyDir a completed run left), the
+// step; a pod killed in a later container starts from that container, on copies of the volumes an
+// uninterrupted run of the earlier ones left under the same shell), the
 // shell (busybox or dash, drawn each time) and the moment: a delay within 60% of the container's
 // calibrated run time, the instant a staging file appears (the copy or fetch itself), or a delay
 // after the seeding lock appears (verify, flush, link). Draws whose container ended before its
 // kill are not counted. Rerun a failure with KILL_SEED=<the printed seed>.
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { SeedSource, StorageMode } from '../../lib';
 import { OciLayout } from '../harness/oci-image';
-import { ContainerResult, PodRunOptions, RunningPod, SHELLS, startPod } from '../harness/pod-runner';
+import { ContainerResult, PodRunOptions, RunningPod, runPod, SHELLS, startPod } from '../harness/pod-runner';
 import { cleanupDirs, makeQcow2, qemuImgCheckPasses, sha256Of, tempDir } from '../harness/qcow2';
 import { LocalRegistry } from '../harness/registry';
 import {
@@ -150,9 +152,7 @@ async function killLoop(configuration: Configuration, random: () => number): Pro
     return figures;
   }
   const duration = new Map(calibration.result.containers.map((c) => [c.name, c.durationMs]));
-  // The seed-tools emptyDir as a completed seed-tools left it: a pod killed in a later container
-  // starts there (seed-tools' ~400 applet links are the slowest step; it is killed on its own draws).
-  const toolsDir = calibrationOptions.volumes?.['seed-tools'];
+  const before = await statesBefore(configuration);
 
   // The draws come first, from the seeded PRNG alone: the same seed replays the same sequence.
   const draws: Draw[] = [];
@@ -177,13 +177,7 @@ async function killLoop(configuration: Configuration, random: () => number): Pro
       const index = next++;
       figures.draws++;
       const draw = draws[index];
-      const fromTools = draw.container === 'seed-tools' || !toolsDir;
-      const base = configuration.pod(freshVolume(), draw.shell);
-      const options: PodRunOptions = fromTools ? base : {
-        ...base,
-        initContainers: configuration.containers.filter((c) => c !== 'seed-tools'),
-        volumes: { ...base.volumes, 'seed-tools': toolsDir },
-      };
+      const options = podFrom(configuration, before.get(`${draw.container} ${draw.shell}`), draw);
       const outcome = await run(configuration, options, (pod, volume) => killAt(pod, volume, draw));
       const killed = outcome.result.attempts(draw.container)[0];
       if (outcome.result.killed || killed?.signal !== 'SIGKILL' || figures.kills >= KILLS) continue; // it had finished: not a kill
@@ -208,6 +202,46 @@ async function killLoop(configuration: Configuration, random: () => number): Pro
   };
   await Promise.all(Array.from({ length: WORKERS }, worker));
   return figures;
+}
+
+/** The volumes as the init containers before one left them, in an uninterrupted run under one shell. */
+interface StateBefore {
+  readonly disk: string;
+  readonly tools?: string;
+}
+
+/**
+ * For each init container after the first and each shell: the volumes as the ones before it left
+ * them, from one uninterrupted run of those. A pod killed in a later container starts there and
+ * runs from that container on (the earlier ones completed, as in a pod restarted alone), instead
+ * of running the earlier ones again for every draw; they are killed on their own draws.
+ */
+async function statesBefore(configuration: Configuration): Promise<Map<string, StateBefore>> {
+  const states = new Map<string, StateBefore>();
+  for (const [index, container] of configuration.containers.entries()) {
+    if (index === 0) continue;
+    for (const shell of SHELLS) {
+      const options = configuration.pod(freshVolume(), shell);
+      const result = await runPod({ ...options, initContainers: configuration.containers.slice(0, index) });
+      if (result.exitCode !== 0) throw new Error(`${configuration.name}: the containers before ${container} failed: ${result.output}`);
+      states.set(`${container} ${shell}`, { disk: options.volumes!.disk, tools: options.volumes!['seed-tools'] });
+    }
+  }
+  return states;
+}
+
+/** The drawn pod: whole, or from the drawn container on, its volumes a copy of the state before it. */
+function podFrom(configuration: Configuration, before: StateBefore | undefined, draw: Draw): PodRunOptions {
+  const base = configuration.pod(freshVolume(), draw.shell);
+  if (!before) return base;
+  // cp -a: the files keep the owners and modes the earlier containers gave them.
+  const disk = path.join(tempDir('disk-before-'), 'disk');
+  execFileSync('cp', ['-a', before.disk, disk]);
+  return {
+    ...base,
+    initContainers: configuration.containers.slice(configuration.containers.indexOf(draw.container)),
+    volumes: { ...base.volumes, disk, ...(before.tools ? { 'seed-tools': before.tools } : {}) },
+  };
 }
 
 interface Outcome {

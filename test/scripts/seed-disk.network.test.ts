@@ -16,7 +16,7 @@ import { cleanupDirs, sha256Of, tempDir } from '../harness/qcow2';
 import { networkQcow2Cases, Qcow2Case } from '../harness/qcow2-cases';
 import { LocalRegistry } from '../harness/registry';
 import { publishSnapshot, registryClientChart, registryClientPod } from '../snapshot/snapshot-fixtures';
-import { DISK, EMULATOR_IMAGE, emulatorImage, failureLine, freshVolume, locoChart, recordOf, seed, seederChart, SNAPSHOT_IMAGE } from './seeding';
+import { DISK, EMULATOR_IMAGE, emulatorImage, failureLine, freshVolume, locoChart, preparedSeedTools, recordOf, seed, seederChart, SNAPSHOT_IMAGE } from './seeding';
 
 jest.setTimeout(120_000);
 
@@ -106,14 +106,23 @@ describe.each(SHELLS)('under %s, no source of the seeder makes a request', (shel
     expect(server.requests()).toEqual([]);
   });
 
+  const hybrid = locoChart(StorageMode.HYBRID);
+  let good: ReturnType<typeof emulatorImage>;
+  let tools: string;
+  beforeAll(async () => {
+    good = emulatorImage();
+    tools = await preparedSeedTools(hybrid, good.dir);
+  });
+
   test.each(CASE_NAMES)('kubelet-pull: the stage step refuses it, and so does the seeder for a staged file: %s', async (name) => {
     const policyCase = byName(name);
-    const good = emulatorImage();
-    const hybrid = locoChart(StorageMode.HYBRID);
     const snapshotImage = { [SNAPSHOT_IMAGE]: { scratch: true, files: { '/snapshot.qcow2': imageOf(policyCase) } } };
 
+    // From the stage step on: seed-tools is not what this tests (seed-disk.stage.test.ts runs it).
     const volume = freshVolume();
-    const staged = await seed(hybrid, shell, volume, good.dir, { images: snapshotImage, volumes: { 'disk': volume, 'seed-tools': tempDir('seed-tools-') } });
+    const staged = await seed(hybrid, shell, volume, good.dir, {
+      images: snapshotImage, initContainers: ['seed-snapshot', 'seed-disk'], volumes: { 'disk': volume, 'seed-tools': tools },
+    });
     expect(staged.container('seed-snapshot').stdout).toMatch(/not staged: \/snapshot\.qcow2: /);
     expect(staged.container('seed-snapshot').stdout).toMatch(policyCase.refused!);
     expect(staged.exitCode).toBe(0);

@@ -12,8 +12,11 @@ import { makeQcow2, tempDir } from '../harness/qcow2';
 export const EMULATOR_IMAGE = 'qemu-loco:v1';
 export const SNAPSHOT_IMAGE = 'ghcr.io/mroie/qemu-snapshots:win98-base';
 export const DISK = 'win98.qcow2';
-/** A few MB of real data: big enough that a copy takes a moment, small enough to stay fast. */
-export const IMAGE_BYTES = 6 << 20;
+/**
+ * 1 MiB of real data: a real copy, as small as it can be where size is not the point (tests that
+ * need a copy to take a while, or a given size, pass `bytes`).
+ */
+export const IMAGE_BYTES = 1 << 20;
 
 /** A LegoLocoChart in mode A or B, as main.ts builds them (one replica). */
 export function locoChart(mode: StorageMode.PERSISTENT | StorageMode.HYBRID): K8sObject[] {
@@ -63,6 +66,20 @@ export function podOptions(objects: K8sObject[], shell: Shell, volume: string, b
     ...extra.images,
   };
   return { objects, shell, volumes: { disk: volume }, timeoutMs: 30_000, ...extra, images };
+}
+
+/**
+ * A seed-tools emptyDir as the chart's seed-tools init container leaves it, from one real run:
+ * for pods where seed-tools is not what is tested (they run from the next container on). Made
+ * once per test file; the containers after seed-tools only read it.
+ */
+export async function preparedSeedTools(objects: K8sObject[], builtinDir: string): Promise<string> {
+  const tools = tempDir('seed-tools-');
+  const result = await runPod(podOptions(objects, 'dash', freshVolume(), builtinDir, {
+    initContainers: ['seed-tools'], volumes: { 'disk': freshVolume(), 'seed-tools': tools },
+  }));
+  if (result.exitCode !== 0) throw new Error(`seed-tools failed: ${result.output}`);
+  return tools;
 }
 
 /** The names on a volume that are not the disk or its record: what a seeder must not leave. */
