@@ -25,7 +25,8 @@ import {
 } from '../snapshot/snapshot-fixtures';
 import { DISK, emulatorImage, freshVolume, leftovers, locoChart, podOptions, recordOf } from './seeding';
 
-jest.setTimeout(120_000);
+// A hang guard, not a goal: the suite takes about a minute alone, several under a full suite on 2 cores.
+jest.setTimeout(300_000);
 
 /** Kills that must land (the container was running) per configuration. */
 const KILLS = 30;

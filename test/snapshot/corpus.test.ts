@@ -18,7 +18,8 @@ import {
   checkImageReader, CorpusImage, kubeletReader, pushCorpusImage, ReaderVerdict, registryReader, runtimeView, smallVolume, TarEntry,
 } from './corpus-fixtures';
 
-jest.setTimeout(180_000);
+// A hang guard, not a goal: the suite takes about a minute alone, more under a full suite on 2 cores.
+jest.setTimeout(300_000);
 
 const F = 'snapshot.qcow2';
 const IN_FLIGHT = 2;
