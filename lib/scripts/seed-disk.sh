@@ -417,8 +417,10 @@ copy_to_staging() {
     FAIL_REASON="$2: $FAIL_REASON"
     return 1
   fi
-  source_size=$(stat -L -c %s "$2")
-  allocated=$(($(stat -L -c %b "$2") * $(stat -L -c %B "$2")))
+  source_stat=$(stat -L -c '%s %b %B' "$2")
+  source_size=${source_stat%% *}
+  source_blocks=${source_stat#* }
+  allocated=$((${source_blocks% *} * ${source_blocks#* }))
   # A source without holes is copied by plain cp (the kernel's copy, the fastest); one with holes
   # by a sparse copier when there is one, which needs room for the allocated bytes only.
   COPIER=plain
@@ -723,8 +725,13 @@ check_virtual_size() {
 # FILE as a json: spec that qemu-img opens as qcow2 over the plain file driver with no backing:
 # nothing but the file itself, whatever its header says (a path is never parsed as a protocol).
 safe_spec() {
-  json_path=$(printf '%s' "$1" | sed 's/[\\"]/\\&/g')
-  printf 'json:{"driver":"%s","file":{"driver":"file","filename":"%s"}%s}' "${2:-qcow2}" "$json_path" "$([ "${2:-qcow2}" = qcow2 ] && echo ',"backing":null')"
+  case $1 in
+    *[\\\"]*) json_path=$(printf '%s' "$1" | sed 's/[\\"]/\\&/g') ;;
+    *) json_path=$1 ;;
+  esac
+  spec_backing=
+  [ "${2:-qcow2}" = qcow2 ] && spec_backing=',"backing":null'
+  printf 'json:{"driver":"%s","file":{"driver":"file","filename":"%s"}%s}' "${2:-qcow2}" "$json_path" "$spec_backing"
 }
 
 # The largest byte the image needs in its file: the L1 and refcount tables, every L2 table and
@@ -787,8 +794,12 @@ qemu_img_check() {
   fi
   check_output=$(qemu-img check -U "$(safe_spec "$1")" 2>&1)
   check_status=$?
-  IMAGE_LEAKS=$(printf '%s\n' "$check_output" | sed -n 's/^\([0-9][0-9]*\) leaked clusters were found.*/\1/p')
-  IMAGE_LEAKS=${IMAGE_LEAKS:-0}
+  IMAGE_LEAKS=0
+  case $check_output in
+    *" leaked clusters were found"*)
+      IMAGE_LEAKS=$(printf '%s\n' "$check_output" | sed -n 's/^\([0-9][0-9]*\) leaked clusters were found.*/\1/p')
+      IMAGE_LEAKS=${IMAGE_LEAKS:-0} ;;
+  esac
   case $check_status in
     0) ;;
     3) log "note: the image has $IMAGE_LEAKS leaked clusters (harmless: space only), accepting it" ;;
