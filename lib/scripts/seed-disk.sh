@@ -417,8 +417,10 @@ copy_to_staging() {
     FAIL_REASON="$2: $FAIL_REASON"
     return 1
   fi
-  source_size=$(stat -L -c %s "$2")
-  allocated=$(($(stat -L -c %b "$2") * $(stat -L -c %B "$2")))
+  source_stat=$(stat -L -c '%s %b %B' "$2")
+  source_size=${source_stat%% *}
+  source_blocks=${source_stat#* }
+  allocated=$((${source_blocks% *} * ${source_blocks#* }))
   # A source without holes is copied by plain cp (the kernel's copy, the fastest); one with holes
   # by a sparse copier when there is one, which needs room for the allocated bytes only.
   COPIER=plain
@@ -552,14 +554,56 @@ produce() {
 # The header is read with od before qemu-img ever sees the file, and qemu-img then opens it only
 # as json:{qcow2 over the file driver, backing null}: no backing chain, no protocol.
 
-# $3 bytes at offset $2 of file $1, as lower-case hex ('' when the file is shorter).
-hex_at() { od -An -v -j "$2" -N "$3" -tx1 "$1" 2>/dev/null | tr -d ' \n'; }
-
-# The big-endian unsigned integer of $3 bytes (at most 7, so it stays positive) at offset $2.
-uint_at() {
-  uint_hex=$(hex_at "$1" "$2" "$3")
-  [ ${#uint_hex} -eq $(($3 * 2)) ] || return 1
-  echo $((0x$uint_hex))
+# read_header FILE [BYTES]: reads the first BYTES (default 4096) of FILE with one od and sets the
+# header's fields (H_*) with one awk, which also walks the header extensions (H_EXT: end, data,
+# fde, truncated at H_EXT_AT, overrun, or more: the walk needs bytes past BYTES). The awk prints
+# only numbers, hex digits and its own words, which the shell evals: never text of the file.
+# A field the file is too short for is '' (the hex ones: the bytes there are, like od prints);
+# 8-byte and 7-byte fields stay hex, for the shell's 64-bit arithmetic (awk's doubles are not).
+read_header() {
+  # Not a qcow2 when od or awk cannot run at all, as when the file has no bytes.
+  H_MAGIC=
+  eval "$(od -An -v -N "${2:-4096}" -tx1 "$1" 2>/dev/null | awk -v want="${2:-4096}" '
+    { line[NR - 1] = $0; n += NF }
+    function hex(at, len,   s, i) {
+      for (i = at; i < at + len && i < n; i++) s = s substr(line[int(i / 16)], (i % 16) * 3 + 2, 2)
+      return s
+    }
+    function full(at, len) { return at + len <= n ? hex(at, len) : "" }
+    function uint(at,   h, v, i) {
+      if (at + 4 > n) return ""
+      h = hex(at, 4); v = 0
+      for (i = 1; i <= 8; i++) v = v * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1
+      return v
+    }
+    # The extension walk, bounded by the first cluster (checked by the shell before it uses it).
+    function walk(at, cluster,   type, len) {
+      while (at + 8 <= cluster) {
+        if (at + 8 > n) {
+          if (n == want && want < cluster) return "more"
+          ext_at = at; return "truncated"
+        }
+        type = hex(at, 4); len = uint(at + 4)
+        if (type == "00000000") return "end"
+        if (type == "44415441") return "data"
+        if (type == "0537be77") return "fde"
+        at += 8 + int((len + 7) / 8) * 8
+      }
+      return "overrun"
+    }
+    END {
+      version = uint(4); bits = uint(20)
+      length_at = version == 2 ? 72 : uint(100)
+      ext = "skip"; ext_at = 0
+      if ((version == 2 || version == 3) && bits != "" && bits >= 9 && bits <= 21 && length_at != "") {
+        cluster = 1; for (i = 0; i < bits; i++) cluster *= 2
+        ext = walk(length_at, cluster)
+      }
+      printf "H_MAGIC=%s H_VERSION=%s H_HEADER_LENGTH=%s H_BACKING=%s H_BACKING_OFFSET=%s H_BACKING_SIZE=%s\n", hex(0, 4), version, uint(100), hex(8, 12), full(9, 7), uint(16)
+      printf "H_CLUSTER_BITS=%s H_SIZE=%s H_CRYPT=%s H_L1_ENTRIES=%s H_L1_OFFSET=%s H_RT_OFFSET=%s H_RT_CLUSTERS=%s\n", bits, hex(24, 8), uint(32), uint(36), full(41, 7), full(49, 7), uint(56)
+      printf "H_INCOMPAT_HIGH=%s H_INCOMPAT=%s H_INCOMPAT_HEX=%s H_AUTOCLEAR_HIGH=%s H_AUTOCLEAR=%s H_AUTOCLEAR_HEX=%s\n", hex(72, 4), uint(76), hex(72, 8), hex(88, 4), uint(92), hex(88, 8)
+      printf "H_EXT=%s H_EXT_AT=%d\n", ext, ext_at
+    }')"
 }
 
 # The file's size in bytes (stat of GNU and busybox; wc elsewhere).
@@ -571,26 +615,30 @@ size_of() { stat -L -c %s "$1" 2>/dev/null || wc -c < "$1" | tr -d ' '; }
 INCOMPAT_ALLOWED=$((0x19))
 AUTOCLEAR_ALLOWED=$((0x01))
 
-# check_image_policy FILE: the header-only policy (needs od, tr; no qemu-img). Returns 0 when
+# check_image_policy FILE: the header-only policy (needs od, awk; no qemu-img). Returns 0 when
 # FILE passes; otherwise sets FAIL_REASON to one sentence and returns 1. On success sets
-# IMAGE_VERSION, IMAGE_VIRTUAL_SIZE, IMAGE_CLUSTER_SIZE, IMAGE_HEADER_LENGTH.
+# IMAGE_VERSION, IMAGE_VIRTUAL_SIZE, IMAGE_CLUSTER_SIZE, IMAGE_HEADER_LENGTH, and the header's
+# fields H_* (read_header) that data_end_of and existing_is_sound use after it.
 check_image_policy() {
-  magic=$(hex_at "$1" 0 4)
-  if [ "$magic" != 514649fb ]; then
-    FAIL_REASON="not a qcow2 image (first bytes '${magic:-none}', expected 514649fb)"
+  read_header "$1"
+  if [ "$H_MAGIC" != 514649fb ]; then
+    FAIL_REASON="not a qcow2 image (first bytes '${H_MAGIC:-none}', expected 514649fb)"
     return 1
   fi
-  IMAGE_VERSION=$(uint_at "$1" 4 4) || { FAIL_REASON="truncated qcow2 header"; return 1; }
+  IMAGE_VERSION=$H_VERSION
+  [ -n "$IMAGE_VERSION" ] || { FAIL_REASON="truncated qcow2 header"; return 1; }
   case $IMAGE_VERSION in
     2) IMAGE_HEADER_LENGTH=72 ;;
-    3) IMAGE_HEADER_LENGTH=$(uint_at "$1" 100 4) || { FAIL_REASON="truncated qcow2 header"; return 1; } ;;
+    3) IMAGE_HEADER_LENGTH=$H_HEADER_LENGTH
+       [ -n "$IMAGE_HEADER_LENGTH" ] || { FAIL_REASON="truncated qcow2 header"; return 1; } ;;
     *) FAIL_REASON="unsupported qcow2 version $IMAGE_VERSION (QEMU reads 2 and 3)"; return 1 ;;
   esac
-  if [ "$(hex_at "$1" 8 12)" != 000000000000000000000000 ]; then
+  if [ "$H_BACKING" != 000000000000000000000000 ]; then
     FAIL_REASON="it has a backing file ($(backing_name_of "$1")): the disk would read another file or the network; only self-contained images are accepted (qemu-img convert -O qcow2 flattens it)"
     return 1
   fi
-  cluster_bits=$(uint_at "$1" 20 4) || { FAIL_REASON="truncated qcow2 header"; return 1; }
+  cluster_bits=$H_CLUSTER_BITS
+  [ -n "$cluster_bits" ] || { FAIL_REASON="truncated qcow2 header"; return 1; }
   if [ "$cluster_bits" -lt 9 ] || [ "$cluster_bits" -gt 21 ]; then
     FAIL_REASON="invalid cluster size 2^$cluster_bits (QEMU reads 2^9 to 2^21)"
     return 1
@@ -601,70 +649,64 @@ check_image_policy() {
     FAIL_REASON="invalid qcow2 header length $IMAGE_HEADER_LENGTH"
     return 1
   fi
-  if [ "$(uint_at "$1" 32 4)" != 0 ]; then
-    FAIL_REASON="it is encrypted (crypt_method $(uint_at "$1" 32 4)): an encrypted disk cannot boot unattended; decrypt it with qemu-img convert"
+  if [ "$H_CRYPT" != 0 ]; then
+    FAIL_REASON="it is encrypted (crypt_method $H_CRYPT): an encrypted disk cannot boot unattended; decrypt it with qemu-img convert"
     return 1
   fi
-  check_features "$1" || return 1
+  check_features || return 1
   check_extensions "$1" || return 1
-  check_virtual_size "$1"
+  check_virtual_size
 }
 
 # The backing file's name, for the refusal (at most 200 characters, printable only).
 backing_name_of() {
-  backing_offset=$(uint_at "$1" 9 7) || { echo unreadable; return 0; }
-  backing_size=$(uint_at "$1" 16 4) || { echo unreadable; return 0; }
+  if [ -z "$H_BACKING_OFFSET" ] || [ -z "$H_BACKING_SIZE" ]; then echo unreadable; return 0; fi
+  backing_size=$H_BACKING_SIZE
   [ "$backing_size" -gt 200 ] && backing_size=200
-  name=$(dd if="$1" bs=1 skip="$backing_offset" count="$backing_size" 2>/dev/null | tr -c 'A-Za-z0-9._/:{}",=@+ -' '?')
+  name=$(dd if="$1" bs=1 skip=$((0x$H_BACKING_OFFSET)) count="$backing_size" 2>/dev/null | tr -c 'A-Za-z0-9._/:{}",=@+ -' '?')
   echo "'${name:-?}'"
 }
 
 # Incompatible and autoclear feature bits (version 3 only: version 2 has none).
 check_features() {
   [ "$IMAGE_VERSION" -eq 3 ] || return 0
-  incompat_high=$(hex_at "$1" 72 4)
-  incompat=$(uint_at "$1" 76 4) || { FAIL_REASON="truncated qcow2 header"; return 1; }
-  autoclear_high=$(hex_at "$1" 88 4)
-  autoclear=$(uint_at "$1" 92 4) || { FAIL_REASON="truncated qcow2 header"; return 1; }
-  if [ $((incompat & 4)) -ne 0 ]; then
+  if [ -z "$H_INCOMPAT" ] || [ -z "$H_AUTOCLEAR" ]; then FAIL_REASON="truncated qcow2 header"; return 1; fi
+  if [ $((H_INCOMPAT & 4)) -ne 0 ]; then
     FAIL_REASON="it has an external data file (incompatible feature bit 2): the guest would read and write a host file; only self-contained images are accepted (qemu-img convert -O qcow2 makes one)"
     return 1
   fi
-  if [ $((incompat & 2)) -ne 0 ]; then
+  if [ $((H_INCOMPAT & 2)) -ne 0 ]; then
     FAIL_REASON="it is marked corrupt (incompatible feature bit 1): QEMU will not open it for writing; repair it with qemu-img check -r all"
     return 1
   fi
-  if [ "$incompat_high" != 00000000 ] || [ $((incompat & ~INCOMPAT_ALLOWED)) -ne 0 ]; then
-    FAIL_REASON="it uses incompatible features unknown to the emulator's QEMU 7.2 (bits 0x$(hex_at "$1" 72 8)); convert it with qemu-img 7.2 (qemu-img convert -O qcow2 -o compat=1.1)"
+  if [ "$H_INCOMPAT_HIGH" != 00000000 ] || [ $((H_INCOMPAT & ~INCOMPAT_ALLOWED)) -ne 0 ]; then
+    FAIL_REASON="it uses incompatible features unknown to the emulator's QEMU 7.2 (bits 0x$H_INCOMPAT_HEX); convert it with qemu-img 7.2 (qemu-img convert -O qcow2 -o compat=1.1)"
     return 1
   fi
-  if [ "$autoclear_high" != 00000000 ] || [ $((autoclear & ~AUTOCLEAR_ALLOWED)) -ne 0 ]; then
-    FAIL_REASON="it uses autoclear features the seeder does not accept (bits 0x$(hex_at "$1" 88 8); bit 1 is a raw external data file)"
+  if [ "$H_AUTOCLEAR_HIGH" != 00000000 ] || [ $((H_AUTOCLEAR & ~AUTOCLEAR_ALLOWED)) -ne 0 ]; then
+    FAIL_REASON="it uses autoclear features the seeder does not accept (bits 0x$H_AUTOCLEAR_HEX; bit 1 is a raw external data file)"
     return 1
   fi
   return 0
 }
 
 # Header extensions: type and length (4 bytes each), data padded to 8 bytes, type 0 ends them.
-# They all lie in the first cluster; the walk is bounded by it.
+# They all lie in the first cluster; read_header walks them, bounded by it (and the first 4 KiB
+# are read again up to the cluster's end only when the walk goes past them).
 check_extensions() {
-  ext_at=$IMAGE_HEADER_LENGTH
-  while [ $((ext_at + 8)) -le "$IMAGE_CLUSTER_SIZE" ]; do
-    ext_type=$(hex_at "$1" "$ext_at" 4)
-    ext_length=$(uint_at "$1" $((ext_at + 4)) 4) || { FAIL_REASON="truncated qcow2 header extension at byte $ext_at"; return 1; }
-    case $ext_type in
-      00000000) return 0 ;;
-      44415441) FAIL_REASON="it names an external data file (header extension 0x44415441): the guest would read and write a host file; only self-contained images are accepted"; return 1 ;;
-      0537be77) FAIL_REASON="it is encrypted (full disk encryption header extension 0x0537be77): an encrypted disk cannot boot unattended"; return 1 ;;
-    esac
-    ext_at=$((ext_at + 8 + (ext_length + 7) / 8 * 8))
-  done
-  FAIL_REASON="its header extensions run past the first cluster (no end marker)"
+  if [ "$H_EXT" = more ]; then read_header "$1" "$IMAGE_CLUSTER_SIZE"; fi
+  case $H_EXT in
+    end) return 0 ;;
+    data) FAIL_REASON="it names an external data file (header extension 0x44415441): the guest would read and write a host file; only self-contained images are accepted" ;;
+    fde) FAIL_REASON="it is encrypted (full disk encryption header extension 0x0537be77): an encrypted disk cannot boot unattended" ;;
+    truncated) FAIL_REASON="truncated qcow2 header extension at byte $H_EXT_AT" ;;
+    *) FAIL_REASON="its header extensions run past the first cluster (no end marker)" ;;
+  esac
   return 1
 }
 
 check_virtual_size() {
-  size_hex=$(hex_at "$1" 24 8)
+  size_hex=$H_SIZE
   case $size_hex in
     [89abcdef]*) FAIL_REASON="its virtual size 0x$size_hex is over the limit of $MAX_VIRTUAL_SIZE bytes (SEED_MAX_VIRTUAL_SIZE)"; return 1 ;;
   esac
@@ -683,8 +725,13 @@ check_virtual_size() {
 # FILE as a json: spec that qemu-img opens as qcow2 over the plain file driver with no backing:
 # nothing but the file itself, whatever its header says (a path is never parsed as a protocol).
 safe_spec() {
-  json_path=$(printf '%s' "$1" | sed 's/[\\"]/\\&/g')
-  printf 'json:{"driver":"%s","file":{"driver":"file","filename":"%s"}%s}' "${2:-qcow2}" "$json_path" "$([ "${2:-qcow2}" = qcow2 ] && echo ',"backing":null')"
+  case $1 in
+    *[\\\"]*) json_path=$(printf '%s' "$1" | sed 's/[\\"]/\\&/g') ;;
+    *) json_path=$1 ;;
+  esac
+  spec_backing=
+  [ "${2:-qcow2}" = qcow2 ] && spec_backing=',"backing":null'
+  printf 'json:{"driver":"%s","file":{"driver":"file","filename":"%s"}%s}' "${2:-qcow2}" "$json_path" "$spec_backing"
 }
 
 # The largest byte the image needs in its file: the L1 and refcount tables, every L2 table and
@@ -693,30 +740,49 @@ safe_spec() {
 # that was cut (qemu-img check reads missing bytes as zeros and misses it); a compressed, freshly
 # created or extended-L2 image legitimately ends before its last cluster.
 data_end_of() {
-  l1_entries=$(uint_at "$1" 36 4) && l1_offset=$(uint_at "$1" 41 7) \
-    && rt_offset=$(uint_at "$1" 49 7) && rt_clusters=$(uint_at "$1" 56 4) || return 1
+  if [ -z "$H_L1_ENTRIES" ] || [ -z "$H_L1_OFFSET" ] || [ -z "$H_RT_OFFSET" ] || [ -z "$H_RT_CLUSTERS" ]; then return 1; fi
+  l1_offset=$((0x$H_L1_OFFSET))
+  l1_bytes=$((H_L1_ENTRIES * 8))
+  rt_offset=$((0x$H_RT_OFFSET))
+  rt_bytes=$((H_RT_CLUSTERS * IMAGE_CLUSTER_SIZE))
   {
-    echo $((l1_offset + l1_entries * 8)) $((rt_offset + rt_clusters * IMAGE_CLUSTER_SIZE))
-    table_ends "$1" "$l1_offset" $((l1_entries * 8))
-    table_ends "$1" "$rt_offset" $((rt_clusters * IMAGE_CLUSTER_SIZE))
-    qemu-img map -U --output=json "$(safe_spec "$1")" 2>/dev/null \
-      | sed -n '/"data": *true/s/.*"length": *\([0-9]*\).*"offset": *\([0-9]*\).*/\2 \1/p' | awk '{ print $1 + $2 }'
-  } | awk 'BEGIN { end = 0 } { for (i = 1; i <= NF; i++) if ($i + 0 > end) end = $i + 0 } END { printf "%.0f\n", end }'
-}
-
-# For a table of 8-byte big-endian cluster offsets (L1 or refcount table) of $3 bytes at $2:
-# the end of the last cluster it points to. Bits 9-55 are the offset.
-table_ends() {
-  [ "$3" -gt 0 ] || return 0
-  od -An -v -j "$2" -N "$3" -tx1 "$1" 2>/dev/null | awk -v cluster="$IMAGE_CLUSTER_SIZE" '
-    BEGIN { hex = "0123456789abcdef"; end = 0 }
-    { for (i = 1; i <= NF; i++) {
+    echo $((l1_offset + l1_bytes)) $((rt_offset + rt_bytes))
+    table_bytes "$1" "$l1_offset" "$l1_bytes"
+    table_bytes "$1" "$rt_offset" "$rt_bytes"
+    echo map
+    qemu-img map -U --output=json "$(safe_spec "$1")" 2>/dev/null
+  } | awk -v cluster="$IMAGE_CLUSTER_SIZE" '
+    BEGIN { hex = "0123456789abcdef"; end = 0; part = "ends" }
+    $0 == "table" || $0 == "map" { part = $0; n = 0; next }
+    part == "ends" { for (i = 1; i <= NF; i++) if ($i + 0 > end) end = $i + 0; next }
+    # A table of 8-byte big-endian cluster offsets (L1 or refcount table): the end of the last
+    # cluster it points to. Bits 9-55 are the offset; byte 0 holds flags only. A line of zeros
+    # (16 bytes: two whole entries) points nowhere.
+    part == "table" {
+      if ($0 ~ /^( 00)+$/) { n += NF; next }
+      for (i = 1; i <= NF; i++) {
         n++
-        if (n % 8 == 1) { value = 0; continue }   # byte 0: flags, no offset bits
+        if (n % 8 == 1) { value = 0; continue }
         value = value * 256 + (index(hex, substr($i, 1, 1)) - 1) * 16 + index(hex, substr($i, 2, 1)) - 1
         if (n % 8 == 0) { value -= value % 512; if (value > 0 && value + cluster > end) end = value + cluster }
-    } }
+      }
+      next
+    }
+    # Every uncompressed extent holding data: offset + length.
+    /"data": *true/ && /"length": *[0-9]*.*"offset": *[0-9]*/ {
+      length_text = $0; sub(/.*"length": */, "", length_text)
+      offset_text = $0; sub(/.*"offset": */, "", offset_text)
+      if (offset_text + length_text > end) end = offset_text + length_text
+    }
     END { printf "%.0f\n", end }'
+}
+
+# The table of $3 bytes at offset $2 of file $1 for data_end_of's awk: a "table" line, then its
+# bytes as od prints them (none when the table is empty).
+table_bytes() {
+  echo table
+  [ "$3" -gt 0 ] || return 0
+  od -An -v -j "$2" -N "$3" -tx1 "$1" 2>/dev/null
 }
 
 # qemu-img check through the safe spec; -U: others (running emulators) may hold the file.
@@ -728,8 +794,12 @@ qemu_img_check() {
   fi
   check_output=$(qemu-img check -U "$(safe_spec "$1")" 2>&1)
   check_status=$?
-  IMAGE_LEAKS=$(printf '%s\n' "$check_output" | sed -n 's/^\([0-9][0-9]*\) leaked clusters were found.*/\1/p')
-  IMAGE_LEAKS=${IMAGE_LEAKS:-0}
+  IMAGE_LEAKS=0
+  case $check_output in
+    *" leaked clusters were found"*)
+      IMAGE_LEAKS=$(printf '%s\n' "$check_output" | sed -n 's/^\([0-9][0-9]*\) leaked clusters were found.*/\1/p')
+      IMAGE_LEAKS=${IMAGE_LEAKS:-0} ;;
+  esac
   case $check_status in
     0) ;;
     3) log "note: the image has $IMAGE_LEAKS leaked clusters (harmless: space only), accepting it" ;;
@@ -878,7 +948,7 @@ existing_is_sound() {
   qemu_img_check "$TARGET" && return 0
   # Marked dirty (lazy refcounts, the emulator stopped mid-write): QEMU repairs the refcounts when
   # it opens the disk, so what check reports is not a verdict on the saved game.
-  if [ "$IMAGE_VERSION" -eq 3 ] && [ $(($(uint_at "$TARGET" 76 4 || echo 0) & 1)) -eq 1 ]; then
+  if [ "$IMAGE_VERSION" -eq 3 ] && [ $((${H_INCOMPAT:-0} & 1)) -eq 1 ]; then
     log "note: $TARGET is marked dirty (lazy refcounts) and qemu-img check reports: $FAIL_REASON; keeping it as it is (QEMU repairs it when it opens it)"
     return 0
   fi
