@@ -9,9 +9,9 @@
 // step; a pod killed in a later container starts from that container, on copies of the volumes an
 // uninterrupted run of the earlier ones left under the same shell), the
 // shell (busybox or dash, drawn each time) and the moment: a delay within 60% of the container's
-// calibrated run time, the instant a staging file appears (the copy or fetch itself), or a delay
-// after the seeding lock appears (verify, flush, link). Draws whose container ended before its
-// kill are not counted. Rerun a failure with KILL_SEED=<the printed seed>.
+// recent run time (RunTimes: it follows the machine's speed), the instant a staging file appears
+// (the copy or fetch itself), or a delay after the seeding lock appears (verify, flush, link).
+// Draws whose container ended before its kill are not counted. Rerun a failure with KILL_SEED=<the printed seed>.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -134,10 +134,35 @@ test(`${KILLS} kills of one init container per configuration, each restarted alo
 interface Draw {
   container: string;
   shell: typeof SHELLS[number];
-  /** delay: after delayMs of the container's run; staging: when its staging file appears;
-   * lock: delayMs after it took the seeding lock (in the script's body: verify, flush, link). */
+  /** delay: after `share` of the container's run time; staging: when its staging file appears;
+   * lock: `share` of half its run time after it took the seeding lock (verify, flush, link). */
   when: 'delay' | 'staging' | 'lock';
-  delayMs: number;
+  /** From 0 to 1: the drawn point as a share of the container's run time. */
+  share: number;
+}
+
+/**
+ * The recent run times of each container (ms), from the calibration and then from every container
+ * that ran to its end: kill delays follow the machine's speed as it changes during the run (a full
+ * suite on 2 cores makes a container several times slower than when it runs alone), so that a
+ * drawn point still falls inside the run instead of after it.
+ */
+class RunTimes {
+  private readonly recent = new Map<string, number[]>();
+
+  public record(containers: readonly ContainerResult[]): void {
+    for (const container of containers) {
+      if (container.exitCode !== 0 || container.signal !== null) continue;
+      const times = [...(this.recent.get(container.name) ?? []), container.durationMs].slice(-5);
+      this.recent.set(container.name, times);
+    }
+  }
+
+  /** The median of the last five runs of the container (100 ms when none has run yet). */
+  public of(container: string): number {
+    const times = [...(this.recent.get(container) ?? [100])].sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)];
+  }
 }
 
 /** Workers per configuration: pods in flight at once (each on its own volume). */
@@ -152,13 +177,14 @@ async function killLoop(configuration: Configuration, random: () => number): Pro
     figures.failures.push(`${configuration.name}: the uninterrupted run did not seed the expected disk: ${calibration.result.output}`);
     return figures;
   }
-  const duration = new Map(calibration.result.containers.map((c) => [c.name, c.durationMs]));
+  const runTimes = new RunTimes();
+  runTimes.record(calibration.result.containers);
   const before = await statesBefore(configuration);
 
   // The draws come first, from the seeded PRNG alone: the same seed replays the same sequence.
   const draws: Draw[] = [];
   // Generous: on a loaded machine more draws come after their container ended (not kills).
-  for (let i = 0; i < 8 * KILLS; i++) {
+  for (let i = 0; i < 12 * KILLS; i++) {
     const pick = random();
     const hasTools = configuration.containers.includes('seed-tools');
     // seed-tools is a small share of the draws when there is one: it has one kill point that
@@ -168,8 +194,7 @@ async function killLoop(configuration: Configuration, random: () => number): Pro
     const shell = SHELLS[Math.floor(random() * SHELLS.length)];
     const kind = random();
     const when: Draw['when'] = container === 'seed-tools' || kind < 1 / 3 ? 'delay' : kind < 2 / 3 ? 'staging' : 'lock';
-    const limit = duration.get(container) ?? 100;
-    draws.push({ container, shell, when, delayMs: Math.round(random() * (when === 'lock' ? limit / 2 : 0.6 * limit)) });
+    draws.push({ container, shell, when, share: random() });
   }
 
   let next = 0;
@@ -179,7 +204,10 @@ async function killLoop(configuration: Configuration, random: () => number): Pro
       figures.draws++;
       const draw = draws[index];
       const options = podFrom(configuration, before.get(`${draw.container} ${draw.shell}`), draw);
-      const outcome = await run(configuration, options, (pod, volume) => killAt(pod, volume, draw));
+      const limit = runTimes.of(draw.container);
+      const delayMs = Math.round(draw.share * (draw.when === 'lock' ? limit / 2 : 0.6 * limit));
+      const outcome = await run(configuration, options, (pod, volume) => killAt(pod, volume, draw, delayMs));
+      runTimes.record(outcome.result.containers);
       const killed = outcome.result.attempts(draw.container)[0];
       if (outcome.result.killed || killed?.signal !== 'SIGKILL' || figures.kills >= KILLS) continue; // it had finished: not a kill
       figures.kills++;
@@ -197,7 +225,7 @@ async function killLoop(configuration: Configuration, random: () => number): Pro
       if (problems.length === 0) {
         figures.converged++;
       } else {
-        figures.failures.push(`${configuration.name}, draw ${index} ${JSON.stringify(draw)} (killed after "${landed}"): ${problems.join('; ')}`);
+        figures.failures.push(`${configuration.name}, draw ${index} ${JSON.stringify({ ...draw, delayMs })} (killed after "${landed}"): ${problems.join('; ')}`);
       }
     }
   };
@@ -288,7 +316,7 @@ async function run(configuration: Configuration, options: PodRunOptions,
 const STAGING_NAME = /^\.win98\.qcow2\.seeding\.[^.]+\.\d+\.[0-9a-f]+(\.fetch)?$/;
 
 /** Kills the drawn container (SIGKILL to its process group) at the drawn moment, if it is still running. */
-async function killAt(pod: RunningPod, volume: string, draw: Draw): Promise<void> {
+async function killAt(pod: RunningPod, volume: string, draw: Draw, delayMs: number): Promise<void> {
   const running = () => pod.currentContainer === draw.container;
   if (!(await poll(() => running() || pod.currentContainer === undefined, 20_000)) || !running()) return;
   const has = (test: (name: string) => boolean) => () => !running() || fs.readdirSync(volume).some(test);
@@ -297,7 +325,7 @@ async function killAt(pod: RunningPod, volume: string, draw: Draw): Promise<void
   } else if (draw.when === 'lock') {
     await poll(has((name) => name === `.${DISK}.lock`), 5_000);
   }
-  if (draw.when !== 'staging' && draw.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, draw.delayMs));
+  if (draw.when !== 'staging' && delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
   // Too late: the container has ended, so this draw is no kill; the rest of the pod need not run.
   if (running()) pod.signal('SIGKILL'); else pod.kill();
 }
