@@ -12,13 +12,14 @@
 // recent run time (RunTimes: it follows the machine's speed), the instant a staging file appears
 // (the copy or fetch itself), or a delay after the seeding lock appears (verify, flush, link).
 // Draws whose container ended before its kill are not counted. Rerun a failure with KILL_SEED=<the printed seed>.
-import { execFileSync } from 'child_process';
+import { execFile } from 'child_process';
+import { promisify } from 'util';
 import * as fs from 'fs';
 import * as path from 'path';
 import { SeedSource, StorageMode } from '../../lib';
 import { OciLayout } from '../harness/oci-image';
 import { ContainerResult, PodRunOptions, RunningPod, runPod, SHELLS, startPod } from '../harness/pod-runner';
-import { cleanupDirs, makeQcow2, qemuImgCheckPasses, sha256Of, tempDir } from '../harness/qcow2';
+import { cleanupDirs, makeQcow2, sha256Of, tempDir } from '../harness/qcow2';
 import { LocalRegistry } from '../harness/registry';
 import {
   hybridChart, initContainers, kubeletPullPod, publishSnapshot, pullAsKubelet, registryClientChart, registryClientPod, seededEphemeralChart,
@@ -203,7 +204,7 @@ async function killLoop(configuration: Configuration, random: () => number): Pro
       const index = next++;
       figures.draws++;
       const draw = draws[index];
-      const options = podFrom(configuration, before.get(`${draw.container} ${draw.shell}`), draw);
+      const options = await podFrom(configuration, before.get(`${draw.container} ${draw.shell}`), draw);
       const limit = runTimes.of(draw.container);
       const delayMs = Math.round(draw.share * (draw.when === 'lock' ? limit / 2 : 0.6 * limit));
       const outcome = await run(configuration, options, (pod, volume) => killAt(pod, volume, draw, delayMs));
@@ -259,13 +260,19 @@ async function statesBefore(configuration: Configuration): Promise<Map<string, S
   return states;
 }
 
+/**
+ * Child processes without blocking the event loop: the kills of the other pods in flight are
+ * timers on it, and a synchronous cp or qemu-img here made them land late, after their container.
+ */
+const run$ = promisify(execFile);
+
 /** The drawn pod: whole, or from the drawn container on, its volumes a copy of the state before it. */
-function podFrom(configuration: Configuration, before: StateBefore | undefined, draw: Draw): PodRunOptions {
+async function podFrom(configuration: Configuration, before: StateBefore | undefined, draw: Draw): Promise<PodRunOptions> {
   const base = configuration.pod(freshVolume(), draw.shell);
   if (!before) return base;
   // cp -a: the files keep the owners and modes the earlier containers gave them.
   const disk = path.join(tempDir('disk-before-'), 'disk');
-  execFileSync('cp', ['-a', before.disk, disk]);
+  await run$('cp', ['-a', before.disk, disk]);
   return {
     ...base,
     initContainers: configuration.containers.slice(configuration.containers.indexOf(draw.container)),
@@ -305,10 +312,10 @@ async function run(configuration: Configuration, options: PodRunOptions,
     sha256: present ? sha256Of(disk) : undefined,
     source: fs.existsSync(`${disk}.seed-info`) ? recordOf(volume).source : undefined,
     leftovers: leftovers(volume),
-    sound: present && qemuImgCheckPasses(disk),
+    sound: present && await run$('qemu-img', ['check', '-q', '-f', 'qcow2', disk]).then(() => true, () => false),
     afterKill,
   };
-  fs.rmSync(volume, { recursive: true, force: true });
+  await fs.promises.rm(volume, { recursive: true, force: true });
   return outcome;
 }
 
