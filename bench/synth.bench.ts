@@ -31,8 +31,11 @@ function time(command: Command, mayFail = false): { seconds: number; note: strin
   if (result.status !== 0 && !mayFail) {
     throw new Error(`${command.label} failed (exit ${result.status}):\n${result.stdout}${result.stderr}`);
   }
-  const summary = `${result.stdout}${result.stderr}`.match(/^Tests: .*$/m)?.[0];
-  return { seconds, note: [result.status === 0 ? '' : `FAILED, exit ${result.status}`, summary ?? ''].filter(Boolean).join('; ') };
+  const output = `${result.stdout}${result.stderr}`;
+  const summary = output.match(/^Tests: .*$/m)?.[0];
+  // A failed run names its failing tests, so that a flaky one can be told from a slow one.
+  const failing = [...new Set(output.match(/^ {2}● (?!Console).*$/gm) ?? [])].map((line) => line.trim());
+  return { seconds, note: [result.status === 0 ? '' : `FAILED, exit ${result.status}`, summary ?? '', ...failing].filter(Boolean).join('; ') };
 }
 
 function median(values: number[]): number {
