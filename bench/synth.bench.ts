@@ -112,7 +112,7 @@ function main(): void {
   const spread = (values: number[]): string => `median ${s(median(values))}  (runs: ${values.map((value) => value.toFixed(1)).join(', ')} s)`;
   console.log(`tests: ${TEST_RUNS} runs each, interleaved, jest cache warm`);
   console.log(`  unit and snapshot tests (${units.length} files, jest)        ${spread(timings.unit)}  goal < 10 s   ${[...notes.unit].join(' | ')}`);
-  console.log(`  whole suite (npm test: tsc, then every test file)  ${spread(timings.whole)}  goal < 120 s  ${[...notes.whole].join(' | ')}`);
+  console.log(`  whole suite (npm test: type check beside jest)    ${spread(timings.whole)}  goal < 120 s  ${[...notes.whole].join(' | ')}`);
 }
 
 try {
