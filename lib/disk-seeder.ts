@@ -328,6 +328,30 @@ export class DiskSeeder extends Construct {
         `is ${DiskAccessMode.READ_ONLY_MANY} only, and the seeder must write the image onto it: give the disk a writable access mode (${DiskAccessMode.READ_WRITE_ONCE}, ${DiskAccessMode.READ_WRITE_MANY}) or drop the seeder`);
     }
 
+    this.checkSources(props);
+    if (props.snapshotImage !== undefined) {
+      this.snapshot = parseSnapshotReference(this, 'snapshotImage', props.snapshotImage);
+    }
+    this.snapshotMethod = this.chooseSnapshotMethod(props);
+    this.checkSnapshotOptions(props);
+    this.checkSeedingOptions(props, nodeLocal);
+    this.virtualSizeLimits = virtualSizeLimits(this, props);
+
+    const sharedBase = this.disk.kind === EmulatorDiskKind.SHARED_BASE;
+    this.scriptConfigMap = new k8s.KubeConfigMap(this, 'Script', {
+      data: {
+        [SEED_SCRIPT_FILE]: seedScript(),
+        ...(sharedBase ? { [WAIT_SCRIPT_FILE]: shippedScript(WAIT_SCRIPT_FILE) } : {}),
+        ...(this.snapshotMethod === SnapshotMethod.KUBELET_PULL ? { [TOOLS_SCRIPT_FILE]: shippedScript(TOOLS_SCRIPT_FILE) } : {}),
+        ...(this.snapshotMethod === SnapshotMethod.REGISTRY_CLIENT ? { [FETCH_SCRIPT_FILE]: shippedScript(FETCH_SCRIPT_FILE) } : {}),
+      },
+    });
+    // The base of a shared-base disk is seeded once for all replicas, by a Job rather than by nine init containers.
+    this.seedJob = sharedBase ? this.seedingJob(props) : undefined;
+  }
+
+  /** The sources: at least one, each known and named once, and a snapshot image for `snapshot`. */
+  private checkSources(props: DiskSeederProps): void {
     if (this.sources.length === 0) {
       throw invalidProp(this, 'sources', this.sources, `must name at least one of ${Object.values(SeedSource).join(', ')}`);
     }
@@ -339,20 +363,21 @@ export class DiskSeeder extends Construct {
     if (new Set(this.sources).size !== this.sources.length) {
       throw invalidProp(this, 'sources', this.sources, 'must name each source at most once');
     }
-    if (this.sources.includes(SeedSource.SNAPSHOT)) {
-      if (props.snapshotImage === undefined) {
-        throw invalidProp(this, 'snapshotImage', undefined, "is required when sources include 'snapshot'");
-      }
+    if (this.sources.includes(SeedSource.SNAPSHOT) && props.snapshotImage === undefined) {
+      throw invalidProp(this, 'snapshotImage', undefined, "is required when sources include 'snapshot'");
     }
-    if (props.snapshotImage !== undefined) {
-      this.snapshot = parseSnapshotReference(this, 'snapshotImage', props.snapshotImage);
-    }
+  }
+
+  /** How the snapshot reaches the disk, when the snapshot is a source (kubelet pull by default). */
+  private chooseSnapshotMethod(props: DiskSeederProps): SnapshotMethod | undefined {
     if (props.snapshotMethod !== undefined && !Object.values(SnapshotMethod).includes(props.snapshotMethod)) {
       throw invalidProp(this, 'snapshotMethod', props.snapshotMethod, `must be one of ${Object.values(SnapshotMethod).join(', ')}`);
     }
-    if (this.sources.includes(SeedSource.SNAPSHOT)) {
-      this.snapshotMethod = props.snapshotMethod ?? SnapshotMethod.KUBELET_PULL;
-    }
+    return this.sources.includes(SeedSource.SNAPSHOT) ? props.snapshotMethod ?? SnapshotMethod.KUBELET_PULL : undefined;
+  }
+
+  /** The snapshot's path in its image, and the registry-client options (only with that method). */
+  private checkSnapshotOptions(props: DiskSeederProps): void {
     if (props.snapshotPath !== undefined) {
       checkAbsolutePath(this, 'snapshotPath', props.snapshotPath);
       if (this.snapshotMethod === SnapshotMethod.KUBELET_PULL) {
@@ -380,6 +405,10 @@ export class DiskSeeder extends Construct {
           "applies only to snapshotMethod registry-client; with kubelet-pull, the node's container runtime configuration decides");
       }
     }
+  }
+
+  /** The verification, the user and the timings of the seeding. */
+  private checkSeedingOptions(props: DiskSeederProps, nodeLocal: boolean): void {
     if (props.expectedSha256 !== undefined && !/^[a-f0-9]{64}$/.test(props.expectedSha256)) {
       throw invalidProp(this, 'expectedSha256', props.expectedSha256, 'must be 64 lower-case hex digits');
     }
@@ -391,51 +420,33 @@ export class DiskSeeder extends Construct {
         ? 'must be a whole number of at least 0'
         : 'must be a whole number of at least 1: the seeder needs no root, the pod fsGroup gives it the volume');
     }
-
-    for (const [prop, min] of [['lockTimeoutSeconds', 1], ['lockStaleSeconds', 3], ['progressIntervalSeconds', 1]] as const) {
+    for (const [prop, min] of [['lockTimeoutSeconds', 1], ['lockStaleSeconds', 3], ['progressIntervalSeconds', 1], ['baseWaitSeconds', 1]] as const) {
       const value = props[prop];
       if (value !== undefined && (!Number.isInteger(value) || value < min)) {
         throw invalidProp(this, prop, value, `must be a whole number of seconds, at least ${min}`);
       }
     }
+  }
 
-    this.virtualSizeLimits = virtualSizeLimits(this, props);
-
-    const baseWaitSeconds = props.baseWaitSeconds ?? 1800;
-    if (!Number.isInteger(baseWaitSeconds) || baseWaitSeconds < 1) {
-      throw invalidProp(this, 'baseWaitSeconds', baseWaitSeconds, 'must be a whole number of seconds, at least 1');
-    }
-
-    const sharedBase = this.disk.kind === EmulatorDiskKind.SHARED_BASE;
-    this.scriptConfigMap = new k8s.KubeConfigMap(this, 'Script', {
-      data: {
-        [SEED_SCRIPT_FILE]: seedScript(),
-        ...(sharedBase ? { [WAIT_SCRIPT_FILE]: shippedScript(WAIT_SCRIPT_FILE) } : {}),
-        ...(this.snapshotMethod === SnapshotMethod.KUBELET_PULL ? { [TOOLS_SCRIPT_FILE]: shippedScript(TOOLS_SCRIPT_FILE) } : {}),
-        ...(this.snapshotMethod === SnapshotMethod.REGISTRY_CLIENT ? { [FETCH_SCRIPT_FILE]: shippedScript(FETCH_SCRIPT_FILE) } : {}),
-      },
-    });
-
-    if (sharedBase) {
-      // The base is seeded once for all replicas, by a Job rather than by nine init containers.
-      this.seedJob = new k8s.KubeJob(this, 'Job', {
-        spec: {
-          backoffLimit: 6,
-          template: {
-            spec: {
-              restartPolicy: 'OnFailure',
-              // Seeding never talks to the Kubernetes API.
-              automountServiceAccountToken: false,
-              imagePullSecrets: props.imagePullSecrets?.map((name) => ({ name })),
-              securityContext: this.podSecurityContext,
-              initContainers: this.snapshotContainers().length > 0 ? this.snapshotContainers() : undefined,
-              containers: [this.seedContainer()],
-              volumes: [...this.disk.podVolumes, ...this.volumes],
-            },
+  /** The Job that seeds a shared-base disk's base claim once. */
+  private seedingJob(props: DiskSeederProps): k8s.KubeJob {
+    return new k8s.KubeJob(this, 'Job', {
+      spec: {
+        backoffLimit: 6,
+        template: {
+          spec: {
+            restartPolicy: 'OnFailure',
+            // Seeding never talks to the Kubernetes API.
+            automountServiceAccountToken: false,
+            imagePullSecrets: props.imagePullSecrets?.map((name) => ({ name })),
+            securityContext: this.podSecurityContext,
+            initContainers: this.snapshotContainers().length > 0 ? this.snapshotContainers() : undefined,
+            containers: [this.seedContainer()],
+            volumes: [...this.disk.podVolumes, ...this.volumes],
           },
         },
-      });
-    }
+      },
+    });
   }
 
   /**
