@@ -136,78 +136,8 @@ export class LegoLocoChart extends Chart {
     const snapshotImage = props.snapshotImage ?? DEFAULT_SNAPSHOT_IMAGE;
     // Checked here, so that the error names the property the user set, whichever mode uses it.
     parseSnapshotReference(this, 'snapshotImage', snapshotImage);
-    const ephemeral = this.mode === StorageMode.EPHEMERAL;
-
-    const diskKind = props.disk?.kind ?? (ephemeral ? EmulatorDiskKind.EMPTY_DIR : EmulatorDiskKind.CLAIM);
-    if (ephemeral && diskKind !== EmulatorDiskKind.EMPTY_DIR) {
-      throw invalidProp(this, 'disk.kind', diskKind,
-        'mode ephemeral keeps nothing and takes an emptyDir disk; use mode persistent or hybrid for a claim');
-    }
-    if (!ephemeral && diskKind === EmulatorDiskKind.EMPTY_DIR) {
-      throw invalidProp(this, 'disk.kind', diskKind,
-        `mode ${this.mode} keeps the disk on a claim; use mode ephemeral for an emptyDir`);
-    }
-    this.disk = new EmulatorDisk(this, 'Disk', { ...props.disk, kind: diskKind });
-
-    if (props.seedEphemeralDisk !== undefined && !ephemeral) {
-      throw invalidProp(this, 'seedEphemeralDisk', props.seedEphemeralDisk, `applies only to mode ephemeral; mode ${this.mode} always seeds its claim`);
-    }
-    if (ephemeral) {
-      if (props.seedSources !== undefined) {
-        throw invalidProp(this, 'seedSources', props.seedSources,
-          'mode ephemeral has no seeder: the entrypoint downloads the snapshot at start (or set seedEphemeralDisk to seed it from the snapshot)');
-      }
-      if (props.seedEphemeralDisk) {
-        this.seeder = new DiskSeeder(this, 'Seeder', {
-          disk: this.disk,
-          image: emulatorImage(props.emulator),
-          imagePullPolicy: props.emulator.imagePullPolicy,
-        imagePullSecrets: props.emulator.imagePullSecrets,
-          sources: [SeedSource.SNAPSHOT],
-          snapshotImage,
-          snapshotMethod: props.snapshotMethod,
-          toolsImage: props.toolsImage,
-          registryAuthSecret: props.registryAuthSecret,
-          registryTlsVerify: props.registryTlsVerify,
-          expectedSha256: props.expectedSha256,
-          verification: props.seedVerification,
-          minVirtualSize: props.minVirtualSize,
-          maxVirtualSize: props.maxVirtualSize,
-        });
-      } else {
-        const seederProps = [['registryAuthSecret', props.registryAuthSecret], ['registryTlsVerify', props.registryTlsVerify],
-          ['toolsImage', props.toolsImage], ['minVirtualSize', props.minVirtualSize], ['maxVirtualSize', props.maxVirtualSize]] as const;
-        for (const [prop, value] of seederProps) {
-          if (value !== undefined) {
-            throw invalidProp(this, prop, value, 'is a setting of the seeder, and mode ephemeral has none unless seedEphemeralDisk is set');
-          }
-        }
-      }
-    } else {
-      const sources = props.seedSources
-        ?? (this.mode === StorageMode.PERSISTENT ? [SeedSource.BUILTIN] : [SeedSource.SNAPSHOT, SeedSource.BUILTIN]);
-      if (this.mode === StorageMode.PERSISTENT && !sources.includes(SeedSource.BUILTIN)) {
-        throw invalidProp(this, 'seedSources', sources,
-          "mode persistent seeds from the image built into the emulator image and must include 'builtin'; use mode hybrid to seed from the snapshot");
-      }
-      this.seeder = new DiskSeeder(this, 'Seeder', {
-        disk: this.disk,
-        image: emulatorImage(props.emulator),
-        imagePullPolicy: props.emulator.imagePullPolicy,
-        imagePullSecrets: props.emulator.imagePullSecrets,
-        sources,
-        builtinRequired: this.mode === StorageMode.PERSISTENT,
-        snapshotImage: sources.includes(SeedSource.SNAPSHOT) ? snapshotImage : undefined,
-        snapshotMethod: sources.includes(SeedSource.SNAPSHOT) ? props.snapshotMethod : undefined,
-        toolsImage: sources.includes(SeedSource.SNAPSHOT) ? props.toolsImage : undefined,
-        registryAuthSecret: props.registryAuthSecret,
-        registryTlsVerify: props.registryTlsVerify,
-        expectedSha256: props.expectedSha256,
-        verification: props.seedVerification,
-        minVirtualSize: props.minVirtualSize,
-        maxVirtualSize: props.maxVirtualSize,
-      });
-    }
+    this.disk = new EmulatorDisk(this, 'Disk', { ...props.disk, kind: this.diskKind(props) });
+    this.seeder = this.createSeeder(props, snapshotImage);
 
     this.emulator = new QemuStatefulSet(this, 'Emulator', {
       ...props.emulator,
@@ -223,6 +153,70 @@ export class LegoLocoChart extends Chart {
         if (child instanceof ApiObject) child.metadata.addLabel('app.kubernetes.io/component', component);
       }
     }
+  }
+
+  /** The disk kind the mode takes: a claim (new or existing) in modes A and B, an emptyDir in C. */
+  private diskKind(props: LegoLocoChartProps): EmulatorDiskKind {
+    const ephemeral = this.mode === StorageMode.EPHEMERAL;
+    const diskKind = props.disk?.kind ?? (ephemeral ? EmulatorDiskKind.EMPTY_DIR : EmulatorDiskKind.CLAIM);
+    if (ephemeral && diskKind !== EmulatorDiskKind.EMPTY_DIR) {
+      throw invalidProp(this, 'disk.kind', diskKind,
+        'mode ephemeral keeps nothing and takes an emptyDir disk; use mode persistent or hybrid for a claim');
+    }
+    if (!ephemeral && diskKind === EmulatorDiskKind.EMPTY_DIR) {
+      throw invalidProp(this, 'disk.kind', diskKind,
+        `mode ${this.mode} keeps the disk on a claim; use mode ephemeral for an emptyDir`);
+    }
+    return diskKind;
+  }
+
+  /**
+   * The seeder the mode takes: always in modes A and B (sources by mode), in mode C only with
+   * seedEphemeralDisk (the snapshot alone); seeder settings without a seeder are refused.
+   */
+  private createSeeder(props: LegoLocoChartProps, snapshotImage: string): DiskSeeder | undefined {
+    const ephemeral = this.mode === StorageMode.EPHEMERAL;
+    if (props.seedEphemeralDisk !== undefined && !ephemeral) {
+      throw invalidProp(this, 'seedEphemeralDisk', props.seedEphemeralDisk, `applies only to mode ephemeral; mode ${this.mode} always seeds its claim`);
+    }
+    if (ephemeral && props.seedSources !== undefined) {
+      throw invalidProp(this, 'seedSources', props.seedSources,
+        'mode ephemeral has no seeder: the entrypoint downloads the snapshot at start (or set seedEphemeralDisk to seed it from the snapshot)');
+    }
+    if (ephemeral && !props.seedEphemeralDisk) {
+      const seederProps = [['registryAuthSecret', props.registryAuthSecret], ['registryTlsVerify', props.registryTlsVerify],
+        ['toolsImage', props.toolsImage], ['minVirtualSize', props.minVirtualSize], ['maxVirtualSize', props.maxVirtualSize]] as const;
+      for (const [prop, value] of seederProps) {
+        if (value !== undefined) {
+          throw invalidProp(this, prop, value, 'is a setting of the seeder, and mode ephemeral has none unless seedEphemeralDisk is set');
+        }
+      }
+      return undefined;
+    }
+    const sources = ephemeral ? [SeedSource.SNAPSHOT] : props.seedSources
+      ?? (this.mode === StorageMode.PERSISTENT ? [SeedSource.BUILTIN] : [SeedSource.SNAPSHOT, SeedSource.BUILTIN]);
+    if (this.mode === StorageMode.PERSISTENT && !sources.includes(SeedSource.BUILTIN)) {
+      throw invalidProp(this, 'seedSources', sources,
+        "mode persistent seeds from the image built into the emulator image and must include 'builtin'; use mode hybrid to seed from the snapshot");
+    }
+    const snapshot = sources.includes(SeedSource.SNAPSHOT);
+    return new DiskSeeder(this, 'Seeder', {
+      disk: this.disk,
+      image: emulatorImage(props.emulator),
+      imagePullPolicy: props.emulator.imagePullPolicy,
+      imagePullSecrets: props.emulator.imagePullSecrets,
+      sources,
+      builtinRequired: ephemeral ? undefined : this.mode === StorageMode.PERSISTENT,
+      snapshotImage: snapshot ? snapshotImage : undefined,
+      snapshotMethod: snapshot ? props.snapshotMethod : undefined,
+      toolsImage: snapshot ? props.toolsImage : undefined,
+      registryAuthSecret: props.registryAuthSecret,
+      registryTlsVerify: props.registryTlsVerify,
+      expectedSha256: props.expectedSha256,
+      verification: props.seedVerification,
+      minVirtualSize: props.minVirtualSize,
+      maxVirtualSize: props.maxVirtualSize,
+    });
   }
 }
 
