@@ -156,13 +156,13 @@ export class Device {
   /** How the device reaches the container. */
   public readonly source: DeviceSource;
   /** The device path on the node, for a hostPath device given one. */
-  public readonly hostPath?: string;
+  public readonly nodePath?: string;
   /** The extended resource, for a device plugin given one. */
   public readonly resourceName?: string;
 
-  private constructor(source: DeviceSource, hostPath: string | undefined, resourceName: string | undefined) {
+  private constructor(source: DeviceSource, nodePath: string | undefined, resourceName: string | undefined) {
     this.source = source;
-    this.hostPath = hostPath;
+    this.nodePath = nodePath;
     this.resourceName = resourceName;
   }
 }
@@ -721,7 +721,7 @@ export class QemuStatefulSet extends Construct {
       throw invalidProp(this, property, 'Device.hostPath()',
         `a hostPath device is only usable by a privileged container: set security.privileged: true, or use Device.devicePlugin() with a device plugin's resource (${defaults.resourceName})`);
     }
-    const path = device.hostPath ?? defaults.hostPath;
+    const path = device.nodePath ?? defaults.hostPath;
     if (typeof path !== 'string' || !path.startsWith('/dev/')) {
       throw invalidProp(this, property, path, `must be an absolute path under /dev on the node, e.g. ${defaults.hostPath}`);
     }
