@@ -32,9 +32,9 @@ export default tseslint.config(
     rules: {
       eqeqeq: ['error', 'always'],
       'no-console': 'error',
-      // `_name` marks a parameter kept for its position; `{ a, ...rest }` drops `a` on purpose.
       // A construct's props are a named interface (jsii wants interfaces), even when it only narrows another.
       '@typescript-eslint/no-empty-object-type': ['error', { allowInterfaces: 'with-single-extends' }],
+      // `_name` marks a parameter kept for its position; `{ a, ...rest }` drops `a` on purpose.
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
