@@ -173,10 +173,12 @@ describe('ContainerImage.fromTag and fromDigest: each part checked on its own', 
       () => seeder(ContainerImage.fromTag(undefined as any, 'v1')),
       () => seeder(ContainerImage.fromTag('qemu-loco', undefined as any)),
       () => seeder(ContainerImage.fromDigest('qemu-loco', undefined as any)),
+      () => seeder(ContainerImage.fromReference(undefined as any)),
     ];
     expect(build[0]).toThrow(`test/Seeder: invalid image repository (not set): ${REPOSITORY}`);
     expect(build[1]).toThrow(`test/Seeder: invalid image tag (not set): ${TAG}`);
     expect(build[2]).toThrow(`test/Seeder: invalid image digest (not set): ${DIGEST_RULE}`);
+    expect(build[3]).toThrow('test/Seeder: invalid image (not set): must be an image reference [registry/]repository[:tag][@sha256:<64 hex digits>] with a lower-case repository and no spaces, e.g. ghcr.io/mroie/qemu-snapshots:win98-base');
     for (const b of build) expect(b).not.toThrow(TypeError);
   });
 });

@@ -104,6 +104,12 @@ describe('EmulatorDisk', () => {
 
   // Claim settings on an emptyDir disk (the old run-time refusal) no longer type-check: test/api-types.ts.
 
+  test('null props from a JavaScript caller are no props: the default claim, not a TypeError', () => {
+    const chart = testChart();
+    new EmulatorDisk(chart, 'Disk', null as any);
+    expect(only(synth(chart), 'PersistentVolumeClaim').metadata.name).toBe('win98-disk');
+  });
+
   test('a volume that is not a DiskVolume (a JavaScript caller passing the old props) is refused, not read', () => {
     const chart = testChart();
     expect(() => new EmulatorDisk(chart, 'Disk', { volume: { kind: 'empty-dir', sizeLimit: '4Gi' } as any }))
