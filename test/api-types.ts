@@ -7,12 +7,14 @@
 
 // ---- EmulatorDisk, DiskSeeder, QemuStatefulSet, ContainerImage (the units) ----
 
-import { Chart } from 'cdk8s';
-import {
-  ContainerImage, DiskSeeder, DiskVolume, EmulatorDisk, EmulatorDiskKind, QemuStatefulSet, SeedSource, SeedSourceKind, SnapshotMethod,
-} from '../lib';
+// Imports under names of this section only, so that the sections' imports cannot clash when merged.
+import { Chart as UnitsChart } from 'cdk8s';
+import * as units from '../lib';
 
-export function unitsApiTypes(chart: Chart): void {
+export function unitsApiTypes(chart: UnitsChart): void {
+  const {
+    ContainerImage, DiskSeeder, DiskVolume, EmulatorDisk, EmulatorDiskKind, QemuStatefulSet, SeedSource, SeedSourceKind, SnapshotMethod,
+  } = units;
   const image = ContainerImage.fromTag('qemu-loco', 'v1');
   const disk = new EmulatorDisk(chart, 'Disk');
 
