@@ -203,9 +203,59 @@ class Migration {
     this.sortKeys(values);
     const emulator = this.mapping('emulator', values.emulator);
     const storage = this.mapping('storage', values.storage);
+    const { mode, diskPVC, env, usePrebuiltSnapshot } = this.storageMode(emulator);
+    const image = this.image(values, emulator);
+    const { replicas, name } = this.replicasAndName(values, emulator);
+    const { disk, readOnlyDisk } = this.disk(mode, diskPVC, emulator, storage);
+    const typedEnv: { [name: string]: string | undefined } = env.typed;
+    const snapshotImage = this.snapshotImage(mode, usePrebuiltSnapshot, emulator, typedEnv);
+    const overlays = this.overlays(emulator, typedEnv);
+    const devices = this.devices(emulator);
+    const privileged = Object.values(devices).some((device) => device.source === DeviceSource.HOST_PATH);
+    const scheduling = this.scheduling(mode, replicas, diskPVC, emulator);
+    const ports = this.ports(emulator);
+    const namespace = this.namespace(values);
 
-    // The mode: the chart's two switches.
+    const emulatorOptions: EmulatorOptions = stripUndefined({
+      ...image,
+      imagePullSecrets: this.pullSecrets(values.imagePullSecrets),
+      name,
+      replicas,
+      sharedClaimOnOneNode: scheduling.sharedClaimOnOneNode,
+      ...overlays,
+      env: Object.keys(env.free).length > 0 ? env.free : undefined,
+      ports,
+      probes: this.probes(emulator.probes),
+      readOnlyDisk: readOnlyDisk || undefined,
+      kvm: devices.kvm,
+      dri: devices.dri,
+      privileged: privileged || undefined,
+      resources: this.resources(emulator.resources),
+      nodeSelector: this.stringMap('emulator.nodeSelector', emulator.nodeSelector),
+      tolerations: this.passThrough('emulator.tolerations', emulator.tolerations, 'list'),
+      affinity: scheduling.affinity,
+    }) as EmulatorOptions;
+
+    const chartProps: LegoLocoChartProps = stripUndefined({
+      mode,
+      namespace,
+      emulator: emulatorOptions,
+      disk,
+      snapshotImage: snapshotImage === DEFAULT_SNAPSHOT_IMAGE ? undefined : snapshotImage,
+    }) as LegoLocoChartProps;
+
+    if (this.problems.length > 0) {
+      throw new HelmValuesError(`${this.source}: cannot migrate: ${this.problems.join('; ')}`);
+    }
+    this.explainChart(chartProps, privileged, typedEnv, emulator, usePrebuiltSnapshot);
+    this.reportKeys();
+    return { mode, chartProps, warnings: this.warnings, unknownKeys: this.unknownKeys, notMigrated: this.notMigrated };
+  }
+
+  /** Values → storage mode: the chart's two switches, `emulator.diskPVC` and `usePrebuiltSnapshot`. */
+  private storageMode(emulator: HelmValues) {
     const diskPVC = this.string('emulator.diskPVC', emulator.diskPVC) ?? '';
+    // Read here, before usePrebuiltSnapshot, so that problems are listed in the order of the values.
     const env = this.env(emulator.env);
     const usePrebuiltSnapshot = this.boolean('emulator.usePrebuiltSnapshot', emulator.usePrebuiltSnapshot) ?? false;
     const mode = diskPVC === '' ? StorageMode.EPHEMERAL : usePrebuiltSnapshot ? StorageMode.HYBRID : StorageMode.PERSISTENT;
@@ -223,8 +273,11 @@ class Migration {
         '(the entrypoint used a disk built into the image). Mode ephemeral has the entrypoint download the snapshot at every start ' +
         '(USE_PREBUILT_SNAPSHOT=true); to keep the built-in disk, set emulator.diskPVC (mode persistent)');
     }
+    return { mode, diskPVC, env, usePrebuiltSnapshot };
+  }
 
-    // Image.
+  /** Values → the emulator image: repository (with imageRepo), tag (the chart's `latest` when empty), pull policy. */
+  private image(values: HelmValues, emulator: HelmValues) {
     const imageRepo = this.string('imageRepo', values.imageRepo) ?? '';
     const imageName = this.string('emulator.image', emulator.image);
     if (imageName === undefined || imageName === '') {
@@ -241,27 +294,30 @@ class Migration {
       this.warn(`emulator.tag is 'latest' (as the chart's files have it): mapped with allowLatestTag: true. Each node then runs ` +
         'whatever was pushed or loaded last; pin a version tag or a digest for anything shared');
     }
+    return { image, tag, allowLatestTag: tag === HELM_DEFAULT_TAG ? true : undefined, imagePullPolicy: nonEmpty(pullPolicy) };
+  }
 
-    // Replicas and names.
+  /** Values → replicas (the top-level key, as the chart reads it) and the StatefulSet's name (from the release). */
+  private replicasAndName(values: HelmValues, emulator: HelmValues): { replicas: number; name?: string } {
     const replicas = values.replicas === undefined || values.replicas === null ? 1 : this.integer('replicas', values.replicas, 1);
     if (emulator.replicas !== undefined) {
       const other = emulator.replicas;
       this.warn(`emulator.replicas (${summarize(other)}) is not read by the chart, which takes the top-level replicas (${replicas}); ignored`);
     }
     const releaseName = this.options.releaseName;
-    let name: string | undefined;
     if (releaseName !== undefined) {
-      name = `${`${releaseName}-${HELM_CHART_NAME}`.slice(0, 63).replace(/-+$/, '')}-emulator`;
-    } else {
-      this.warn('the chart named the emulator StatefulSet and Service \'<release>-loco-emulator\'; these are \'loco-emulator\'. ' +
-        'Give the release name (releaseName, --release) to keep the chart\'s names, which the chart\'s backend looks the emulators up by');
+      return { replicas, name: `${`${releaseName}-${HELM_CHART_NAME}`.slice(0, 63).replace(/-+$/, '')}-emulator` };
     }
+    this.warn('the chart named the emulator StatefulSet and Service \'<release>-loco-emulator\'; these are \'loco-emulator\'. ' +
+      'Give the release name (releaseName, --release) to keep the chart\'s names, which the chart\'s backend looks the emulators up by');
+    return { replicas };
+  }
 
-    // The disk.
+  /** Values → disk: the chart's claim (modes A and B) or nothing (an emptyDir, mode C); whether it stays read-only. */
+  private disk(mode: StorageMode, diskPVC: string, emulator: HelmValues, storage: HelmValues): { disk?: EmulatorDiskProps; readOnlyDisk: boolean } {
     const storageClass = this.string('storage.class', storage.class) ?? '';
     const diskSize = this.string('storage.diskSize', storage.diskSize);
-    let disk: EmulatorDiskProps | undefined;
-    let readOnlyDisk = this.boolean('emulator.diskReadOnly', emulator.diskReadOnly) ?? false;
+    const readOnlyDisk = this.boolean('emulator.diskReadOnly', emulator.diskReadOnly) ?? false;
     if (mode === StorageMode.EPHEMERAL) {
       const ignored = [storage.class !== undefined && 'storage.class', storage.diskSize !== undefined && 'storage.diskSize'].filter(Boolean);
       if (ignored.length > 0) {
@@ -270,33 +326,38 @@ class Migration {
       if (readOnlyDisk) {
         this.warn('emulator.diskReadOnly: true on an emptyDir: the entrypoint cannot download the snapshot onto a read-only disk');
       }
-    } else {
-      disk = {
-        kind: EmulatorDiskKind.CLAIM,
-        claimName: diskPVC,
-        ...(diskSize !== undefined && diskSize !== '' ? { size: diskSize } : {}),
-        ...(storageClass !== '' ? { storageClassName: storageClass } : {}),
-        ...(this.options.hostPathVolume ? { hostPathVolume: { acknowledgeNodeLocal: true, path: `/tmp/${diskPVC}` } } : {}),
-      };
-      if (this.options.hostPathVolume) {
-        this.warn(`the hostPath PersistentVolume the chart made for claim '${diskPVC}' (node directory /tmp/${diskPVC}) is kept, as asked; ` +
-          `it is named '<namespace>-${diskPVC}-pv' instead of '${diskPVC}-pv', since PersistentVolumes are cluster-wide`);
-      } else {
-        this.warn(`the chart also created a hostPath PersistentVolume '${diskPVC}-pv' (/tmp/${diskPVC} on the node) for claim '${diskPVC}'; ` +
-          `not created here: the claim is provisioned by ${storageClass ? `StorageClass '${storageClass}'` : 'the cluster\'s default StorageClass'}. ` +
-          'On a single-node cluster without a provisioner, ask for it (hostPathVolume, --host-path-volume)');
-      }
-      if (readOnlyDisk) {
-        readOnlyDisk = false;
-        this.warn(`emulator.diskReadOnly: true is not kept in mode ${mode}: the seeder writes the disk image onto the claim before the ` +
-          'emulator starts, and the entrypoint writes its overlays beside it; the disk is mounted read-write');
-      }
+      return { readOnlyDisk };
     }
+    const disk: EmulatorDiskProps = {
+      kind: EmulatorDiskKind.CLAIM,
+      claimName: diskPVC,
+      ...(diskSize !== undefined && diskSize !== '' ? { size: diskSize } : {}),
+      ...(storageClass !== '' ? { storageClassName: storageClass } : {}),
+      ...(this.options.hostPathVolume ? { hostPathVolume: { acknowledgeNodeLocal: true, path: `/tmp/${diskPVC}` } } : {}),
+    };
+    if (this.options.hostPathVolume) {
+      this.warn(`the hostPath PersistentVolume the chart made for claim '${diskPVC}' (node directory /tmp/${diskPVC}) is kept, as asked; ` +
+        `it is named '<namespace>-${diskPVC}-pv' instead of '${diskPVC}-pv', since PersistentVolumes are cluster-wide`);
+    } else {
+      this.warn(`the chart also created a hostPath PersistentVolume '${diskPVC}-pv' (/tmp/${diskPVC} on the node) for claim '${diskPVC}'; ` +
+        `not created here: the claim is provisioned by ${storageClass ? `StorageClass '${storageClass}'` : 'the cluster\'s default StorageClass'}. ` +
+        'On a single-node cluster without a provisioner, ask for it (hostPathVolume, --host-path-volume)');
+    }
+    if (readOnlyDisk) {
+      this.warn(`emulator.diskReadOnly: true is not kept in mode ${mode}: the seeder writes the disk image onto the claim before the ` +
+        'emulator starts, and the entrypoint writes its overlays beside it; the disk is mounted read-write');
+    }
+    return { disk, readOnlyDisk: false };
+  }
 
-    // The snapshot (modes B and C); its env entries are resolved with the other typed env below.
+  /**
+   * Values → the seeder's snapshot (modes B and C): the reference from snapshotRegistry/snapshotTag
+   * or their env entries, whichever reached the chart's pod; undefined in mode A.
+   */
+  private snapshotImage(mode: StorageMode, usePrebuiltSnapshot: boolean, emulator: HelmValues,
+    typedEnv: { [name: string]: string | undefined }): string | undefined {
     let snapshotRegistry = this.string('emulator.snapshotRegistry', emulator.snapshotRegistry);
     let snapshotTag = this.string('emulator.snapshotTag', emulator.snapshotTag);
-    const typedEnv: { [name: string]: string | undefined } = env.typed;
     if (usePrebuiltSnapshot) {
       // The chart put its own SNAPSHOT_* entries after the env map's: those won in the pod.
       snapshotRegistry = nonEmpty(snapshotRegistry) ?? typedEnv.SNAPSHOT_REGISTRY;
@@ -306,32 +367,33 @@ class Migration {
       snapshotRegistry = nonEmpty(typedEnv.SNAPSHOT_REGISTRY) ?? snapshotRegistry;
       snapshotTag = nonEmpty(typedEnv.SNAPSHOT_TAG) ?? snapshotTag;
     }
-    let snapshotImage: string | undefined;
     if (mode === StorageMode.PERSISTENT) {
       if (nonEmpty(snapshotRegistry) || nonEmpty(snapshotTag)) {
         this.warn('emulator.snapshotRegistry and snapshotTag are not used in mode persistent (usePrebuiltSnapshot: false): the disk comes ' +
           'from the image built into the emulator image; check that it has one with \'cdk8s-qemu-loco check-image\'');
       }
-    } else {
-      const registry = nonEmpty(snapshotRegistry) ?? DEFAULT_SNAPSHOT_REGISTRY;
-      const snapshotTagOrDefault = nonEmpty(snapshotTag) ?? DEFAULT_SNAPSHOT_TAG;
-      if (!nonEmpty(snapshotRegistry) || !nonEmpty(snapshotTag)) {
-        this.warn(`emulator.snapshotRegistry/snapshotTag not both set: the snapshot is ${registry}:${snapshotTagOrDefault} ` +
-          '(the chart\'s defaults)');
-      }
-      snapshotImage = `${registry}:${snapshotTagOrDefault}`;
+      return undefined;
     }
+    const registry = nonEmpty(snapshotRegistry) ?? DEFAULT_SNAPSHOT_REGISTRY;
+    const snapshotTagOrDefault = nonEmpty(snapshotTag) ?? DEFAULT_SNAPSHOT_TAG;
+    if (!nonEmpty(snapshotRegistry) || !nonEmpty(snapshotTag)) {
+      this.warn(`emulator.snapshotRegistry/snapshotTag not both set: the snapshot is ${registry}:${snapshotTagOrDefault} ` +
+        '(the chart\'s defaults)');
+    }
+    return `${registry}:${snapshotTagOrDefault}`;
+  }
 
+  /** Values → the entrypoint's overlay settings: the emulator keys, else their env entries. */
+  private overlays(emulator: HelmValues, typedEnv: { [name: string]: string | undefined }) {
     const snapshotDir = nonEmpty(this.string('emulator.snapshotDir', emulator.snapshotDir)) ?? typedEnv.SNAPSHOT_DIR;
     const snapshotMode = nonEmpty(this.string('emulator.snapshotMode', emulator.snapshotMode)) ?? typedEnv.SNAPSHOT_MODE;
     const snapshotReset = this.boolean('emulator.snapshotReset', emulator.snapshotReset)
       ?? (typedEnv.SNAPSHOT_RESET === undefined ? undefined : this.boolean('emulator.env.SNAPSHOT_RESET', typedEnv.SNAPSHOT_RESET));
+    return { snapshotDir, snapshotMode, snapshotReset };
+  }
 
-    // Devices and privileges.
-    const devices = this.devices(emulator);
-    const privileged = Object.values(devices).some((device) => device.source === DeviceSource.HOST_PATH);
-
-    // Sharing one claim between replicas.
+  /** Values → scheduling: replicas sharing the chart's one claim are kept on one node; affinity as written. */
+  private scheduling(mode: StorageMode, replicas: number, diskPVC: string, emulator: HelmValues) {
     const affinity = this.passThrough('emulator.affinity', emulator.affinity, 'object');
     let sharedClaimOnOneNode: boolean | undefined;
     if (mode !== StorageMode.EPHEMERAL && replicas > 1) {
@@ -340,8 +402,11 @@ class Migration {
         'node: mapped with sharedClaimOnOneNode: true, which keeps them on one node by a required pod affinity' +
         (affinity ? ' (here replaced by emulator.affinity, which must then keep them together itself)' : ''));
     }
+    return { affinity, sharedClaimOnOneNode };
+  }
 
-    // Ports and the Service.
+  /** Values → ports; the chart's Service type and its other mounts are not migrated, said once. */
+  private ports(emulator: HelmValues): { vnc?: number; health?: number } | undefined {
     const ports = {
       ...(emulator.servicePort !== undefined ? { vnc: this.integer('emulator.servicePort', emulator.servicePort, 1) } : {}),
       ...(emulator.healthPort !== undefined ? { health: this.integer('emulator.healthPort', emulator.healthPort, 1) } : {}),
@@ -353,49 +418,20 @@ class Migration {
     this.warn('the chart also mounted the art-resources volume at /nfs and set ART_RES_ROOT, GIT_USER_NAME/GIT_USER_EMAIL, ' +
       'VIDEO_DEST_*/AUDIO_DEST_* (the backend) and the health-monitor script in the emulator; those belong to the chart\'s other ' +
       'workloads and are not part of this library (add env entries if your image needs them)');
+    return Object.keys(ports).length > 0 ? ports : undefined;
+  }
 
-    // Namespace.
+  private namespace(values: HelmValues): string | undefined {
     const namespace = nonEmpty(this.string('namespace', values.namespace));
     if (namespace !== undefined) {
       this.warn(`namespace '${namespace}' is set on every object (the chart used the release namespace, helm -n, before values.namespace)`);
     }
+    return namespace;
+  }
 
-    const emulatorOptions: EmulatorOptions = stripUndefined({
-      image,
-      tag,
-      allowLatestTag: tag === HELM_DEFAULT_TAG ? true : undefined,
-      imagePullPolicy: nonEmpty(pullPolicy),
-      imagePullSecrets: this.pullSecrets(values.imagePullSecrets),
-      name,
-      replicas,
-      sharedClaimOnOneNode,
-      snapshotDir,
-      snapshotMode,
-      snapshotReset,
-      env: Object.keys(env.free).length > 0 ? env.free : undefined,
-      ports: Object.keys(ports).length > 0 ? ports : undefined,
-      probes: this.probes(emulator.probes),
-      readOnlyDisk: readOnlyDisk || undefined,
-      kvm: devices.kvm,
-      dri: devices.dri,
-      privileged: privileged || undefined,
-      resources: this.resources(emulator.resources),
-      nodeSelector: this.stringMap('emulator.nodeSelector', emulator.nodeSelector),
-      tolerations: this.passThrough('emulator.tolerations', emulator.tolerations, 'list'),
-      affinity,
-    }) as EmulatorOptions;
-
-    const chartProps: LegoLocoChartProps = stripUndefined({
-      mode,
-      namespace,
-      emulator: emulatorOptions,
-      disk,
-      snapshotImage: snapshotImage === DEFAULT_SNAPSHOT_IMAGE ? undefined : snapshotImage,
-    }) as LegoLocoChartProps;
-
-    if (this.problems.length > 0) {
-      throw new HelmValuesError(`${this.source}: cannot migrate: ${this.problems.join('; ')}`);
-    }
+  /** Builds the chart once and says, from what the constructs built, what became of security, the emptyDir and the typed env. */
+  private explainChart(chartProps: LegoLocoChartProps, privileged: boolean, typedEnv: { [name: string]: string | undefined },
+    emulator: HelmValues, usePrebuiltSnapshot: boolean): void {
     const pod = this.tryChart(chartProps);
     const container = pod.containers?.find((c: any) => c.name === 'emulator') ?? {};
     this.explainSecurity(container, privileged);
@@ -408,15 +444,17 @@ class Migration {
     for (const entry of container.env ?? []) {
       if (entry.value !== undefined) constructEnv[entry.name] = entry.value;
     }
-    this.explainDroppedEnv(typedEnv, emulator, constructEnv, usePrebuiltSnapshot, mode);
+    this.explainDroppedEnv(typedEnv, emulator, constructEnv, usePrebuiltSnapshot, chartProps.mode);
+  }
 
+  /** The keys sorted out by sortKeys, one warning per list. */
+  private reportKeys(): void {
     if (this.notMigrated.length > 0) {
       this.warn(`not migrated (not part of this library): ${this.notMigrated.join(', ')}`);
     }
     if (this.unknownKeys.length > 0) {
       this.warn(`not understood, so not migrated: ${this.unknownKeys.join(', ')}; if they matter, set their equivalent by hand (for example as env entries)`);
     }
-    return { mode, chartProps, warnings: this.warnings, unknownKeys: this.unknownKeys, notMigrated: this.notMigrated };
   }
 
   /** Sorts the keys of the sections it reads into mapped, not migrated and unknown. */
