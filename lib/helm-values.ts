@@ -186,19 +186,26 @@ export function propsFromHelmValues(values: HelmValues | string, options: HelmMi
   return new Migration(values, options).run();
 }
 
-/** One migration run: collects warnings, unknown keys and problems while it maps. */
-class Migration {
+/**
+ * One migration of parsed values (`new Migration(values, options).run()`, what propsFromHelmValues
+ * does for parsed values): collects warnings, unknown keys and problems while it maps, so each
+ * instance runs once.
+ */
+export class Migration {
   private readonly warnings: string[] = [];
   private readonly unknownKeys: string[] = [];
   private readonly notMigrated: string[] = [];
   private readonly problems: string[] = [];
   private readonly source: string;
+  private ran = false;
 
-  constructor(private readonly values: HelmValues, private readonly options: HelmMigrationOptions) {
+  constructor(private readonly values: HelmValues, private readonly options: HelmMigrationOptions = {}) {
     this.source = options.source ?? 'values';
   }
 
   public run(): HelmMigration {
+    if (this.ran) throw new Error('a Migration runs once (its warnings would repeat): make a new one');
+    this.ran = true;
     const values = this.values;
     this.sortKeys(values);
     const emulator = this.mapping('emulator', values.emulator);
