@@ -1,8 +1,5 @@
-// The chart's own modules rather than './lib': the index also loads the manifest validator (ajv
-// and its schema code), which synth does not use and which would double the modules synth loads.
-import { GitOpsApp } from './lib/gitops-app';
-import { EmulatorOptions, LegoLocoChart } from './lib/lego-loco-chart';
-import { StorageMode } from './lib/storage-mode';
+import { ImagePullPolicy } from 'cdk8s-plus-28';
+import { ContainerImage, EmulatorOptions, GitOpsApp, LegoLocoChart, StorageMode } from './lib';
 
 /**
  * The Lego Loco Cluster: nine Windows 98 emulators. The project builds the `qemu-loco` image and
@@ -10,11 +7,8 @@ import { StorageMode } from './lib/storage-mode';
  * tag is accepted here on purpose; pin a version tag or a digest for anything shared.
  */
 const emulator: EmulatorOptions = {
-  image: 'qemu-loco',
-  tag: 'latest',
-  allowLatestTag: true,
   // Loaded by hand, not pulled: with `latest` the default would be Always, which fails to pull.
-  imagePullPolicy: 'IfNotPresent',
+  image: ContainerImage.fromTag('qemu-loco', 'latest', { allowLatestTag: true, pullPolicy: ImagePullPolicy.IF_NOT_PRESENT }),
   replicas: 9,
 };
 
@@ -24,17 +18,9 @@ const app = new GitOpsApp();
 
 // Modes A and B keep the nine disks' overlays on one ReadWriteOnce claim, as the chart does;
 // sharedClaimOnOneNode keeps the nine pods on the node that has it attached.
-new LegoLocoChart(app, 'loco-persistent', {
-  mode: StorageMode.PERSISTENT,
-  emulator: { ...emulator, sharedClaimOnOneNode: true },
-});
-new LegoLocoChart(app, 'loco-hybrid', {
-  mode: StorageMode.HYBRID,
-  emulator: { ...emulator, sharedClaimOnOneNode: true },
-});
-new LegoLocoChart(app, 'loco-ephemeral', {
-  mode: StorageMode.EPHEMERAL,
-  emulator,
-});
+const onOneNode: EmulatorOptions = { ...emulator, scheduling: { sharedClaimOnOneNode: true } };
+new LegoLocoChart(app, 'loco-persistent', { mode: StorageMode.persistent(), emulator: onOneNode });
+new LegoLocoChart(app, 'loco-hybrid', { mode: StorageMode.hybrid(), emulator: onOneNode });
+new LegoLocoChart(app, 'loco-ephemeral', { mode: StorageMode.ephemeral(), emulator });
 
 app.synth();

@@ -1,6 +1,8 @@
-import { Chart } from 'cdk8s';
+import { ApiObjectMetadata, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { BASE_MOUNT_PATH, BASE_VOLUME_NAME, DISK_VOLUME_NAME, IMAGES_MOUNT_PATH } from './disk-layout';
+import { applyMetadata } from './metadata';
 import { checkAbsolutePath, checkDnsSubdomain, invalidProp, parseStorageQuantity } from './validation';
 
 /** How an EmulatorDisk provides its volume. */
@@ -40,12 +42,27 @@ export enum CloneSourceKind {
   VOLUME_SNAPSHOT = 'VolumeSnapshot',
 }
 
-/** The source of a golden-clone disk. */
-export interface CloneSource {
+/** What a golden-clone disk is cloned from: an existing claim or a VolumeSnapshot. */
+export class CloneSource {
+  /** Clone each replica's claim from an existing PersistentVolumeClaim (CSI volume cloning). */
+  public static fromClaim(name: string): CloneSource {
+    return new CloneSource(CloneSourceKind.PERSISTENT_VOLUME_CLAIM, name);
+  }
+
+  /** Restore each replica's claim from a VolumeSnapshot (CSI snapshots). */
+  public static fromVolumeSnapshot(name: string): CloneSource {
+    return new CloneSource(CloneSourceKind.VOLUME_SNAPSHOT, name);
+  }
+
   /** The kind of the source object. */
-  readonly kind: CloneSourceKind;
+  public readonly kind: CloneSourceKind;
   /** Its name, in the StatefulSet's namespace. */
-  readonly name: string;
+  public readonly name: string;
+
+  private constructor(kind: CloneSourceKind, name: string) {
+    this.kind = kind;
+    this.name = name;
+  }
 }
 
 /** Access modes of a PersistentVolumeClaim. */
@@ -87,22 +104,11 @@ export interface HostPathVolumeOptions {
   readonly path?: string;
 }
 
-/** Properties of an EmulatorDisk. */
-export interface EmulatorDiskProps {
+/** What every claim of a disk takes. */
+export interface ClaimOptions {
   /**
-   * How the disk volume is provided.
-   * @default EmulatorDiskKind.CLAIM
-   */
-  readonly kind?: EmulatorDiskKind;
-
-  /**
-   * Name of the PersistentVolumeClaim (created, or existing with `EXISTING_CLAIM`).
-   * @default 'win98-disk'
-   */
-  readonly claimName?: string;
-
-  /**
-   * Requested size of the claim.
+   * Requested size of the claim (of each replica's claim when there is one per replica; of the
+   * base for a shared base).
    * @default '10Gi'
    */
   readonly size?: string;
@@ -115,51 +121,151 @@ export interface EmulatorDiskProps {
 
   /**
    * Access modes of the claim.
+   * @default [DiskAccessMode.READ_WRITE_ONCE]; ReadWriteMany for a shared base
+   */
+  readonly accessModes?: DiskAccessMode[];
+
+  /**
+   * Size of the disk image (`win98.qcow2`) the volume must hold, declared so that a claim too
+   * small for it is a synth error rather than a seeder failing on a full claim.
+   * @default - not checked
+   */
+  readonly imageSize?: string;
+}
+
+/** A new claim shared by every replica. */
+export interface NewClaimOptions extends ClaimOptions {
+  /**
+   * Name of the PersistentVolumeClaim.
+   * @default 'win98-disk'
+   */
+  readonly claimName?: string;
+
+  /**
+   * Also create a hostPath PersistentVolume that the claim binds to through `volumeName`.
+   * @default - none: the claim is provisioned by the cluster's StorageClass
+   */
+  readonly hostPathVolume?: HostPathVolumeOptions;
+}
+
+/** A shared read-only base claim, plus an overlay claim per replica. */
+export interface SharedBaseOptions extends NewClaimOptions {
+  /**
+   * Size of each replica's overlay claim. Overlays hold only what a guest writes on top of the base.
+   * @default '2Gi'
+   */
+  readonly overlaySize?: string;
+}
+
+/** A claim that already exists in the namespace. */
+export interface ExistingClaimOptions {
+  /**
+   * Access modes the claim has (they decide whether several replicas may share it).
    * @default [DiskAccessMode.READ_WRITE_ONCE]
    */
   readonly accessModes?: DiskAccessMode[];
 
   /**
-   * Also create a hostPath PersistentVolume that the claim binds to through `volumeName`.
-   * Only with `kind: CLAIM`.
-   * @default - none: the claim is provisioned by the cluster's StorageClass
+   * Size of the disk image the claim must hold (its own size is unknown here, so only the
+   * quantity is checked).
+   * @default - not checked
    */
-  readonly hostPathVolume?: HostPathVolumeOptions;
+  readonly imageSize?: string;
+}
 
+/** An emptyDir disk. */
+export interface EmptyDirDiskOptions {
   /**
-   * Size limit of an emptyDir disk. The kubelet evicts the pod when the disk grows past it, so
-   * it must hold the image plus the per-instance overlays.
+   * Size limit of the emptyDir. The kubelet evicts the pod when the disk grows past it, so it must
+   * hold the image plus the per-instance overlays.
    * @default '20Gi'
    */
   readonly sizeLimit?: string;
 
   /**
-   * Medium of an emptyDir disk.
+   * Medium of the emptyDir.
    * @default EmptyDirMedium.DEFAULT
    */
   readonly medium?: EmptyDirMedium;
 
   /**
-   * Size of each replica's overlay claim, with `SHARED_BASE`. Overlays hold only what a guest
-   * writes on top of the base.
-   * @default '2Gi'
-   */
-  readonly overlaySize?: string;
-
-  /**
-   * What each replica's claim is cloned from. Required with `GOLDEN_CLONE`, refused otherwise.
-   * @default - none
-   */
-  readonly cloneFrom?: CloneSource;
-
-  /**
-   * Size of the disk image (`win98.qcow2`) the volume must hold, declared so that a volume too
-   * small for it is a synth error rather than a pod evicted (emptyDir past its `sizeLimit`) or a
-   * seeder failing on a full claim. Checked against `sizeLimit` for an emptyDir and `size` for
-   * a claim this construct creates; an existing claim's size is unknown here.
+   * Size of the disk image the emptyDir must hold, checked against `sizeLimit`.
    * @default - not checked
    */
   readonly imageSize?: string;
+}
+
+/** Everything a disk kind was given, for the construct that binds it. */
+interface DiskSpec extends SharedBaseOptions, EmptyDirDiskOptions {
+  readonly cloneFrom?: CloneSource;
+  readonly accessModes?: DiskAccessMode[];
+  readonly imageSize?: string;
+}
+
+/**
+ * How the disk volume is provided: one of the six disk kinds, each with its own options.
+ *
+ * @example
+ * new EmulatorDisk(chart, 'Disk', { volume: DiskVolume.claimPerReplica({ size: '12Gi' }) });
+ */
+export class DiskVolume {
+  /** A new PersistentVolumeClaim shared by every replica (persists). The default. */
+  public static newClaim(options: NewClaimOptions = {}): DiskVolume {
+    return new DiskVolume(EmulatorDiskKind.CLAIM, options);
+  }
+
+  /** A PersistentVolumeClaim that already exists in the namespace (persists). */
+  public static existingClaim(claimName: string, options: ExistingClaimOptions = {}): DiskVolume {
+    return new DiskVolume(EmulatorDiskKind.EXISTING_CLAIM, { ...options, claimName });
+  }
+
+  /** An emptyDir on the node: lost when the pod goes. */
+  public static emptyDir(options: EmptyDirDiskOptions = {}): DiskVolume {
+    return new DiskVolume(EmulatorDiskKind.EMPTY_DIR, options);
+  }
+
+  /** One claim per replica (`volumeClaimTemplates`), each seeded with its own copy (persists). */
+  public static claimPerReplica(options: ClaimOptions = {}): DiskVolume {
+    return new DiskVolume(EmulatorDiskKind.CLAIM_PER_REPLICA, options);
+  }
+
+  /**
+   * One ReadWriteMany base claim seeded once by a Job and mounted read-only by every replica,
+   * plus a small overlay claim per replica (persists).
+   */
+  public static sharedBase(options: SharedBaseOptions = {}): DiskVolume {
+    return new DiskVolume(EmulatorDiskKind.SHARED_BASE, options);
+  }
+
+  /** One claim per replica, cloned by the CSI driver from a claim or a VolumeSnapshot (persists). */
+  public static goldenClone(source: CloneSource, options: ClaimOptions = {}): DiskVolume {
+    return new DiskVolume(EmulatorDiskKind.GOLDEN_CLONE, { ...options, cloneFrom: source });
+  }
+
+  /** The disk kind. */
+  public readonly kind: EmulatorDiskKind;
+  /** @internal */
+  public readonly _spec: DiskSpec;
+
+  private constructor(kind: EmulatorDiskKind, spec: DiskSpec) {
+    this.kind = kind;
+    this._spec = spec;
+  }
+}
+
+/** Properties of an EmulatorDisk. */
+export interface EmulatorDiskProps {
+  /**
+   * Labels and annotations of the objects the disk creates (its claim, its PersistentVolume).
+   * @default - none
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * How the disk volume is provided.
+   * @default DiskVolume.newClaim()
+   */
+  readonly volume?: DiskVolume;
 }
 
 /** A claim the StatefulSet creates for each replica (`volumeClaimTemplates`). */
@@ -172,27 +278,28 @@ export interface PerReplicaClaim {
   readonly spec: k8s.PersistentVolumeClaimSpec;
 }
 
-/** The name of the pod volume an EmulatorDisk provides. */
-export const DISK_VOLUME_NAME = 'disk';
-/** The name of the shared base volume of a `SHARED_BASE` disk. */
-export const BASE_VOLUME_NAME = 'base';
-/** Where the disk is mounted in the emulator. */
-export const IMAGES_MOUNT_PATH = '/images';
-/** Where a `SHARED_BASE` disk's base is mounted in the emulator (read-only). */
-export const BASE_MOUNT_PATH = '/images/base';
-
 const DEFAULT_CLAIM_NAME = 'win98-disk';
 const DEFAULT_SIZE = '10Gi';
 const DEFAULT_SIZE_LIMIT = '20Gi';
 const DEFAULT_OVERLAY_SIZE = '2Gi';
 const PER_REPLICA_KINDS = [EmulatorDiskKind.CLAIM_PER_REPLICA, EmulatorDiskKind.SHARED_BASE, EmulatorDiskKind.GOLDEN_CLONE];
 
+/** What binding a disk kind produced. */
+interface BoundDisk {
+  claimName?: string;
+  sizeBytes?: number;
+  claim?: k8s.KubePersistentVolumeClaim;
+  persistentVolume?: k8s.KubePersistentVolume;
+  claimTemplates: PerReplicaClaim[];
+  emptyDir?: k8s.EmptyDirVolumeSource;
+}
+
 /**
  * Where the emulator's disk image lives, and how replicas share it: a PersistentVolumeClaim shared
  * by all replicas (new or existing, optionally on a hostPath PersistentVolume), a claim per replica
  * (plain, cloned from a golden source, or overlays on a shared read-only base), or an emptyDir.
- * It creates the storage objects it needs and hands out the pod volumes, the per-replica claim
- * templates and the mounts for the emulator.
+ * It creates the storage objects it needs (its primary child, `Resource`, is the claim it creates)
+ * and hands out the pod volumes, the per-replica claim templates and the mounts for the emulator.
  */
 export class EmulatorDisk extends Construct {
   /** How the volume is provided. */
@@ -201,9 +308,9 @@ export class EmulatorDisk extends Construct {
   public readonly persistent: boolean;
   /** Whether each replica gets claims of its own (from `volumeClaimTemplates`). */
   public readonly perReplica: boolean;
-  /** The shared claim's name: the disk for `CLAIM`/`EXISTING_CLAIM`, the base for `SHARED_BASE`. */
+  /** The shared claim's name: the disk for a new or existing claim, the base for a shared base. */
   public readonly claimName?: string;
-  /** Access modes of the claim (of each replica's claim for `CLAIM_PER_REPLICA`/`GOLDEN_CLONE`, of the base for `SHARED_BASE`). */
+  /** Access modes of the claim (of each replica's claim when there is one per replica, of the base for a shared base). */
   public readonly accessModes: DiskAccessMode[];
   /** Size of the volume holding the image, in bytes: the claim's size or the emptyDir's limit. */
   public readonly sizeBytes?: number;
@@ -213,134 +320,35 @@ export class EmulatorDisk extends Construct {
   public readonly hostPathPersistentVolume?: k8s.KubePersistentVolume;
   /** The claims the StatefulSet creates for each replica. */
   public readonly claimTemplates: PerReplicaClaim[];
-  /**
-   * The pod volume that holds the base image, which the seeder fills: `disk`, or `base` for
-   * `SHARED_BASE`.
-   */
+  /** The pod volume that holds the base image, which the seeder fills: `disk`, or `base` for a shared base. */
   public readonly imageVolumeName: string;
-  /** Directory of the base image in the emulator: `/images`, or `/images/base` for `SHARED_BASE`. */
+  /** Directory of the base image in the emulator: `/images`, or `/images/base` for a shared base. */
   public readonly imageDirectory: string;
 
   private readonly emptyDir?: k8s.EmptyDirVolumeSource;
 
   constructor(scope: Construct, id: string, props: EmulatorDiskProps = {}) {
     super(scope, id);
-    this.kind = props.kind ?? EmulatorDiskKind.CLAIM;
-    if (!Object.values(EmulatorDiskKind).includes(this.kind)) {
-      throw invalidProp(this, 'kind', this.kind, `must be one of ${Object.values(EmulatorDiskKind).join(', ')}`);
+    const volume = props.volume ?? DiskVolume.newClaim();
+    if (!(volume instanceof DiskVolume)) {
+      throw invalidProp(this, 'volume', volume, 'must be a DiskVolume (DiskVolume.newClaim(), DiskVolume.emptyDir(), ...)');
     }
+    this.kind = volume.kind;
     this.persistent = this.kind !== EmulatorDiskKind.EMPTY_DIR;
     this.perReplica = PER_REPLICA_KINDS.includes(this.kind);
     const sharedBase = this.kind === EmulatorDiskKind.SHARED_BASE;
-    this.accessModes = props.accessModes ?? [sharedBase ? DiskAccessMode.READ_WRITE_MANY : DiskAccessMode.READ_WRITE_ONCE];
+    this.accessModes = volume._spec.accessModes ?? [sharedBase ? DiskAccessMode.READ_WRITE_MANY : DiskAccessMode.READ_WRITE_ONCE];
     this.imageVolumeName = sharedBase ? BASE_VOLUME_NAME : DISK_VOLUME_NAME;
     this.imageDirectory = sharedBase ? BASE_MOUNT_PATH : IMAGES_MOUNT_PATH;
-    this.claimTemplates = [];
-    this.refuseProps(props);
 
-    if (this.kind === EmulatorDiskKind.EMPTY_DIR) {
-      const sizeLimit = props.sizeLimit ?? DEFAULT_SIZE_LIMIT;
-      this.sizeBytes = parseStorageQuantity(this, 'sizeLimit', sizeLimit);
-      this.checkImageFits('sizeLimit', sizeLimit, this.sizeBytes, props.imageSize);
-      const medium = props.medium ?? EmptyDirMedium.DEFAULT;
-      if (!Object.values(EmptyDirMedium).includes(medium)) {
-        throw invalidProp(this, 'medium', medium, "must be '' (the node's disk) or 'Memory'");
-      }
-      this.emptyDir = {
-        sizeLimit: k8s.Quantity.fromString(sizeLimit),
-        ...(medium ? { medium } : {}),
-      };
-      return;
-    }
-
-    this.checkAccessModes();
-    if (this.kind === EmulatorDiskKind.EXISTING_CLAIM) {
-      this.claimName = props.claimName ?? DEFAULT_CLAIM_NAME;
-      if (props.imageSize !== undefined) parseStorageQuantity(this, 'imageSize', props.imageSize);
-      checkDnsSubdomain(this, 'claimName', this.claimName);
-      return;
-    }
-
-    const size = props.size ?? DEFAULT_SIZE;
-    this.sizeBytes = parseStorageQuantity(this, 'size', size);
-    this.checkImageFits('size', size, this.sizeBytes, props.imageSize);
-    const storage = { requests: { storage: k8s.Quantity.fromString(size) } };
-
-    if (this.kind === EmulatorDiskKind.CLAIM_PER_REPLICA || this.kind === EmulatorDiskKind.GOLDEN_CLONE) {
-      const clone = props.cloneFrom;
-      if (clone) {
-        if (!Object.values(CloneSourceKind).includes(clone.kind)) {
-          throw invalidProp(this, 'cloneFrom.kind', clone.kind, `must be one of ${Object.values(CloneSourceKind).join(', ')}`);
-        }
-        checkDnsSubdomain(this, 'cloneFrom.name', clone.name);
-      }
-      this.claimTemplates.push({
-        name: DISK_VOLUME_NAME,
-        spec: {
-          accessModes: this.accessModes,
-          storageClassName: props.storageClassName,
-          resources: storage,
-          dataSourceRef: clone && {
-            apiGroup: clone.kind === CloneSourceKind.VOLUME_SNAPSHOT ? 'snapshot.storage.k8s.io' : undefined,
-            kind: clone.kind,
-            name: clone.name,
-          },
-        },
-      });
-      return;
-    }
-
-    // CLAIM or SHARED_BASE: one claim shared by every replica.
-    this.claimName = props.claimName ?? DEFAULT_CLAIM_NAME;
-    checkDnsSubdomain(this, 'claimName', this.claimName);
-    const hostPath = props.hostPathVolume;
-    if (hostPath !== undefined && hostPath.acknowledgeNodeLocal !== true) {
-      throw invalidProp(this, 'hostPathVolume.acknowledgeNodeLocal', hostPath.acknowledgeNodeLocal,
-        'must be true to create a hostPath PersistentVolume: it keeps the disk on one node and suits single-node clusters only; leave hostPathVolume unset to let the StorageClass provision the claim');
-    }
-    // A claim bound to a static PersistentVolume must name the PV's class; left unset, the
-    // DefaultStorageClass admission plugin would give it the default class and it would never bind.
-    const storageClassName = props.storageClassName ?? (hostPath ? '' : undefined);
-
-    let volumeName: string | undefined;
-    if (hostPath) {
-      const path = hostPath.path ?? `/tmp/${this.claimName}`;
-      checkAbsolutePath(this, 'hostPathVolume.path', path);
-      // PersistentVolumes are cluster-scoped: the chart's `<claim>-pv` collides between two
-      // installations, so the namespace is part of the name.
-      const namespace = Chart.of(this).namespace ?? 'default';
-      volumeName = `${namespace}-${this.claimName}-pv`;
-      checkDnsSubdomain(this, 'hostPathVolume (PersistentVolume name)', volumeName);
-      this.hostPathPersistentVolume = new k8s.KubePersistentVolume(this, 'HostPathVolume', {
-        metadata: { name: volumeName },
-        spec: {
-          capacity: { storage: k8s.Quantity.fromString(size) },
-          accessModes: this.accessModes,
-          // Retain: deleting the claim must never delete the player's disk.
-          persistentVolumeReclaimPolicy: 'Retain',
-          storageClassName,
-          hostPath: { path, type: 'DirectoryOrCreate' },
-        },
-      });
-    }
-
-    this.claim = new k8s.KubePersistentVolumeClaim(this, 'Claim', {
-      metadata: { name: this.claimName },
-      spec: { accessModes: this.accessModes, storageClassName, volumeName, resources: storage },
-    });
-
-    if (sharedBase) {
-      const overlaySize = props.overlaySize ?? DEFAULT_OVERLAY_SIZE;
-      parseStorageQuantity(this, 'overlaySize', overlaySize);
-      this.claimTemplates.push({
-        name: DISK_VOLUME_NAME,
-        spec: {
-          accessModes: [DiskAccessMode.READ_WRITE_ONCE],
-          storageClassName: props.storageClassName,
-          resources: { requests: { storage: k8s.Quantity.fromString(overlaySize) } },
-        },
-      });
-    }
+    const bound = this.bind(volume._spec);
+    this.claimName = bound.claimName;
+    this.sizeBytes = bound.sizeBytes;
+    this.claim = bound.claim;
+    this.hostPathPersistentVolume = bound.persistentVolume;
+    this.claimTemplates = bound.claimTemplates;
+    this.emptyDir = bound.emptyDir;
+    applyMetadata(this, props.metadata);
   }
 
   /** Whether pods on several nodes can write this disk at once. */
@@ -349,7 +357,7 @@ export class EmulatorDisk extends Construct {
   }
 
   /**
-   * Whether one volume is written by every replica (`CLAIM`, `EXISTING_CLAIM`): the case where
+   * Whether one volume is written by every replica (a new or existing claim): the case where
    * several replicas on a ReadWriteOnce claim must run on one node.
    */
   public get sharedByReplicas(): boolean {
@@ -377,7 +385,7 @@ export class EmulatorDisk extends Construct {
 
   /**
    * How the emulator mounts the disk: the disk (or the replica's overlay claim) at `/images`, and
-   * for `SHARED_BASE` the base read-only at `/images/base`.
+   * for a shared base the base read-only at `/images/base`.
    */
   public emulatorVolumeMounts(readOnly: boolean): k8s.VolumeMount[] {
     const mounts: k8s.VolumeMount[] = [{ name: DISK_VOLUME_NAME, mountPath: IMAGES_MOUNT_PATH, readOnly }];
@@ -385,6 +393,120 @@ export class EmulatorDisk extends Construct {
       mounts.push({ name: BASE_VOLUME_NAME, mountPath: BASE_MOUNT_PATH, readOnly: true });
     }
     return mounts;
+  }
+
+  /** The objects and templates the disk kind needs. */
+  private bind(spec: DiskSpec): BoundDisk {
+    if (this.kind === EmulatorDiskKind.EMPTY_DIR) return this.bindEmptyDir(spec);
+    this.checkAccessModes();
+    if (this.kind === EmulatorDiskKind.EXISTING_CLAIM) {
+      if (spec.imageSize !== undefined) parseStorageQuantity(this, 'imageSize', spec.imageSize);
+      checkDnsSubdomain(this, 'claimName', spec.claimName!);
+      return { claimName: spec.claimName, claimTemplates: [] };
+    }
+    const size = spec.size ?? DEFAULT_SIZE;
+    const sizeBytes = parseStorageQuantity(this, 'size', size);
+    this.checkImageFits('size', size, sizeBytes, spec.imageSize);
+    if (this.kind === EmulatorDiskKind.CLAIM_PER_REPLICA || this.kind === EmulatorDiskKind.GOLDEN_CLONE) {
+      return { sizeBytes, claimTemplates: [this.replicaClaim(spec, size)] };
+    }
+    return { sizeBytes, ...this.bindSharedClaim(spec, size) };
+  }
+
+  private bindEmptyDir(spec: DiskSpec): BoundDisk {
+    const sizeLimit = spec.sizeLimit ?? DEFAULT_SIZE_LIMIT;
+    const sizeBytes = parseStorageQuantity(this, 'sizeLimit', sizeLimit);
+    this.checkImageFits('sizeLimit', sizeLimit, sizeBytes, spec.imageSize);
+    const medium = spec.medium ?? EmptyDirMedium.DEFAULT;
+    if (!Object.values(EmptyDirMedium).includes(medium)) {
+      throw invalidProp(this, 'medium', medium, "must be '' (the node's disk) or 'Memory'");
+    }
+    const emptyDir = { sizeLimit: k8s.Quantity.fromString(sizeLimit), ...(medium ? { medium } : {}) };
+    return { sizeBytes, claimTemplates: [], emptyDir };
+  }
+
+  /** Each replica's claim: plain, or cloned from the golden source. */
+  private replicaClaim(spec: DiskSpec, size: string): PerReplicaClaim {
+    const clone = spec.cloneFrom;
+    if (this.kind === EmulatorDiskKind.GOLDEN_CLONE) {
+      if (!(clone instanceof CloneSource)) {
+        throw invalidProp(this, 'cloneFrom', clone, 'must be a CloneSource (CloneSource.fromClaim(name), CloneSource.fromVolumeSnapshot(name))');
+      }
+      checkDnsSubdomain(this, 'cloneFrom.name', clone.name);
+    }
+    return {
+      name: DISK_VOLUME_NAME,
+      spec: {
+        accessModes: this.accessModes,
+        storageClassName: spec.storageClassName,
+        resources: { requests: { storage: k8s.Quantity.fromString(size) } },
+        dataSourceRef: clone && {
+          apiGroup: clone.kind === CloneSourceKind.VOLUME_SNAPSHOT ? 'snapshot.storage.k8s.io' : undefined,
+          kind: clone.kind,
+          name: clone.name,
+        },
+      },
+    };
+  }
+
+  /** A new claim (the disk, or a shared base), its hostPath PersistentVolume if asked, and a shared base's overlay claims. */
+  private bindSharedClaim(spec: DiskSpec, size: string): Omit<BoundDisk, 'sizeBytes'> {
+    const claimName = spec.claimName ?? DEFAULT_CLAIM_NAME;
+    checkDnsSubdomain(this, 'claimName', claimName);
+    const hostPath = spec.hostPathVolume;
+    // A claim bound to a static PersistentVolume must name the PV's class; left unset, the
+    // DefaultStorageClass admission plugin would give it the default class and it would never bind.
+    const storageClassName = spec.storageClassName ?? (hostPath ? '' : undefined);
+    const persistentVolume = hostPath && this.hostPathVolume(hostPath, claimName, size, storageClassName!);
+    const claim = new k8s.KubePersistentVolumeClaim(this, 'Resource', {
+      metadata: { name: claimName },
+      spec: {
+        accessModes: this.accessModes,
+        storageClassName,
+        volumeName: persistentVolume?.name,
+        resources: { requests: { storage: k8s.Quantity.fromString(size) } },
+      },
+    });
+    const claimTemplates: PerReplicaClaim[] = [];
+    if (this.kind === EmulatorDiskKind.SHARED_BASE) {
+      const overlaySize = spec.overlaySize ?? DEFAULT_OVERLAY_SIZE;
+      parseStorageQuantity(this, 'overlaySize', overlaySize);
+      claimTemplates.push({
+        name: DISK_VOLUME_NAME,
+        spec: {
+          accessModes: [DiskAccessMode.READ_WRITE_ONCE],
+          storageClassName: spec.storageClassName,
+          resources: { requests: { storage: k8s.Quantity.fromString(overlaySize) } },
+        },
+      });
+    }
+    return { claimName, claim, persistentVolume, claimTemplates };
+  }
+
+  /** The statically provisioned hostPath PersistentVolume, for single-node clusters without a provisioner. */
+  private hostPathVolume(hostPath: HostPathVolumeOptions, claimName: string, size: string, storageClassName: string): k8s.KubePersistentVolume {
+    if (hostPath.acknowledgeNodeLocal !== true) {
+      throw invalidProp(this, 'hostPathVolume.acknowledgeNodeLocal', hostPath.acknowledgeNodeLocal,
+        'must be true to create a hostPath PersistentVolume: it keeps the disk on one node and suits single-node clusters only; leave hostPathVolume unset to let the StorageClass provision the claim');
+    }
+    const path = hostPath.path ?? `/tmp/${claimName}`;
+    checkAbsolutePath(this, 'hostPathVolume.path', path);
+    // PersistentVolumes are cluster-scoped: the chart's `<claim>-pv` collides between two
+    // installations, so the namespace is part of the name.
+    const namespace = Chart.of(this).namespace ?? 'default';
+    const volumeName = `${namespace}-${claimName}-pv`;
+    checkDnsSubdomain(this, 'hostPathVolume (PersistentVolume name)', volumeName);
+    return new k8s.KubePersistentVolume(this, 'HostPathVolume', {
+      metadata: { name: volumeName },
+      spec: {
+        capacity: { storage: k8s.Quantity.fromString(size) },
+        accessModes: this.accessModes,
+        // Retain: deleting the claim must never delete the player's disk.
+        persistentVolumeReclaimPolicy: 'Retain',
+        storageClassName,
+        hostPath: { path, type: 'DirectoryOrCreate' },
+      },
+    });
   }
 
   /** A volume smaller than the image it must hold fails at run time; say so at synth time. */
@@ -398,28 +520,8 @@ export class EmulatorDisk extends Construct {
     }
   }
 
-  private refuseProps(props: EmulatorDiskProps): void {
-    const allowed: { [kind: string]: (keyof EmulatorDiskProps)[] } = {
-      [EmulatorDiskKind.CLAIM]: ['claimName', 'size', 'storageClassName', 'accessModes', 'hostPathVolume', 'imageSize'],
-      [EmulatorDiskKind.EXISTING_CLAIM]: ['claimName', 'accessModes', 'imageSize'],
-      [EmulatorDiskKind.EMPTY_DIR]: ['sizeLimit', 'medium', 'imageSize'],
-      [EmulatorDiskKind.CLAIM_PER_REPLICA]: ['size', 'storageClassName', 'accessModes', 'imageSize'],
-      [EmulatorDiskKind.SHARED_BASE]: ['claimName', 'size', 'storageClassName', 'accessModes', 'hostPathVolume', 'overlaySize', 'imageSize'],
-      [EmulatorDiskKind.GOLDEN_CLONE]: ['size', 'storageClassName', 'accessModes', 'cloneFrom', 'imageSize'],
-    };
-    for (const [prop, value] of Object.entries(props)) {
-      if (prop === 'kind' || value === undefined || allowed[this.kind].includes(prop as keyof EmulatorDiskProps)) continue;
-      const takers = Object.entries(allowed).filter(([, props2]) => props2.includes(prop as keyof EmulatorDiskProps)).map(([kind]) => kind);
-      throw invalidProp(this, prop, value,
-        `does not apply to disk kind ${this.kind}, which takes ${allowed[this.kind].join(', ')} (${prop} applies to ${takers.join(', ') || 'no kind'})`);
-    }
-    if (this.kind === EmulatorDiskKind.GOLDEN_CLONE && props.cloneFrom === undefined) {
-      throw invalidProp(this, 'cloneFrom', undefined, 'is required for a golden-clone disk: name the PersistentVolumeClaim or VolumeSnapshot to clone');
-    }
-  }
-
   private checkAccessModes(): void {
-    if (this.accessModes.length === 0) {
+    if (!Array.isArray(this.accessModes) || this.accessModes.length === 0) {
       throw invalidProp(this, 'accessModes', this.accessModes, 'must name at least one access mode');
     }
     for (const mode of this.accessModes) {

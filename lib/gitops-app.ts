@@ -1,9 +1,30 @@
 import { writeFileSync } from 'fs';
 import { join } from 'path';
-import { ApiObject, App, AppProps, Chart, Names, YamlOutputType } from 'cdk8s';
+import { ApiObject, App, Chart, IResolver, Names, YamlOutputType } from 'cdk8s';
 
-/** Properties of a GitOpsApp: those of a cdk8s App, whose output layout it fixes. */
-export interface GitOpsAppProps extends Omit<AppProps, 'yamlOutputType'> {}
+/** Properties of a GitOpsApp: those of a cdk8s App but its output layout, which it fixes. */
+export interface GitOpsAppProps {
+  /**
+   * Where the charts' folders are written.
+   * @default - CDK8S_OUTDIR if set, else 'dist'
+   */
+  readonly outdir?: string;
+  /**
+   * The extension of the object files.
+   * @default '.k8s.yaml'
+   */
+  readonly outputFileExtension?: string;
+  /**
+   * Record each object's construct path in its metadata.
+   * @default false
+   */
+  readonly recordConstructMetadata?: boolean;
+  /**
+   * Resolvers of the values of the objects, as cdk8s App's.
+   * @default - none
+   */
+  readonly resolvers?: IResolver[];
+}
 
 /**
  * A cdk8s App whose `synth()` writes the layout GitOps tools take as it is: one folder per chart
@@ -13,7 +34,7 @@ export interface GitOpsAppProps extends Omit<AppProps, 'yamlOutputType'> {}
  *
  * @example
  * const app = new GitOpsApp();
- * new LegoLocoChart(app, 'loco-hybrid', { mode: StorageMode.HYBRID, emulator: { image: 'qemu-loco', tag: 'v28' } });
+ * new LegoLocoChart(app, 'loco-hybrid', { mode: StorageMode.hybrid(), emulator: { image: ContainerImage.fromTag('qemu-loco', 'v28') } });
  * app.synth(); // dist/loco-hybrid/{kustomization.yaml,StatefulSet.loco-emulator.k8s.yaml,...}
  */
 export class GitOpsApp extends App {
@@ -36,7 +57,7 @@ export class GitOpsApp extends App {
  *
  * @returns the paths of the kustomization files written, in the app's chart order
  */
-export function writeKustomizations(app: App): string[] {
+function writeKustomizations(app: App): string[] {
   if (app.yamlOutputType !== YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE) {
     throw new Error(`writeKustomizations: the app writes YamlOutputType.${YamlOutputType[app.yamlOutputType]}; ` +
       'kustomization.yaml files need one folder per chart: create the App with yamlOutputType FOLDER_PER_CHART_FILE_PER_RESOURCE, or use GitOpsApp');

@@ -1,11 +1,15 @@
+import { ApiObjectMetadata } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { ContainerImage, ImageReference, ResolvedImage } from './container-image';
+import { DEFAULT_IMAGE_FILE_NAME, DEFAULT_SNAPSHOT_DIR, BASE_MOUNT_PATH, IMAGES_MOUNT_PATH } from './disk-layout';
 import { DiskSeeder, shippedScript } from './disk-seeder';
-import { BASE_MOUNT_PATH, DiskAccessMode, EmulatorDisk, EmulatorDiskKind, IMAGES_MOUNT_PATH } from './emulator-disk';
-import { IMAGE_DIGEST, IMAGE_TAG, ImageReferenceForm, parseImageReference, parseSnapshotReference, SnapshotReference } from './snapshot-reference';
+import { DiskAccessMode, EmulatorDisk, EmulatorDiskKind } from './emulator-disk';
+import { applyMetadata, checkLabels, scriptConfigMap } from './metadata';
+import { lockedDownSecurityContext } from './security';
 import {
-  checkAbsolutePath, checkDnsLabel, checkInteger, checkNoMountClash, imagePullPolicyFor, invalidProp, isEnvVarName, isQualifiedName,
-  kubeLiteral, literalEnv, pathsOverlap, quantityValue,
+  checkAbsolutePath, checkDnsLabel, checkInteger, checkNoMountClash, invalidProp, isEnvVarName, isQualifiedName,
+  literalEnv, pathsOverlap, quantityValue,
 } from './validation';
 
 /** An HTTP probe on the emulator's health port. */
@@ -77,25 +81,6 @@ export enum DeviceSource {
   DEVICE_PLUGIN = 'devicePlugin',
 }
 
-/** Access to a host device. */
-export interface DeviceOptions {
-  /**
-   * How the device reaches the container.
-   * @default DeviceSource.DEVICE_PLUGIN
-   */
-  readonly source?: DeviceSource;
-  /**
-   * Device path on the node, for `HOST_PATH`.
-   * @default '/dev/kvm' or '/dev/dri'
-   */
-  readonly hostPath?: string;
-  /**
-   * Extended resource name, for `DEVICE_PLUGIN`.
-   * @default 'devices.kubevirt.io/tun' for TUN, 'devices.kubevirt.io/kvm' for KVM, 'gpu.intel.com/i915' for DRI
-   */
-  readonly resourceName?: string;
-}
-
 /** Compute resources of the emulator container. */
 export interface EmulatorResources {
   /**
@@ -146,46 +131,180 @@ export interface ClaimRetentionPolicy {
   readonly whenScaled?: ClaimRetention;
 }
 
-/** Properties of a QemuStatefulSet. */
-export interface QemuStatefulSetProps {
-  /** The disk mounted at `/images`. */
-  readonly disk: EmulatorDisk;
-
+/** A host device (/dev/net/tun, /dev/kvm, /dev/dri) for the emulator, and how it reaches it. */
+export class Device {
   /**
-   * The init container that fills the disk before the emulator starts.
-   * @default - none: the emulator's entrypoint finds or downloads its image itself
+   * A hostPath volume of the device node. Container runtimes only allow access to such a device in
+   * a privileged container, so for /dev/kvm and /dev/dri this requires `security.privileged`;
+   * /dev/net/tun is in the runtimes' default device allow-list and needs no privileges. Any
+   * hostPath volume puts the pod outside the Pod Security "baseline" level.
+   * @param path the device path on the node (default: /dev/net/tun, /dev/kvm or /dev/dri)
    */
-  readonly seeder?: DiskSeeder;
-
-  /** Emulator image repository, e.g. `qemu-loco` or `ghcr.io/mroie/qemu-loco`. */
-  readonly image: string;
+  public static hostPath(path?: string): Device {
+    return new Device(DeviceSource.HOST_PATH, path, undefined);
+  }
 
   /**
-   * Image tag. `latest` is refused unless `allowLatestTag` is set: it makes every node run
-   * whatever was pushed last.
-   * @default - required unless `imageDigest` is set
+   * An extended resource of a device plugin (for example KubeVirt's `devices.kubevirt.io/kvm`):
+   * the plugin grants the device without privileges.
+   * @param resourceName the resource (default: devices.kubevirt.io/tun, devices.kubevirt.io/kvm, gpu.intel.com/i915)
    */
-  readonly tag?: string;
+  public static devicePlugin(resourceName?: string): Device {
+    return new Device(DeviceSource.DEVICE_PLUGIN, undefined, resourceName);
+  }
 
+  /** How the device reaches the container. */
+  public readonly source: DeviceSource;
+  /** The device path on the node, for a hostPath device given one. */
+  public readonly hostPath?: string;
+  /** The extended resource, for a device plugin given one. */
+  public readonly resourceName?: string;
+
+  private constructor(source: DeviceSource, hostPath: string | undefined, resourceName: string | undefined) {
+    this.source = source;
+    this.hostPath = hostPath;
+    this.resourceName = resourceName;
+  }
+}
+
+/** The host devices of the emulator. */
+export interface EmulatorDevices {
   /**
-   * Image digest (`sha256:<64 hex>`), pinning the exact image; used instead of the tag.
-   * @default - the tag is used
+   * How the emulator gets /dev/net/tun, which its TAP networking always needs. The hostPath mount
+   * needs no privileges but puts the pod outside the Pod Security "baseline" level;
+   * `Device.devicePlugin()` takes it from a device plugin's extended resource instead (KubeVirt's
+   * `devices.kubevirt.io/tun` by default), with no hostPath volume.
+   * @default Device.hostPath()
    */
-  readonly imageDigest?: string;
+  readonly tun?: Device;
 
   /**
-   * Accept the `latest` tag.
+   * Give the emulator /dev/kvm for hardware acceleration.
+   * @default - no KVM: QEMU uses TCG software emulation
+   */
+  readonly kvm?: Device;
+
+  /**
+   * Give the emulator /dev/dri for GPU rendering.
+   * @default - no DRI
+   */
+  readonly dri?: Device;
+}
+
+/** What the emulator may do. */
+export interface EmulatorSecurity {
+  /**
+   * Run the emulator container privileged with NET_ADMIN and SYS_ADMIN, as the Helm chart does:
+   * every capability, every host device, no seccomp filter. Needed only for hostPath /dev/kvm or
+   * /dev/dri; the TAP networking works without it (see `QemuStatefulSet.CAPABILITIES`).
    * @default false
    */
-  readonly allowLatestTag?: boolean;
+  readonly privileged?: boolean;
 
   /**
-   * Image pull policy: `Always`, `IfNotPresent` or `Never`. Images loaded into minikube or kind
-   * by hand need `IfNotPresent` or `Never` (there is no registry to pull them from).
-   * @default - 'IfNotPresent' with `imageDigest` or a version tag (the image behind them does not
-   * change); 'Always' with `latest` (the only way every node runs the current `latest`)
+   * Capabilities to add beyond `QemuStatefulSet.CAPABILITIES`, for an image whose entrypoint needs
+   * one more (for example `NET_RAW` for a DHCP server on raw sockets). Each is a capability name
+   * without the `CAP_` prefix; `SYS_ADMIN` and `ALL` are refused: use `privileged` for those.
+   * @default - none
    */
-  readonly imagePullPolicy?: string;
+  readonly extraCapabilities?: string[];
+
+  /**
+   * Mount the namespace's service account token into the emulator pods. Neither the emulator nor
+   * its init containers talk to the Kubernetes API, so by default the token is not there to be
+   * stolen from a compromised guest or entrypoint.
+   * @default false
+   */
+  readonly automountServiceAccountToken?: boolean;
+
+  /**
+   * Mount the disk read-only. The entrypoint then cannot write overlays beside the image, and a
+   * seeder cannot fill it.
+   * @default false
+   */
+  readonly readOnlyDisk?: boolean;
+}
+
+/** Where the emulator pods run, and how they start and stop. */
+export interface EmulatorScheduling {
+  /** Node labels the emulator pods must run on. @default - none */
+  readonly nodeSelector?: { [label: string]: string };
+  /** Taints the emulator pods tolerate. @default - none */
+  readonly tolerations?: k8s.Toleration[];
+  /** Scheduling affinity of the emulator pods. @default - none (or the one-node affinity of `sharedClaimOnOneNode`) */
+  readonly affinity?: k8s.Affinity;
+
+  /**
+   * Several replicas on one ReadWriteOnce claim only work when every replica runs on the node that
+   * has the volume attached (otherwise: Multi-Attach errors). Setting this acknowledges it and adds
+   * a required pod affinity that keeps all replicas on one node, so it works on multi-node clusters
+   * too, within one node's capacity.
+   * @default false
+   */
+  readonly sharedClaimOnOneNode?: boolean;
+
+  /**
+   * How the StatefulSet starts and stops its pods. `OrderedReady` starts replica N+1 only once
+   * replica N is Ready (minutes per Windows 98 boot); `Parallel` starts them all at once (instances
+   * that connect to the LAN socket master, ordinal 0, retry until it is up). Immutable on an
+   * existing StatefulSet.
+   * @default PodManagementPolicy.ORDERED_READY (Kubernetes' default)
+   */
+  readonly podManagementPolicy?: PodManagementPolicy;
+
+  /**
+   * Seconds the pod gets to stop: the preStop hook asks the guest to shut down and waits.
+   * @default 120
+   */
+  readonly terminationGracePeriodSeconds?: number;
+}
+
+/** `SNAPSHOT_MODE` of the entrypoint. */
+export enum SnapshotMode {
+  /** Overlays are kept across restarts. */
+  PERSISTENT = 'persistent',
+  /** Overlays are dropped. */
+  EPHEMERAL = 'ephemeral',
+}
+
+/** The entrypoint's per-instance overlays on top of the base disk. */
+export interface OverlayOptions {
+  /**
+   * Where the entrypoint keeps per-instance overlays (`SNAPSHOT_DIR`): `/images` or a directory
+   * inside it (outside `/images/base` for a shared-base disk, which is read-only), so that the
+   * overlays persist and the one-shot reset finds them.
+   * @default '/images/snapshots'
+   */
+  readonly snapshotDir?: string;
+
+  /**
+   * `SNAPSHOT_MODE` of the entrypoint.
+   * @default - PERSISTENT on a persistent disk, EPHEMERAL on an emptyDir
+   */
+  readonly snapshotMode?: SnapshotMode;
+
+  /**
+   * `SNAPSHOT_RESET`: drop the per-instance overlay at every start while set. For a reset that
+   * happens once, use `resetToken`.
+   * @default false
+   */
+  readonly snapshotReset?: boolean;
+
+  /**
+   * A one-shot reset: when this token changes, each instance's overlay
+   * (`win98_instance_<ordinal>.qcow2` in `/images` and `snapshotDir`) is moved aside to
+   * `<overlay>.before-reset` once, at the next start of that instance, and the guest boots from the
+   * base again. Later restarts with the same token keep the overlay. Change the token (a date, a
+   * counter) to ask again.
+   * @default - no reset
+   */
+  readonly resetToken?: string;
+}
+
+/** The emulator's settings: everything of a QemuStatefulSet but its disk and seeding. */
+export interface EmulatorOptions {
+  /** The emulator image, e.g. `ContainerImage.fromTag('ghcr.io/mroie/qemu-loco', '1.4.0')`. */
+  readonly image: ContainerImage;
 
   /**
    * Secrets for pulling from private registries (also used for the snapshot image).
@@ -195,8 +314,8 @@ export interface QemuStatefulSetProps {
 
   /**
    * Name of the StatefulSet (at most 52 characters: Kubernetes derives the
-   * `controller-revision-hash` pod label from it).
-   * @default 'loco-emulator'
+   * `controller-revision-hash` pod label from it). Its `app.kubernetes.io/name` label too.
+   * @default 'qemu-emulator'
    */
   readonly name?: string;
 
@@ -213,70 +332,11 @@ export interface QemuStatefulSetProps {
   readonly replicas?: number;
 
   /**
-   * Several replicas on one ReadWriteOnce claim only work when every replica runs on the node
-   * that has the volume attached (otherwise: Multi-Attach errors). Setting this acknowledges it
-   * and adds a required pod affinity that keeps all replicas on one node, so it works on
-   * multi-node clusters too, within one node's capacity.
-   * @default false
-   */
-  readonly sharedClaimOnOneNode?: boolean;
-
-  /**
-   * The snapshot image, given to the entrypoint as `SNAPSHOT_REGISTRY` and `SNAPSHOT_TAG` (the
-   * tag only, never a digest; a reference pinned by digest alone sets no `SNAPSHOT_TAG`).
-   *
-   * Without a `seeder` the entrypoint downloads it into each instance's own file
-   * (`USE_PREBUILT_SNAPSHOT=true`), which needs a tag. With a `seeder`, which places the verified
-   * disk at `DISK` before the emulator starts, the entrypoint overlays that disk
-   * (`USE_PREBUILT_SNAPSHOT=false`) and the reference is for information only.
-   * @default - none: `USE_PREBUILT_SNAPSHOT=false`
-   */
-  readonly prebuiltSnapshot?: string;
-
-  /**
-   * Where the entrypoint keeps per-instance overlays (`SNAPSHOT_DIR`): an absolute path on the
-   * disk, i.e. `/images` or a directory inside it (outside `/images/base` for a `SHARED_BASE`
-   * disk, which is read-only), so that the overlays persist and the one-shot reset finds them.
-   * @default '/images/snapshots'
-   */
-  readonly snapshotDir?: string;
-
-  /**
-   * `SNAPSHOT_MODE` of the entrypoint: `persistent` or `ephemeral`.
-   * @default - 'persistent' on a persistent disk, 'ephemeral' on an emptyDir
-   */
-  readonly snapshotMode?: string;
-
-  /**
-   * `SNAPSHOT_RESET`: drop the per-instance overlay at every start while set. For a reset that
-   * happens once, use `resetToken`.
-   * @default false
-   */
-  readonly snapshotReset?: boolean;
-
-  /**
-   * A one-shot reset: when this token changes, each instance's overlay
-   * (`win98_instance_<ordinal>.qcow2` in `/images` and `snapshotDir`) is moved aside to
-   * `<overlay>.before-reset` once, at the next start of that instance, and the guest boots from
-   * the base again. Later restarts with the same token keep the overlay. Change the token (a date,
-   * a counter) to ask again.
-   * @default - no reset
-   */
-  readonly resetToken?: string;
-
-  /**
-   * What happens to per-replica claims (`volumeClaimTemplates`) when the StatefulSet is deleted
-   * or scaled down. Kubernetes keeps them (Retain) unless told otherwise.
-   * @default - Kubernetes' default: Retain in both cases
-   */
-  readonly claimRetentionPolicy?: ClaimRetentionPolicy;
-
-  /**
    * More environment variables. A name the construct sets from a typed property (DISK,
-   * USE_PREBUILT_SNAPSHOT, SNAPSHOT_*, POD_*, EMULATOR_*, SOCKET_MASTER_HOST) is refused here:
-   * set the property instead. Values reach the container literally: the kubelet would expand
-   * `$(NAME)` in an env value and turn `$$` into `$`, so the manifest writes them escaped
-   * (`$(X)` as `$$(X)`, `$$` as `$$$$`); a reference to another variable cannot be made here.
+   * USE_PREBUILT_SNAPSHOT, SNAPSHOT_*, POD_*, EMULATOR_*, SOCKET_MASTER_HOST) is refused here: set
+   * the property instead. Values reach the container literally: the kubelet would expand `$(NAME)`
+   * in an env value and turn `$$` into `$`, so the manifest writes them escaped (`$(X)` as
+   * `$$(X)`, `$$` as `$$$$`); a reference to another variable cannot be made here.
    * @default - none
    */
   readonly env?: { [name: string]: string };
@@ -287,83 +347,58 @@ export interface QemuStatefulSetProps {
   /** Startup, liveness and readiness probes on the health port. @default - startup, liveness and readiness probes as the chart */
   readonly probes?: EmulatorProbes;
 
-  /**
-   * Mount the disk read-only. The entrypoint then cannot write overlays beside the image, and a
-   * seeder cannot fill it.
-   * @default false
-   */
-  readonly readOnlyDisk?: boolean;
-
-  /**
-   * How the emulator gets /dev/net/tun, which its TAP networking always needs. The default
-   * hostPath mount needs no privileges but puts the pod outside the Pod Security "baseline"
-   * level; `{ source: DeviceSource.DEVICE_PLUGIN }` takes it from a device plugin's extended
-   * resource instead (KubeVirt's `devices.kubevirt.io/tun` by default), with no hostPath volume.
-   * @default - a hostPath mount of /dev/net/tun
-   */
-  readonly tun?: DeviceOptions;
-
-  /**
-   * Give the emulator /dev/kvm for hardware acceleration.
-   * @default - no KVM: QEMU uses TCG software emulation
-   */
-  readonly kvm?: DeviceOptions;
-
-  /**
-   * Give the emulator /dev/dri for GPU rendering.
-   * @default - no DRI
-   */
-  readonly dri?: DeviceOptions;
-
-  /**
-   * Run the emulator container privileged with NET_ADMIN and SYS_ADMIN, as the Helm chart does:
-   * every capability, every host device, no seccomp filter. Needed only for hostPath /dev/kvm or
-   * /dev/dri; the TAP networking works without it (see `EMULATOR_CAPABILITIES`).
-   * @default false
-   */
-  readonly privileged?: boolean;
-
-  /**
-   * Capabilities to add to the emulator beyond `EMULATOR_CAPABILITIES`, for an image whose
-   * entrypoint needs one more (for example `NET_RAW` for a DHCP server on raw sockets). Each is
-   * a capability name without the `CAP_` prefix; `SYS_ADMIN` and `ALL` are refused: use
-   * `privileged` for those.
-   * @default - none
-   */
-  readonly extraCapabilities?: string[];
-
   /** Compute resources of the emulator container. @default - requests 1 CPU and 1Gi, limits 4 CPUs and 2Gi (the chart's values) */
   readonly resources?: EmulatorResources;
 
-  /** Node labels the emulator pods must run on. @default - none */
-  readonly nodeSelector?: { [label: string]: string };
-  /** Taints the emulator pods tolerate. @default - none */
-  readonly tolerations?: k8s.Toleration[];
-  /** Scheduling affinity of the emulator pods. @default - none (or the one-node affinity of `sharedClaimOnOneNode`) */
-  readonly affinity?: k8s.Affinity;
+  /** Host devices. @default - /dev/net/tun by hostPath, no KVM, no DRI */
+  readonly devices?: EmulatorDevices;
+
+  /** What the emulator may do. @default - the capabilities TAP networking needs, no token, a writable disk */
+  readonly security?: EmulatorSecurity;
+
+  /** Where the pods run, and how they start and stop. @default - anywhere, OrderedReady, 120 s to stop */
+  readonly scheduling?: EmulatorScheduling;
+
+  /** The entrypoint's per-instance overlays. @default - in /images/snapshots, kept, no reset */
+  readonly overlays?: OverlayOptions;
 
   /**
-   * Seconds the pod gets to stop: the preStop hook asks the guest to shut down and waits.
-   * @default 120
+   * What happens to per-replica claims (`volumeClaimTemplates`) when the StatefulSet is deleted or
+   * scaled down. Kubernetes keeps them (Retain) unless told otherwise.
+   * @default - Kubernetes' default: Retain in both cases
    */
-  readonly terminationGracePeriodSeconds?: number;
+  readonly claimRetentionPolicy?: ClaimRetentionPolicy;
+}
+
+/** Properties of a QemuStatefulSet. */
+export interface QemuStatefulSetProps extends EmulatorOptions {
+  /**
+   * Labels and annotations of the StatefulSet, its Service and its pods. An
+   * `app.kubernetes.io/part-of` label here also joins the selector.
+   * @default - none
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /** The disk mounted at `/images`. */
+  readonly disk: EmulatorDisk;
 
   /**
-   * How the StatefulSet starts and stops its pods. `OrderedReady` starts replica N+1 only once
-   * replica N is Ready (minutes per Windows 98 boot); `Parallel` starts them all at once, so nine
-   * emulators come up in about the time of one (instances that connect to the LAN socket master,
-   * ordinal 0, retry until it is up). Immutable on an existing StatefulSet.
-   * @default PodManagementPolicy.ORDERED_READY (Kubernetes' default)
+   * The init containers that fill the disk before the emulator starts.
+   * @default - none: the emulator's entrypoint finds or downloads its image itself
    */
-  readonly podManagementPolicy?: PodManagementPolicy;
+  readonly seeder?: DiskSeeder;
 
   /**
-   * Mount the namespace's service account token into the emulator pods. Neither the emulator
-   * nor its init containers talk to the Kubernetes API, so by default the token is not there to
-   * be stolen from a compromised guest or entrypoint.
-   * @default false
+   * The snapshot image, given to the entrypoint as `SNAPSHOT_REGISTRY` and `SNAPSHOT_TAG` (the tag
+   * only, never a digest; a reference pinned by digest alone sets no `SNAPSHOT_TAG`).
+   *
+   * Without a `seeder` the entrypoint downloads it into each instance's own file
+   * (`USE_PREBUILT_SNAPSHOT=true`), which needs a tag. With a `seeder`, which places the verified
+   * disk at `DISK` before the emulator starts, the entrypoint overlays that disk
+   * (`USE_PREBUILT_SNAPSHOT=false`) and the reference is for information only.
+   * @default - none: `USE_PREBUILT_SNAPSHOT=false`
    */
-  readonly automountServiceAccountToken?: boolean;
+  readonly prebuiltSnapshot?: ContainerImage;
 }
 
 /** Name of the emulator container. */
@@ -396,9 +431,9 @@ export const TYPED_ENV: { readonly [name: string]: string } = Object.assign(Obje
   USE_PREBUILT_SNAPSHOT: 'prebuiltSnapshot',
   SNAPSHOT_REGISTRY: 'prebuiltSnapshot',
   SNAPSHOT_TAG: 'prebuiltSnapshot',
-  SNAPSHOT_DIR: 'snapshotDir',
-  SNAPSHOT_MODE: 'snapshotMode',
-  SNAPSHOT_RESET: 'snapshotReset',
+  SNAPSHOT_DIR: 'overlays.snapshotDir',
+  SNAPSHOT_MODE: 'overlays.snapshotMode',
+  SNAPSHOT_RESET: 'overlays.snapshotReset',
   POD_NAME: '(downward API)',
   POD_IP: '(downward API)',
   POD_NAMESPACE: '(downward API)',
@@ -414,29 +449,66 @@ const PROBE_DEFAULTS = {
 };
 
 /** The one-shot overlay reset run by the `reset-overlay` init container. */
-export function resetOverlayScript(): string {
-  return shippedScript('reset-overlay.sh');
-}
-
+export const RESET_SCRIPT_FILE = 'reset-overlay.sh';
 /** The preStop hook: asks the guest to power down through QEMU's QMP socket, then waits. */
-export function preStopScript(): string {
-  return shippedScript('pre-stop.sh');
+export const PRE_STOP_SCRIPT_FILE = 'pre-stop.sh';
+/** Where the emulator's scripts ConfigMap is mounted in its containers. */
+export const SCRIPTS_MOUNT_PATH = '/qemu-scripts';
+const SCRIPTS_VOLUME_NAME = 'qemu-scripts';
+const DEFAULT_NAME = 'qemu-emulator';
+
+const DEVICE_DEFAULTS = {
+  tun: { hostPath: '/dev/net/tun', resourceName: 'devices.kubevirt.io/tun' },
+  kvm: { hostPath: '/dev/kvm', resourceName: 'devices.kubevirt.io/kvm' },
+  dri: { hostPath: '/dev/dri', resourceName: 'gpu.intel.com/i915' },
+};
+
+type Resources = { requests: { [key: string]: k8s.Quantity }; limits: { [key: string]: k8s.Quantity } };
+
+/** The props a JavaScript caller must give, checked before anything reads them. */
+function checkRequired(scope: Construct, props: QemuStatefulSetProps): QemuStatefulSetProps {
+  if (props === undefined || props === null || typeof props !== 'object') {
+    throw invalidProp(scope, 'props', props, 'are required: { disk, image, ... }');
+  }
+  if (!(props.disk instanceof EmulatorDisk)) {
+    throw invalidProp(scope, 'disk', props.disk, 'is required: the EmulatorDisk the emulator mounts at /images');
+  }
+  if (!(props.image instanceof ContainerImage)) {
+    throw invalidProp(scope, 'image', props.image, "is required: a ContainerImage, e.g. ContainerImage.fromTag('ghcr.io/mroie/qemu-loco', '1.4.0')");
+  }
+  return props;
 }
 
 /**
  * The emulator StatefulSet and its headless Service, at parity with the Lego Loco Helm chart's
  * emulator: stable names `<name>-0..N`, the disk at `/images`, TAP networking through
- * `/dev/net/tun`, VNC and health ports, and the environment its `/entrypoint.sh` reads.
+ * `/dev/net/tun`, VNC and health ports, and the environment its `/entrypoint.sh` reads. Its
+ * primary child (`Resource`) is the StatefulSet; its scripts (the preStop hook, the one-shot reset)
+ * ship in a ConfigMap named by a hash of their content.
  *
  * Built on the generated Kubernetes 1.28 objects rather than cdk8s-plus's StatefulSet, whose
  * defaults (non-root, read-only root filesystem, `imagePullPolicy: Always`, small fixed
  * resources, a 30 s TCP startup probe) would each break an emulator.
  */
 export class QemuStatefulSet extends Construct {
+  /**
+   * The capabilities the emulator runs with unless privileged: every other capability is dropped.
+   * Its entrypoint runs as root and creates a bridge and a TAP device in the pod's network
+   * namespace (NET_ADMIN, with /dev/net/tun), and manages its own files and processes (Xvfb,
+   * PulseAudio, QEMU, GStreamer): CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID,
+   * NET_BIND_SERVICE, the set CRI-O grants by default. Left out of the runtimes' defaults: MKNOD
+   * (device nodes come from the runtime or a device plugin, never mknod), NET_RAW (no raw or packet
+   * sockets: TAP traffic goes through /dev/net/tun; NET_RAW would allow ARP and ICMP spoofing on the
+   * pod network), SYS_CHROOT, AUDIT_WRITE, SETFCAP, SETPCAP (unused).
+   */
+  public static readonly CAPABILITIES: string[] = [...EMULATOR_CAPABILITIES];
+
   /** The StatefulSet. */
   public readonly statefulSet: k8s.KubeStatefulSet;
   /** The headless Service. */
   public readonly service: k8s.KubeService;
+  /** The ConfigMap of the emulator's scripts (preStop hook, one-shot reset). */
+  public readonly scriptConfigMap: k8s.KubeConfigMap;
   /** Name of the StatefulSet (pods are `<name>-<ordinal>`). */
   public readonly name: string;
   /** Name of the headless Service. */
@@ -446,128 +518,99 @@ export class QemuStatefulSet extends Construct {
   /** Labels of the pods, also the selector. */
   public readonly selectorLabels: { [key: string]: string };
   /** The snapshot image, if any (the entrypoint downloads it only when there is no seeder). */
-  public readonly prebuiltSnapshot?: SnapshotReference;
+  public readonly prebuiltSnapshot?: ImageReference;
+
+  private readonly props: QemuStatefulSetProps;
+  private readonly image: ResolvedImage;
 
   constructor(scope: Construct, id: string, props: QemuStatefulSetProps) {
     super(scope, id);
-    this.name = props.name ?? 'loco-emulator';
+    this.props = checkRequired(this, props);
+    this.name = props.name ?? DEFAULT_NAME;
     checkDnsLabel(this, 'name', this.name, 52);
     this.serviceName = props.serviceName ?? this.name;
     checkDnsLabel(this, 'serviceName', this.serviceName);
     this.replicas = props.replicas ?? 1;
     checkInteger(this, 'replicas', this.replicas, 1);
-
-    const disk = props.disk;
-    const image = this.imageReference(props);
-    this.checkSharedClaim(props);
-    if (props.seeder && props.seeder.disk !== disk) {
-      throw invalidProp(this, 'seeder', props.seeder.node.path, `must seed the same disk as the emulator mounts (${disk.node.path})`);
-    }
-    if (props.seeder && props.readOnlyDisk) {
-      throw invalidProp(this, 'readOnlyDisk', true, 'cannot be combined with a seeder, which must write the disk; drop the seeder or mount the disk read-write');
-    }
-    this.checkSnapshotDir(props);
-    if (props.automountServiceAccountToken !== undefined && typeof props.automountServiceAccountToken !== 'boolean') {
-      throw invalidProp(this, 'automountServiceAccountToken', props.automountServiceAccountToken, 'must be true or false');
-    }
-    if (props.prebuiltSnapshot !== undefined) {
-      this.prebuiltSnapshot = parseSnapshotReference(this, 'prebuiltSnapshot', props.prebuiltSnapshot);
-      if (this.prebuiltSnapshot.tag === undefined && !props.seeder) {
-        // The entrypoint downloads "$SNAPSHOT_REGISTRY:$SNAPSHOT_TAG": a digest there is no reference.
-        throw invalidProp(this, 'prebuiltSnapshot', props.prebuiltSnapshot,
-          "the emulator's entrypoint downloads registry:tag and cannot pull by digest alone: give a tag (repository:tag@sha256:... pins it too), or seed the disk with a DiskSeeder (LegoLocoChart: seedEphemeralDisk) which pulls by digest");
-      }
-    }
-    const privileged = props.privileged ?? false;
-    if (privileged && props.extraCapabilities !== undefined) {
-      throw invalidProp(this, 'extraCapabilities', props.extraCapabilities, 'does not apply with privileged: true, which already has every capability');
-    }
-    const ports = this.containerPorts(props.ports ?? {});
-
+    this.image = props.image._resolve(this, 'image');
+    this.prebuiltSnapshot = this.resolvePrebuiltSnapshot();
+    this.checkCombinations();
+    checkLabels(this, 'metadata.labels', props.metadata?.labels ?? {});
     this.selectorLabels = {
       'app': this.name,
       'app.kubernetes.io/component': 'emulator',
-      'app.kubernetes.io/part-of': 'lego-loco-cluster',
+      'app.kubernetes.io/part-of': props.metadata?.labels?.['app.kubernetes.io/part-of'] ?? this.name,
     };
-    const podLabels = { ...this.selectorLabels, 'app.kubernetes.io/name': 'lego-loco-emulator' };
+    const podLabels = { 'app.kubernetes.io/name': this.name, ...props.metadata?.labels, ...this.selectorLabels };
 
-    const volumes: k8s.Volume[] = [
-      ...disk.podVolumes,
-      ...(props.seeder?.volumes ?? []),
-    ];
-    const volumeMounts: k8s.VolumeMount[] = [
-      ...disk.emulatorVolumeMounts(props.readOnlyDisk ?? false),
-    ];
-    const resources = this.resources(props);
-    for (const [deviceProp, device, defaults] of [
-      // /dev/net/tun always: without a `tun` option, by hostPath (no privileges needed for it).
-      ['tun', props.tun ?? { source: DeviceSource.HOST_PATH }, { hostPath: '/dev/net/tun', resourceName: 'devices.kubevirt.io/tun' }],
-      ['kvm', props.kvm, { hostPath: '/dev/kvm', resourceName: 'devices.kubevirt.io/kvm' }],
-      ['dri', props.dri, { hostPath: '/dev/dri', resourceName: 'gpu.intel.com/i915' }],
-    ] as const) {
-      if (!device) continue;
-      const source = device.source ?? DeviceSource.DEVICE_PLUGIN;
-      if (source === DeviceSource.HOST_PATH) {
-        if (!privileged && deviceProp !== 'tun') {
-          throw invalidProp(this, `${deviceProp}.source`, source,
-            `a hostPath device is only usable by a privileged container: set privileged: true, or use DeviceSource.DEVICE_PLUGIN with a device plugin's resource (${defaults.resourceName})`);
-        }
-        const path = device.hostPath ?? defaults.hostPath;
-        if (typeof path !== 'string' || !path.startsWith('/dev/')) {
-          throw invalidProp(this, `${deviceProp}.hostPath`, path, `must be an absolute path under /dev on the node, e.g. ${defaults.hostPath}`);
-        }
-        checkAbsolutePath(this, `${deviceProp}.hostPath`, path);
-        const volumeName = deviceProp === 'tun' ? TUN_VOLUME_NAME : `dev-${deviceProp}`;
-        const mountPath = deviceProp === 'tun' ? '/dev/net/tun' : path;
-        checkNoMountClash(this, `${deviceProp}.hostPath`, mountPath, volumeMounts.map((mount) => ({ path: mount.mountPath, what: `volume ${mount.name}` })));
-        volumes.push({ name: volumeName, hostPath: { path, type: deviceProp === 'dri' ? 'Directory' : 'CharDevice' } });
-        volumeMounts.push({ name: volumeName, mountPath });
-      } else if (source === DeviceSource.DEVICE_PLUGIN) {
-        const resourceName = device.resourceName ?? defaults.resourceName;
-        if (!isQualifiedName(resourceName) || !resourceName.includes('/') || /(^|\.)kubernetes\.io\//.test(resourceName)) {
-          throw invalidProp(this, `${deviceProp}.resourceName`, resourceName,
-            `must be a device plugin's extended resource name, <domain>/<name> outside kubernetes.io, e.g. ${defaults.resourceName}`);
-        }
-        resources.limits[resourceName] = k8s.Quantity.fromString('1');
-        resources.requests[resourceName] = k8s.Quantity.fromString('1');
-      } else {
-        throw invalidProp(this, `${deviceProp}.source`, source, `must be one of ${Object.values(DeviceSource).join(', ')}`);
-      }
+    this.scriptConfigMap = scriptConfigMap(this, 'Scripts', this.name, this.scripts());
+    const ports = this.containerPorts(props.ports ?? {});
+    this.service = this.headlessService(ports, podLabels);
+    this.statefulSet = new StatefulSetWithTypedClaimTemplates(this, 'Resource', {
+      metadata: { name: this.name, labels: podLabels },
+      spec: {
+        serviceName: this.serviceName,
+        replicas: this.replicas,
+        selector: { matchLabels: this.selectorLabels },
+        updateStrategy: { type: 'RollingUpdate' },
+        podManagementPolicy: this.podManagementPolicy(props.scheduling?.podManagementPolicy),
+        persistentVolumeClaimRetentionPolicy: this.retentionPolicy(props.claimRetentionPolicy),
+        volumeClaimTemplates: props.disk.claimTemplates.length > 0
+          ? props.disk.claimTemplates.map((template) => ({ metadata: { name: template.name, labels: this.selectorLabels }, spec: template.spec }))
+          : undefined,
+        template: { metadata: { labels: podLabels }, spec: this.podSpec(ports) },
+      },
+    });
+    applyMetadata(this, props.metadata && { annotations: props.metadata.annotations });
+  }
+
+  /** The scripts the emulator pod runs, by file name. */
+  private scripts(): { [file: string]: string } {
+    return {
+      [PRE_STOP_SCRIPT_FILE]: shippedScript(PRE_STOP_SCRIPT_FILE),
+      ...(this.props.overlays?.resetToken !== undefined ? { [RESET_SCRIPT_FILE]: shippedScript(RESET_SCRIPT_FILE) } : {}),
+    };
+  }
+
+  /** Props that contradict each other. */
+  private checkCombinations(): void {
+    const props = this.props;
+    this.checkSharedClaim();
+    if (props.seeder && props.seeder.disk !== props.disk) {
+      throw invalidProp(this, 'seeder', props.seeder.node.path, `must seed the same disk as the emulator mounts (${props.disk.node.path})`);
     }
+    if (props.seeder && props.security?.readOnlyDisk) {
+      throw invalidProp(this, 'security.readOnlyDisk', true, 'cannot be combined with a seeder, which must write the disk; drop the seeder or mount the disk read-write');
+    }
+    this.checkSnapshotDir();
+    const automount = props.security?.automountServiceAccountToken;
+    if (automount !== undefined && typeof automount !== 'boolean') {
+      throw invalidProp(this, 'security.automountServiceAccountToken', automount, 'must be true or false');
+    }
+    if (props.security?.privileged && props.security.extraCapabilities !== undefined) {
+      throw invalidProp(this, 'security.extraCapabilities', props.security.extraCapabilities, 'does not apply with privileged: true, which already has every capability');
+    }
+  }
 
-    const probes = props.probes ?? {};
-    const terminationGracePeriodSeconds = props.terminationGracePeriodSeconds ?? 120;
-    checkInteger(this, 'terminationGracePeriodSeconds', terminationGracePeriodSeconds, 10);
+  private resolvePrebuiltSnapshot(): ImageReference | undefined {
+    const snapshot = this.props.prebuiltSnapshot;
+    if (snapshot === undefined) return undefined;
+    if (!(snapshot instanceof ContainerImage)) {
+      throw invalidProp(this, 'prebuiltSnapshot', snapshot, 'must be a ContainerImage, e.g. ContainerImage.fromReference(\'ghcr.io/mroie/qemu-snapshots:win98-base\')');
+    }
+    const reference = snapshot._resolve(this, 'prebuiltSnapshot');
+    if (reference.tag === undefined && !this.props.seeder) {
+      // The entrypoint downloads "$SNAPSHOT_REGISTRY:$SNAPSHOT_TAG": a digest there is no reference.
+      throw invalidProp(this, 'prebuiltSnapshot', reference.image,
+        "the emulator's entrypoint downloads registry:tag and cannot pull by digest alone: give a tag (repository:tag@sha256:... pins it too), or seed the disk with a DiskSeeder, which pulls by digest");
+    }
+    return reference;
+  }
 
-    const imagePullPolicy = imagePullPolicyFor(this, 'imagePullPolicy', image, props.imagePullPolicy);
-    const emulator: k8s.Container = {
-      name: EMULATOR_CONTAINER_NAME,
-      image,
-      imagePullPolicy,
-      command: ['/entrypoint.sh'],
-      env: literalEnv(this.environment(props, disk)),
-      ports,
-      startupProbe: this.probe('startup', probes.startup, ports),
-      livenessProbe: this.probe('liveness', probes.liveness, ports),
-      readinessProbe: this.probe('readiness', probes.readiness, ports),
-      lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', preStopScript()] } } },
-      volumeMounts,
-      resources,
-      securityContext: privileged
-        ? { privileged: true, capabilities: { add: ['NET_ADMIN', 'SYS_ADMIN'] } }
-        // The narrowest set the entrypoint's TAP networking needs (see EMULATOR_CAPABILITIES),
-        // no setuid escalation, and the runtime's default seccomp filter, under which QEMU, ip
-        // and the tun ioctls run as they do under `docker run --cap-add NET_ADMIN`.
-        : {
-          privileged: false,
-          allowPrivilegeEscalation: false,
-          capabilities: { drop: ['ALL'], add: [...EMULATOR_CAPABILITIES, ...this.extraCapabilities(props)] },
-          seccompProfile: { type: 'RuntimeDefault' },
-        },
-    };
-
-    this.service = new k8s.KubeService(this, 'Service', {
-      metadata: { name: this.serviceName, labels: podLabels },
+  /** The headless Service that gives each emulator its DNS name. */
+  private headlessService(ports: k8s.ContainerPort[], labels: { [key: string]: string }): k8s.KubeService {
+    return new k8s.KubeService(this, 'Service', {
+      metadata: { name: this.serviceName, labels },
       spec: {
         clusterIp: 'None',
         // Instances find ordinal 0 (the LAN socket master) before it is ready.
@@ -581,38 +624,111 @@ export class QemuStatefulSet extends Construct {
         })),
       },
     });
+  }
 
-    const initContainers = [...(props.seeder?.initContainers ?? []), ...this.resetContainer(props, image)];
-    const claimTemplates = disk.claimTemplates;
-    this.statefulSet = new StatefulSetWithTypedClaimTemplates(this, 'StatefulSet', {
-      metadata: { name: this.name, labels: podLabels },
-      spec: {
-        serviceName: this.serviceName,
-        replicas: this.replicas,
-        selector: { matchLabels: this.selectorLabels },
-        updateStrategy: { type: 'RollingUpdate' },
-        podManagementPolicy: this.podManagementPolicy(props.podManagementPolicy),
-        persistentVolumeClaimRetentionPolicy: this.retentionPolicy(props.claimRetentionPolicy),
-        volumeClaimTemplates: claimTemplates.length > 0
-          ? claimTemplates.map((template) => ({ metadata: { name: template.name, labels: this.selectorLabels }, spec: template.spec }))
-          : undefined,
-        template: {
-          metadata: { labels: podLabels },
-          spec: {
-            imagePullSecrets: props.imagePullSecrets?.map((name) => ({ name })),
-            terminationGracePeriodSeconds,
-            automountServiceAccountToken: props.automountServiceAccountToken ?? false,
-            securityContext: props.seeder?.podSecurityContext,
-            initContainers: initContainers.length > 0 ? initContainers : undefined,
-            containers: [emulator],
-            volumes,
-            nodeSelector: props.nodeSelector,
-            tolerations: props.tolerations,
-            affinity: props.affinity ?? this.oneNodeAffinity(props),
-          },
+  /** The emulator pod: the seeder's init containers, the reset, the emulator, their volumes. */
+  private podSpec(ports: k8s.ContainerPort[]): k8s.PodSpec {
+    const props = this.props;
+    const scheduling = props.scheduling ?? {};
+    const terminationGracePeriodSeconds = scheduling.terminationGracePeriodSeconds ?? 120;
+    checkInteger(this, 'scheduling.terminationGracePeriodSeconds', terminationGracePeriodSeconds, 10);
+    const volumes: k8s.Volume[] = [
+      ...props.disk.podVolumes,
+      ...(props.seeder?.volumes ?? []),
+      { name: SCRIPTS_VOLUME_NAME, configMap: { name: this.scriptConfigMap.name, defaultMode: 0o555 } },
+    ];
+    const volumeMounts: k8s.VolumeMount[] = [
+      ...props.disk.emulatorVolumeMounts(props.security?.readOnlyDisk ?? false),
+      { name: SCRIPTS_VOLUME_NAME, mountPath: SCRIPTS_MOUNT_PATH, readOnly: true },
+    ];
+    const resources = this.resources();
+    this.addDevices(volumes, volumeMounts, resources);
+    const initContainers = [...(props.seeder?.initContainers ?? []), ...this.resetContainer()];
+    return {
+      imagePullSecrets: props.imagePullSecrets?.map((name) => ({ name })),
+      terminationGracePeriodSeconds,
+      automountServiceAccountToken: props.security?.automountServiceAccountToken ?? false,
+      securityContext: props.seeder?.podSecurityContext,
+      initContainers: initContainers.length > 0 ? initContainers : undefined,
+      containers: [this.emulatorContainer(ports, volumeMounts, resources)],
+      volumes,
+      nodeSelector: scheduling.nodeSelector,
+      tolerations: scheduling.tolerations,
+      affinity: scheduling.affinity ?? this.oneNodeAffinity(),
+    };
+  }
+
+  private emulatorContainer(ports: k8s.ContainerPort[], volumeMounts: k8s.VolumeMount[], resources: Resources): k8s.Container {
+    const probes = this.props.probes ?? {};
+    return {
+      name: EMULATOR_CONTAINER_NAME,
+      image: this.image.image,
+      imagePullPolicy: this.image.pullPolicy,
+      command: ['/entrypoint.sh'],
+      env: literalEnv(this.environment()),
+      ports,
+      startupProbe: this.probe('startup', probes.startup, ports),
+      livenessProbe: this.probe('liveness', probes.liveness, ports),
+      readinessProbe: this.probe('readiness', probes.readiness, ports),
+      // Hooks get no $(VAR) expansion, and the script is a file of the ConfigMap.
+      lifecycle: { preStop: { exec: { command: ['/bin/sh', `${SCRIPTS_MOUNT_PATH}/${PRE_STOP_SCRIPT_FILE}`] } } },
+      volumeMounts,
+      resources,
+      securityContext: this.props.security?.privileged
+        ? { privileged: true, capabilities: { add: ['NET_ADMIN', 'SYS_ADMIN'] } }
+        // The narrowest set the entrypoint's TAP networking needs (see CAPABILITIES), no setuid
+        // escalation, and the runtime's default seccomp filter, under which QEMU, ip and the tun
+        // ioctls run as they do under `docker run --cap-add NET_ADMIN`.
+        : {
+          privileged: false,
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'], add: [...EMULATOR_CAPABILITIES, ...this.extraCapabilities()] },
+          seccompProfile: { type: 'RuntimeDefault' },
         },
-      },
-    });
+    };
+  }
+
+  /** /dev/net/tun always (by hostPath unless told otherwise), /dev/kvm and /dev/dri when asked. */
+  private addDevices(volumes: k8s.Volume[], volumeMounts: k8s.VolumeMount[], resources: Resources): void {
+    const devices = this.props.devices ?? {};
+    for (const [deviceProp, device] of [['tun', devices.tun ?? Device.hostPath()], ['kvm', devices.kvm], ['dri', devices.dri]] as const) {
+      if (device === undefined) continue;
+      const defaults = DEVICE_DEFAULTS[deviceProp];
+      const property = `devices.${deviceProp}`;
+      if (!(device instanceof Device)) {
+        throw invalidProp(this, property, device, 'must be a Device: Device.hostPath() or Device.devicePlugin()');
+      }
+      if (device.source === DeviceSource.HOST_PATH) {
+        const volume = this.hostPathDevice(deviceProp, device, volumeMounts);
+        volumes.push(volume);
+        volumeMounts.push({ name: volume.name, mountPath: deviceProp === 'tun' ? defaults.hostPath : volume.hostPath!.path });
+      } else {
+        const resourceName = device.resourceName ?? defaults.resourceName;
+        if (!isQualifiedName(resourceName) || !resourceName.includes('/') || /(^|\.)kubernetes\.io\//.test(resourceName)) {
+          throw invalidProp(this, property, resourceName,
+            `must be a device plugin's extended resource name, <domain>/<name> outside kubernetes.io, e.g. ${defaults.resourceName}`);
+        }
+        resources.limits[resourceName] = k8s.Quantity.fromString('1');
+        resources.requests[resourceName] = k8s.Quantity.fromString('1');
+      }
+    }
+  }
+
+  private hostPathDevice(deviceProp: 'tun' | 'kvm' | 'dri', device: Device, volumeMounts: k8s.VolumeMount[]): k8s.Volume {
+    const defaults = DEVICE_DEFAULTS[deviceProp];
+    const property = `devices.${deviceProp}`;
+    if (!this.props.security?.privileged && deviceProp !== 'tun') {
+      throw invalidProp(this, property, 'Device.hostPath()',
+        `a hostPath device is only usable by a privileged container: set security.privileged: true, or use Device.devicePlugin() with a device plugin's resource (${defaults.resourceName})`);
+    }
+    const path = device.hostPath ?? defaults.hostPath;
+    if (typeof path !== 'string' || !path.startsWith('/dev/')) {
+      throw invalidProp(this, property, path, `must be an absolute path under /dev on the node, e.g. ${defaults.hostPath}`);
+    }
+    checkAbsolutePath(this, property, path);
+    const mountPath = deviceProp === 'tun' ? defaults.hostPath : path;
+    checkNoMountClash(this, property, mountPath, volumeMounts.map((mount) => ({ path: mount.mountPath, what: `volume ${mount.name}` })));
+    return { name: deviceProp === 'tun' ? TUN_VOLUME_NAME : `dev-${deviceProp}`, hostPath: { path, type: deviceProp === 'dri' ? 'Directory' : 'CharDevice' } };
   }
 
   /**
@@ -628,62 +744,45 @@ export class QemuStatefulSet extends Construct {
     return `${this.name}-${ordinal}.${this.serviceName}`;
   }
 
-  private imageReference(props: QemuStatefulSetProps): string {
-    parseImageReference(this, 'image', props.image, ImageReferenceForm.REPOSITORY_ONLY);
-    if (props.imageDigest !== undefined) {
-      if (typeof props.imageDigest !== 'string' || !IMAGE_DIGEST.test(props.imageDigest)) {
-        throw invalidProp(this, 'imageDigest', props.imageDigest, 'must be sha256:<64 lower-case hex digits>');
-      }
-      return `${props.image}@${props.imageDigest}`;
-    }
-    if (typeof props.tag !== 'string' || !IMAGE_TAG.test(props.tag)) {
-      throw invalidProp(this, 'tag', props.tag, 'must be an image tag (letters, digits, _ . -, at most 128 characters), or give imageDigest');
-    }
-    if (props.tag === 'latest' && !props.allowLatestTag) {
-      throw invalidProp(this, 'tag', props.tag,
-        "'latest' runs whatever was pushed last on each node: pin a version tag or imageDigest, or set allowLatestTag: true");
-    }
-    return `${props.image}:${props.tag}`;
-  }
-
   /** The overlays must land on the disk (so that they persist and the reset finds them), not on the read-only base. */
-  private checkSnapshotDir(props: QemuStatefulSetProps): void {
-    if (props.snapshotDir === undefined) return;
-    checkAbsolutePath(this, 'snapshotDir', props.snapshotDir);
-    if (!pathsOverlap(props.snapshotDir, IMAGES_MOUNT_PATH) || props.snapshotDir.length < IMAGES_MOUNT_PATH.length) {
-      throw invalidProp(this, 'snapshotDir', props.snapshotDir,
+  private checkSnapshotDir(): void {
+    const snapshotDir = this.props.overlays?.snapshotDir;
+    if (snapshotDir === undefined) return;
+    checkAbsolutePath(this, 'overlays.snapshotDir', snapshotDir);
+    if (!pathsOverlap(snapshotDir, IMAGES_MOUNT_PATH) || snapshotDir.length < IMAGES_MOUNT_PATH.length) {
+      throw invalidProp(this, 'overlays.snapshotDir', snapshotDir,
         `must be ${IMAGES_MOUNT_PATH} or a directory inside it, where the disk is mounted: elsewhere the overlays would be lost with the container and the reset would not find them`);
     }
-    if (props.disk.kind === EmulatorDiskKind.SHARED_BASE) {
-      checkNoMountClash(this, 'snapshotDir', props.snapshotDir, [{ path: BASE_MOUNT_PATH, what: 'the read-only shared base' }]);
+    if (this.props.disk.kind === EmulatorDiskKind.SHARED_BASE) {
+      checkNoMountClash(this, 'overlays.snapshotDir', snapshotDir, [{ path: BASE_MOUNT_PATH, what: 'the read-only shared base' }]);
     }
   }
 
-  private extraCapabilities(props: QemuStatefulSetProps): string[] {
-    const extra = props.extraCapabilities ?? [];
+  private extraCapabilities(): string[] {
+    const extra = this.props.security?.extraCapabilities ?? [];
     for (const capability of extra) {
       if (typeof capability !== 'string' || !/^[A-Z][A-Z_]*$/.test(capability) || capability.startsWith('CAP_')) {
-        throw invalidProp(this, 'extraCapabilities', capability, 'each must be a Linux capability name without the CAP_ prefix, e.g. NET_RAW');
+        throw invalidProp(this, 'security.extraCapabilities', capability, 'each must be a Linux capability name without the CAP_ prefix, e.g. NET_RAW');
       }
       if (capability === 'SYS_ADMIN' || capability === 'ALL') {
-        throw invalidProp(this, 'extraCapabilities', capability, 'is as good as privileged: set privileged: true instead, explicitly');
+        throw invalidProp(this, 'security.extraCapabilities', capability, 'is as good as privileged: set security.privileged: true instead, explicitly');
       }
     }
     return extra.filter((capability) => !EMULATOR_CAPABILITIES.includes(capability));
   }
 
-  private checkSharedClaim(props: QemuStatefulSetProps): void {
-    const disk = props.disk;
+  private checkSharedClaim(): void {
+    const disk = this.props.disk;
     if (!disk.sharedByReplicas || this.replicas === 1 || disk.sharedAcrossNodes) return;
-    if (!props.sharedClaimOnOneNode) {
+    if (!this.props.scheduling?.sharedClaimOnOneNode) {
       throw invalidProp(this, 'replicas', this.replicas,
         `${this.replicas} replicas share the ${disk.accessModes.join('/')} claim '${disk.claimName}': on a multi-node cluster every pod scheduled to another node fails with a Multi-Attach error. ` +
-        `Use a claim per replica (EmulatorDiskKind.CLAIM_PER_REPLICA, SHARED_BASE or GOLDEN_CLONE: volumeClaimTemplates), a ${DiskAccessMode.READ_WRITE_MANY} claim, or set sharedClaimOnOneNode: true to keep all replicas on one node`);
+        `Use a claim per replica (DiskVolume.claimPerReplica(), sharedBase() or goldenClone(): volumeClaimTemplates), a ${DiskAccessMode.READ_WRITE_MANY} claim, or set scheduling.sharedClaimOnOneNode: true to keep all replicas on one node`);
     }
   }
 
-  private oneNodeAffinity(props: QemuStatefulSetProps): k8s.Affinity | undefined {
-    if (!props.sharedClaimOnOneNode || this.replicas === 1) return undefined;
+  private oneNodeAffinity(): k8s.Affinity | undefined {
+    if (!this.props.scheduling?.sharedClaimOnOneNode || this.replicas === 1) return undefined;
     return {
       podAffinity: {
         requiredDuringSchedulingIgnoredDuringExecution: [{
@@ -696,7 +795,7 @@ export class QemuStatefulSet extends Construct {
 
   private podManagementPolicy(policy: PodManagementPolicy | undefined): string | undefined {
     if (policy !== undefined && !Object.values(PodManagementPolicy).includes(policy)) {
-      throw invalidProp(this, 'podManagementPolicy', policy, `must be one of ${Object.values(PodManagementPolicy).join(', ')}`);
+      throw invalidProp(this, 'scheduling.podManagementPolicy', policy, `must be one of ${Object.values(PodManagementPolicy).join(', ')}`);
     }
     return policy;
   }
@@ -711,42 +810,37 @@ export class QemuStatefulSet extends Construct {
     return { whenDeleted: policy.whenDeleted ?? ClaimRetention.RETAIN, whenScaled: policy.whenScaled ?? ClaimRetention.RETAIN };
   }
 
-  private resetContainer(props: QemuStatefulSetProps, image: string): k8s.Container[] {
-    if (props.resetToken === undefined) return [];
-    if (typeof props.resetToken !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/.test(props.resetToken)) {
-      throw invalidProp(this, 'resetToken', props.resetToken, 'must be 1 to 63 letters, digits, and . _ : - (for example a date such as 2026-11-27)');
+  private resetContainer(): k8s.Container[] {
+    const props = this.props;
+    const resetToken = props.overlays?.resetToken;
+    if (resetToken === undefined) return [];
+    if (typeof resetToken !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/.test(resetToken)) {
+      throw invalidProp(this, 'overlays.resetToken', resetToken, 'must be 1 to 63 letters, digits, and . _ : - (for example a date such as 2026-11-27)');
     }
     if (!props.disk.persistent) {
-      throw invalidProp(this, 'resetToken', props.resetToken, 'has nothing to reset on an emptyDir disk, which starts empty every time');
+      throw invalidProp(this, 'overlays.resetToken', resetToken, 'has nothing to reset on an emptyDir disk, which starts empty every time');
     }
-    if (props.readOnlyDisk) {
-      throw invalidProp(this, 'resetToken', props.resetToken, 'cannot move overlays aside on a read-only disk');
+    if (props.security?.readOnlyDisk) {
+      throw invalidProp(this, 'overlays.resetToken', resetToken, 'cannot move overlays aside on a read-only disk');
     }
     return [{
       name: RESET_CONTAINER_NAME,
-      image,
-      imagePullPolicy: imagePullPolicyFor(this, 'imagePullPolicy', image, props.imagePullPolicy),
-      // A container command goes through the kubelet's $(VAR) expansion too (lifecycle hooks do not).
-      command: ['/bin/sh', '-c', kubeLiteral(resetOverlayScript())],
+      image: this.image.image,
+      imagePullPolicy: this.image.pullPolicy,
+      command: ['/bin/sh', `${SCRIPTS_MOUNT_PATH}/${RESET_SCRIPT_FILE}`],
       env: literalEnv([
-        { name: 'RESET_TOKEN', value: props.resetToken },
+        { name: 'RESET_TOKEN', value: resetToken },
         { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-        { name: 'SNAPSHOT_DIR', value: props.snapshotDir ?? `${IMAGES_MOUNT_PATH}/snapshots` },
+        { name: 'SNAPSHOT_DIR', value: props.overlays?.snapshotDir ?? DEFAULT_SNAPSHOT_DIR },
       ]),
-      volumeMounts: props.disk.emulatorVolumeMounts(false),
+      volumeMounts: [...props.disk.emulatorVolumeMounts(false), { name: SCRIPTS_VOLUME_NAME, mountPath: SCRIPTS_MOUNT_PATH, readOnly: true }],
       resources: {
         requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('32Mi') },
         limits: { cpu: k8s.Quantity.fromString('500m'), memory: k8s.Quantity.fromString('64Mi') },
       },
       // Root only because the overlays and their directories belong to the emulator, which runs
       // as root; no capabilities, so it can move its own files and nothing else.
-      securityContext: {
-        runAsUser: 0,
-        allowPrivilegeEscalation: false,
-        readOnlyRootFilesystem: true,
-        capabilities: { drop: ['ALL'] },
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
+      securityContext: lockedDownSecurityContext(0),
     }];
   }
 
@@ -791,7 +885,8 @@ export class QemuStatefulSet extends Construct {
     };
   }
 
-  private resources(props: QemuStatefulSetProps): { requests: { [key: string]: k8s.Quantity }; limits: { [key: string]: k8s.Quantity } } {
+  private resources(): Resources {
+    const props = this.props;
     const toQuantities = (property: string, values: { [key: string]: string }) => {
       const result: { [key: string]: k8s.Quantity } = {};
       for (const [key, value] of Object.entries(values)) {
@@ -814,8 +909,9 @@ export class QemuStatefulSet extends Construct {
     return result;
   }
 
-  private environment(props: QemuStatefulSetProps, disk: EmulatorDisk): k8s.EnvVar[] {
-    const snapshot = this.prebuiltSnapshot;
+  private environment(): k8s.EnvVar[] {
+    const { props, prebuiltSnapshot: snapshot } = this;
+    const { disk, overlays = {} } = props;
     const typed: k8s.EnvVar[] = [
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
@@ -823,19 +919,19 @@ export class QemuStatefulSet extends Construct {
       { name: 'EMULATOR_SERVICE_NAME', value: this.serviceName },
       { name: 'EMULATOR_REPLICAS', value: String(this.replicas) },
       { name: 'SOCKET_MASTER_HOST', value: this.podHostname(0) },
-      { name: 'DISK', value: `${disk.imageDirectory}/${props.seeder?.imageFileName ?? 'win98.qcow2'}` },
+      { name: 'DISK', value: `${disk.imageDirectory}/${props.seeder?.imageFileName ?? DEFAULT_IMAGE_FILE_NAME}` },
       // A seeder has placed and verified the disk: the entrypoint overlays it rather than
       // downloading the whole snapshot again into every instance's file.
       { name: 'USE_PREBUILT_SNAPSHOT', value: snapshot && !props.seeder ? 'true' : 'false' },
       ...(snapshot ? [{ name: 'SNAPSHOT_REGISTRY', value: snapshot.name }] : []),
       // Never a digest: the entrypoint appends it as ":<tag>". Digest-only (seeder only): none.
       ...(snapshot?.tag !== undefined ? [{ name: 'SNAPSHOT_TAG', value: snapshot.tag }] : []),
-      { name: 'SNAPSHOT_DIR', value: props.snapshotDir ?? `${IMAGES_MOUNT_PATH}/snapshots` },
-      { name: 'SNAPSHOT_MODE', value: props.snapshotMode ?? (disk.persistent ? 'persistent' : 'ephemeral') },
-      { name: 'SNAPSHOT_RESET', value: props.snapshotReset ? 'true' : 'false' },
+      { name: 'SNAPSHOT_DIR', value: overlays.snapshotDir ?? DEFAULT_SNAPSHOT_DIR },
+      { name: 'SNAPSHOT_MODE', value: overlays.snapshotMode ?? (disk.persistent ? SnapshotMode.PERSISTENT : SnapshotMode.EPHEMERAL) },
+      { name: 'SNAPSHOT_RESET', value: overlays.snapshotReset ? 'true' : 'false' },
     ];
-    if (props.snapshotMode !== undefined && !['persistent', 'ephemeral'].includes(props.snapshotMode)) {
-      throw invalidProp(this, 'snapshotMode', props.snapshotMode, "must be 'persistent' or 'ephemeral'");
+    if (overlays.snapshotMode !== undefined && !Object.values(SnapshotMode).includes(overlays.snapshotMode)) {
+      throw invalidProp(this, 'overlays.snapshotMode', overlays.snapshotMode, "must be 'persistent' or 'ephemeral'");
     }
     const extra: k8s.EnvVar[] = [];
     for (const [name, value] of Object.entries(props.env ?? {})) {
