@@ -1,11 +1,13 @@
 import { tmpdir } from 'os';
 import { App } from 'cdk8s';
-import { EmulatorDiskKind, EmulatorDiskProps } from './emulator-disk';
+import { ImagePullPolicy } from 'cdk8s-plus-28';
+import { ContainerImage } from './container-image';
+import { SeedSource } from './disk-seeder';
+import { DiskVolume } from './emulator-disk';
+import { call, Code, CodeObject, constant, evaluateCode, importsOf, printCode } from './helm-code';
 import { decodeHelmYaml, goFormatFloat, HelmYamlError, setOwn } from './helm-yaml';
-import { EmulatorOptions, LegoLocoChart, LegoLocoChartProps } from './lego-loco-chart';
-import { DeviceOptions, DeviceSource, EmulatorProbes, HealthProbeOptions, TYPED_ENV } from './qemu-stateful-set';
-import { DEFAULT_SNAPSHOT_IMAGE } from './snapshot-reference';
-import { StorageMode } from './storage-mode';
+import { LegoLoco, LegoLocoChart, LegoLocoChartProps, StorageMode, StorageModeKind } from './lego-loco';
+import { Device, DeviceSource, EmulatorProbes, HealthProbeOptions, SnapshotMode, TYPED_ENV } from './qemu-stateful-set';
 
 /**
  * Migration from the Lego Loco Helm chart (`helm/loco-chart` of MRoie/lego-loco-cluster): its
@@ -63,9 +65,16 @@ export interface HelmMigrationOptions {
 /** The result of a migration. */
 export interface HelmMigration {
   /** The storage mode the values describe. */
-  readonly mode: StorageMode;
-  /** Props for a LegoLocoChart (`new LegoLocoChart(app, id, chartProps)`). */
+  readonly mode: StorageModeKind;
+  /** The chart's id: the release name when given (Helm's instance label), else `loco-<mode>`. */
+  readonly chartId: string;
+  /** Props for a LegoLocoChart (`new LegoLocoChart(app, chartId, chartProps)`). */
   readonly chartProps: LegoLocoChartProps;
+  /**
+   * A cdk8s app in TypeScript that builds the same chart (`new LegoLocoChart(app, chartId, {...})`
+   * with the package's API and its imports): the props above, printed.
+   */
+  readonly typescript: string;
   /**
    * Everything that changed meaning or was dropped, one sentence each, saying why and what to do.
    * Includes the duplicate-key warnings when the values were given as YAML text.
@@ -89,6 +98,7 @@ export class HelmValuesError extends Error {
 const HELM_CHART_NAME = 'loco';
 /** The chart's tag when `emulator.tag` is empty (its `loco.image` helper). */
 const HELM_DEFAULT_TAG = 'latest';
+const DEFAULT_SNAPSHOT_IMAGE = LegoLoco.SNAPSHOT_IMAGE.reference;
 const DEFAULT_SNAPSHOT_REGISTRY = DEFAULT_SNAPSHOT_IMAGE.slice(0, DEFAULT_SNAPSHOT_IMAGE.lastIndexOf(':'));
 const DEFAULT_SNAPSHOT_TAG = DEFAULT_SNAPSHOT_IMAGE.slice(DEFAULT_SNAPSHOT_IMAGE.lastIndexOf(':') + 1);
 
@@ -108,6 +118,9 @@ const STORAGE_OTHER_KEYS = ['nfsSize', 'strategy'];
 const PROBE_KINDS = ['startup', 'liveness', 'readiness'] as const;
 const PROBE_FIELDS = ['enabled', 'path', 'initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'failureThreshold'] as const;
 const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
+/** The ImagePullPolicy member of each pull policy, as the printed code names it. */
+const PULL_POLICY_MEMBERS: { [policy: string]: keyof typeof ImagePullPolicy } = { Always: 'ALWAYS', IfNotPresent: 'IF_NOT_PRESENT', Never: 'NEVER' };
+const SNAPSHOT_MODE_MEMBERS: { [mode: string]: keyof typeof SnapshotMode } = { persistent: 'PERSISTENT', ephemeral: 'EPHEMERAL' };
 /** The chart's emulator keys that the entrypoint's SNAPSHOT_* variables come from. */
 const SNAPSHOT_ENV_KEYS: { [name: string]: string } = { SNAPSHOT_DIR: 'snapshotDir', SNAPSHOT_MODE: 'snapshotMode', SNAPSHOT_RESET: 'snapshotReset' };
 
@@ -218,45 +231,25 @@ export class Migration {
     const snapshotImage = this.snapshotImage(mode, usePrebuiltSnapshot, emulator, typedEnv);
     const overlays = this.overlays(emulator, typedEnv);
     const devices = this.devices(emulator);
-    const privileged = Object.values(devices).some((device) => device.source === DeviceSource.HOST_PATH);
     const scheduling = this.scheduling(mode, replicas, diskPVC, emulator);
     const ports = this.ports(emulator);
     const namespace = this.namespace(values);
-
-    const emulatorOptions: EmulatorOptions = stripUndefined({
-      ...image,
-      imagePullSecrets: this.pullSecrets(values.imagePullSecrets),
-      name,
-      replicas,
-      sharedClaimOnOneNode: scheduling.sharedClaimOnOneNode,
-      ...overlays,
-      env: Object.keys(env.free).length > 0 ? env.free : undefined,
-      ports,
-      probes: this.probes(emulator.probes),
-      readOnlyDisk: readOnlyDisk || undefined,
-      kvm: devices.kvm,
-      dri: devices.dri,
-      privileged: privileged || undefined,
-      resources: this.resources(emulator.resources),
-      nodeSelector: this.stringMap('emulator.nodeSelector', emulator.nodeSelector),
-      tolerations: this.passThrough('emulator.tolerations', emulator.tolerations, 'list'),
-      affinity: scheduling.affinity,
-    }) as EmulatorOptions;
-
-    const chartProps: LegoLocoChartProps = stripUndefined({
-      mode,
+    const props: CodeObject = {
       namespace,
-      emulator: emulatorOptions,
-      disk,
-      snapshotImage: snapshotImage === DEFAULT_SNAPSHOT_IMAGE ? undefined : snapshotImage,
-    }) as LegoLocoChartProps;
-
+      mode: modeCode(mode, disk, snapshotImage),
+      emulator: this.emulatorCode(values, emulator, { image, name, replicas, env: env.free, ports, devices, readOnlyDisk, scheduling, overlays }),
+    };
     if (this.problems.length > 0) {
       throw new HelmValuesError(`${this.source}: cannot migrate: ${this.problems.join('; ')}`);
     }
-    this.explainChart(chartProps, privileged, typedEnv, emulator, usePrebuiltSnapshot);
+    const { chartProps, pod } = this.tryChart(props, mode);
+    this.explainChart(pod, devices.privileged, typedEnv, emulator, usePrebuiltSnapshot, mode);
     this.reportKeys();
-    return { mode, chartProps, warnings: this.warnings, unknownKeys: this.unknownKeys, notMigrated: this.notMigrated };
+    const chartId = this.options.releaseName ?? `loco-${mode}`;
+    return {
+      mode, chartId, chartProps, typescript: typescriptApp(chartId, props),
+      warnings: this.warnings, unknownKeys: this.unknownKeys, notMigrated: this.notMigrated,
+    };
   }
 
   /** Values → storage mode: the chart's two switches, `emulator.diskPVC` and `usePrebuiltSnapshot`. */
@@ -265,17 +258,17 @@ export class Migration {
     // Read here, before usePrebuiltSnapshot, so that problems are listed in the order of the values.
     const env = this.env(emulator.env);
     const usePrebuiltSnapshot = this.boolean('emulator.usePrebuiltSnapshot', emulator.usePrebuiltSnapshot) ?? false;
-    const mode = diskPVC === '' ? StorageMode.EPHEMERAL : usePrebuiltSnapshot ? StorageMode.HYBRID : StorageMode.PERSISTENT;
+    const mode = diskPVC === '' ? StorageModeKind.EPHEMERAL : usePrebuiltSnapshot ? StorageModeKind.HYBRID : StorageModeKind.PERSISTENT;
     if (emulator.diskPVC === undefined) {
       this.warn('emulator.diskPVC is not set, so the disk is an emptyDir (mode ephemeral). If this file is an overlay of the chart\'s ' +
         'values.yaml (which sets diskPVC: win98-disk), give values.yaml first so that they merge as Helm merges them');
     }
-    if (mode === StorageMode.HYBRID) {
+    if (mode === StorageModeKind.HYBRID) {
       this.warn('emulator.usePrebuiltSnapshot true with a diskPVC: the chart had the entrypoint download the snapshot at every start ' +
         '(USE_PREBUILT_SNAPSHOT=true). Mode hybrid seeds the claim once from the snapshot and the emulator overlays that disk ' +
         '(USE_PREBUILT_SNAPSHOT=false); SNAPSHOT_REGISTRY and SNAPSHOT_TAG still name it');
     }
-    if (mode === StorageMode.EPHEMERAL && !usePrebuiltSnapshot) {
+    if (mode === StorageModeKind.EPHEMERAL && !usePrebuiltSnapshot) {
       this.warn('emulator.diskPVC is empty and usePrebuiltSnapshot false: the chart ran an emptyDir with USE_PREBUILT_SNAPSHOT=false ' +
         '(the entrypoint used a disk built into the image). Mode ephemeral has the entrypoint download the snapshot at every start ' +
         '(USE_PREBUILT_SNAPSHOT=true); to keep the built-in disk, set emulator.diskPVC (mode persistent)');
@@ -284,7 +277,7 @@ export class Migration {
   }
 
   /** Values → the emulator image: repository (with imageRepo), tag (the chart's `latest` when empty), pull policy. */
-  private image(values: HelmValues, emulator: HelmValues) {
+  private image(values: HelmValues, emulator: HelmValues): Code {
     const imageRepo = this.string('imageRepo', values.imageRepo) ?? '';
     const imageName = this.string('emulator.image', emulator.image);
     if (imageName === undefined || imageName === '') {
@@ -301,7 +294,11 @@ export class Migration {
       this.warn(`emulator.tag is 'latest' (as the chart's files have it): mapped with allowLatestTag: true. Each node then runs ` +
         'whatever was pushed or loaded last; pin a version tag or a digest for anything shared');
     }
-    return { image, tag, allowLatestTag: tag === HELM_DEFAULT_TAG ? true : undefined, imagePullPolicy: nonEmpty(pullPolicy) };
+    const options = {
+      allowLatestTag: tag === HELM_DEFAULT_TAG ? true : undefined,
+      pullPolicy: PULL_POLICIES.includes(pullPolicy ?? '') ? constant(`ImagePullPolicy.${PULL_POLICY_MEMBERS[pullPolicy!]}`) : undefined,
+    };
+    return call('ContainerImage.fromTag', image, tag, definedCount(options) > 0 ? options : undefined);
   }
 
   /** Values → replicas (the top-level key, as the chart reads it) and the StatefulSet's name (from the release). */
@@ -321,11 +318,11 @@ export class Migration {
   }
 
   /** Values → disk: the chart's claim (modes A and B) or nothing (an emptyDir, mode C); whether it stays read-only. */
-  private disk(mode: StorageMode, diskPVC: string, emulator: HelmValues, storage: HelmValues): { disk?: EmulatorDiskProps; readOnlyDisk: boolean } {
+  private disk(mode: StorageModeKind, diskPVC: string, emulator: HelmValues, storage: HelmValues): { disk?: Code; readOnlyDisk: boolean } {
     const storageClass = this.string('storage.class', storage.class) ?? '';
     const diskSize = this.string('storage.diskSize', storage.diskSize);
     const readOnlyDisk = this.boolean('emulator.diskReadOnly', emulator.diskReadOnly) ?? false;
-    if (mode === StorageMode.EPHEMERAL) {
+    if (mode === StorageModeKind.EPHEMERAL) {
       const ignored = [storage.class !== undefined && 'storage.class', storage.diskSize !== undefined && 'storage.diskSize'].filter(Boolean);
       if (ignored.length > 0) {
         this.warn(`${ignored.join(' and ')} configure the chart's claim; mode ephemeral has no claim: ignored`);
@@ -335,13 +332,12 @@ export class Migration {
       }
       return { readOnlyDisk };
     }
-    const disk: EmulatorDiskProps = {
-      kind: EmulatorDiskKind.CLAIM,
+    const disk = call('DiskVolume.newClaim', {
       claimName: diskPVC,
-      ...(diskSize !== undefined && diskSize !== '' ? { size: diskSize } : {}),
-      ...(storageClass !== '' ? { storageClassName: storageClass } : {}),
-      ...(this.options.hostPathVolume ? { hostPathVolume: { acknowledgeNodeLocal: true, path: `/tmp/${diskPVC}` } } : {}),
-    };
+      size: nonEmpty(diskSize),
+      storageClassName: nonEmpty(storageClass),
+      hostPathVolume: this.options.hostPathVolume ? { acknowledgeNodeLocal: true, path: `/tmp/${diskPVC}` } : undefined,
+    });
     if (this.options.hostPathVolume) {
       this.warn(`the hostPath PersistentVolume the chart made for claim '${diskPVC}' (node directory /tmp/${diskPVC}) is kept, as asked; ` +
         `it is named '<namespace>-${diskPVC}-pv' instead of '${diskPVC}-pv', since PersistentVolumes are cluster-wide`);
@@ -361,7 +357,7 @@ export class Migration {
    * Values → the seeder's snapshot (modes B and C): the reference from snapshotRegistry/snapshotTag
    * or their env entries, whichever reached the chart's pod; undefined in mode A.
    */
-  private snapshotImage(mode: StorageMode, usePrebuiltSnapshot: boolean, emulator: HelmValues,
+  private snapshotImage(mode: StorageModeKind, usePrebuiltSnapshot: boolean, emulator: HelmValues,
     typedEnv: { [name: string]: string | undefined }): string | undefined {
     let snapshotRegistry = this.string('emulator.snapshotRegistry', emulator.snapshotRegistry);
     let snapshotTag = this.string('emulator.snapshotTag', emulator.snapshotTag);
@@ -374,7 +370,7 @@ export class Migration {
       snapshotRegistry = nonEmpty(typedEnv.SNAPSHOT_REGISTRY) ?? snapshotRegistry;
       snapshotTag = nonEmpty(typedEnv.SNAPSHOT_TAG) ?? snapshotTag;
     }
-    if (mode === StorageMode.PERSISTENT) {
+    if (mode === StorageModeKind.PERSISTENT) {
       if (nonEmpty(snapshotRegistry) || nonEmpty(snapshotTag)) {
         this.warn('emulator.snapshotRegistry and snapshotTag are not used in mode persistent (usePrebuiltSnapshot: false): the disk comes ' +
           'from the image built into the emulator image; check that it has one with \'cdk8s-qemu-loco check-image\'');
@@ -391,25 +387,67 @@ export class Migration {
   }
 
   /** Values → the entrypoint's overlay settings: the emulator keys, else their env entries. */
-  private overlays(emulator: HelmValues, typedEnv: { [name: string]: string | undefined }) {
+  private overlays(emulator: HelmValues, typedEnv: { [name: string]: string | undefined }): CodeObject | undefined {
     const snapshotDir = nonEmpty(this.string('emulator.snapshotDir', emulator.snapshotDir)) ?? typedEnv.SNAPSHOT_DIR;
     const snapshotMode = nonEmpty(this.string('emulator.snapshotMode', emulator.snapshotMode)) ?? typedEnv.SNAPSHOT_MODE;
     const snapshotReset = this.boolean('emulator.snapshotReset', emulator.snapshotReset)
       ?? (typedEnv.SNAPSHOT_RESET === undefined ? undefined : this.boolean('emulator.env.SNAPSHOT_RESET', typedEnv.SNAPSHOT_RESET));
-    return { snapshotDir, snapshotMode, snapshotReset };
+    if (snapshotMode !== undefined && SNAPSHOT_MODE_MEMBERS[snapshotMode] === undefined) {
+      this.problems.push(`emulator.snapshotMode ${JSON.stringify(snapshotMode)} must be one of ${Object.keys(SNAPSHOT_MODE_MEMBERS).join(', ')}`);
+    }
+    const overlays = {
+      snapshotDir,
+      snapshotMode: snapshotMode && SNAPSHOT_MODE_MEMBERS[snapshotMode] ? constant(`SnapshotMode.${SNAPSHOT_MODE_MEMBERS[snapshotMode]}`) : undefined,
+      snapshotReset,
+    };
+    return definedCount(overlays) > 0 ? overlays : undefined;
   }
 
   /** Values → scheduling: replicas sharing the chart's one claim are kept on one node; affinity as written. */
-  private scheduling(mode: StorageMode, replicas: number, diskPVC: string, emulator: HelmValues) {
+  private scheduling(mode: StorageModeKind, replicas: number, diskPVC: string, emulator: HelmValues) {
     const affinity = this.passThrough('emulator.affinity', emulator.affinity, 'object');
     let sharedClaimOnOneNode: boolean | undefined;
-    if (mode !== StorageMode.EPHEMERAL && replicas > 1) {
+    if (mode !== StorageModeKind.EPHEMERAL && replicas > 1) {
       sharedClaimOnOneNode = true;
       this.warn(`${replicas} replicas share the ReadWriteOnce claim '${diskPVC}', as in the chart, where that only worked with every pod on one ` +
         'node: mapped with sharedClaimOnOneNode: true, which keeps them on one node by a required pod affinity' +
         (affinity ? ' (here replaced by emulator.affinity, which must then keep them together itself)' : ''));
     }
     return { affinity, sharedClaimOnOneNode };
+  }
+
+  /** The emulator's options, from what was mapped above and the keys only they read (read in this order, for the order of problems). */
+  private emulatorCode(values: HelmValues, emulator: HelmValues, mapped: {
+    image: Code; name?: string; replicas: number; env: { [name: string]: string }; ports?: CodeObject;
+    devices: { kvm?: Code; dri?: Code; privileged: boolean }; readOnlyDisk: boolean;
+    scheduling: { affinity?: Code; sharedClaimOnOneNode?: boolean }; overlays?: CodeObject;
+  }): CodeObject {
+    const { devices, readOnlyDisk } = mapped;
+    return {
+      image: mapped.image,
+      imagePullSecrets: this.pullSecrets(values.imagePullSecrets),
+      name: mapped.name,
+      replicas: mapped.replicas,
+      env: Object.keys(mapped.env).length > 0 ? mapped.env : undefined,
+      ports: mapped.ports,
+      probes: this.probes(emulator.probes) as CodeObject | undefined,
+      resources: this.resources(emulator.resources),
+      devices: devices.kvm || devices.dri ? { kvm: devices.kvm, dri: devices.dri } : undefined,
+      security: devices.privileged || readOnlyDisk ? { privileged: devices.privileged || undefined, readOnlyDisk: readOnlyDisk || undefined } : undefined,
+      scheduling: this.schedulingCode(emulator, mapped.scheduling),
+      overlays: mapped.overlays,
+    };
+  }
+
+  /** The emulator's scheduling: the shared claim's node, then the chart's nodeSelector, tolerations and affinity. */
+  private schedulingCode(emulator: HelmValues, scheduling: { affinity?: Code; sharedClaimOnOneNode?: boolean }): CodeObject | undefined {
+    const code = {
+      sharedClaimOnOneNode: scheduling.sharedClaimOnOneNode,
+      nodeSelector: this.stringMap('emulator.nodeSelector', emulator.nodeSelector),
+      tolerations: this.passThrough('emulator.tolerations', emulator.tolerations, 'list'),
+      affinity: scheduling.affinity,
+    };
+    return definedCount(code) > 0 ? code : undefined;
   }
 
   /** Values → ports; the chart's Service type and its other mounts are not migrated, said once. */
@@ -434,24 +472,6 @@ export class Migration {
       this.warn(`namespace '${namespace}' is set on every object (the chart used the release namespace, helm -n, before values.namespace)`);
     }
     return namespace;
-  }
-
-  /** Builds the chart once and says, from what the constructs built, what became of security, the emptyDir and the typed env. */
-  private explainChart(chartProps: LegoLocoChartProps, privileged: boolean, typedEnv: { [name: string]: string | undefined },
-    emulator: HelmValues, usePrebuiltSnapshot: boolean): void {
-    const pod = this.tryChart(chartProps);
-    const container = pod.containers?.find((c: any) => c.name === 'emulator') ?? {};
-    this.explainSecurity(container, privileged);
-    const emptyDir = pod.volumes?.find((volume: any) => volume.name === 'disk')?.emptyDir;
-    if (emptyDir) {
-      this.warn(`the chart's emptyDir disk had no size limit; this one has ${emptyDir.sizeLimit ? `a ${emptyDir.sizeLimit} sizeLimit, past which the kubelet evicts the pod` : 'none either'} ` +
-        '(set disk.sizeLimit in the props to change it)');
-    }
-    const constructEnv: { [name: string]: string } = {};
-    for (const entry of container.env ?? []) {
-      if (entry.value !== undefined) constructEnv[entry.name] = entry.value;
-    }
-    this.explainDroppedEnv(typedEnv, emulator, constructEnv, usePrebuiltSnapshot, chartProps.mode);
   }
 
   /** The keys sorted out by sortKeys, one warning per list. */
@@ -497,7 +517,7 @@ export class Migration {
 
   /** One warning per env entry the constructs set themselves, saying what happened to it. */
   private explainDroppedEnv(typed: { [name: string]: string | undefined }, emulator: HelmValues,
-    container: { [name: string]: string }, usePrebuiltSnapshot: boolean, mode: StorageMode): void {
+    container: { [name: string]: string }, usePrebuiltSnapshot: boolean, mode: StorageModeKind): void {
     for (const [name, value] of Object.entries(typed)) {
       if (value === undefined) continue;
       const constructValue = container[name];
@@ -516,7 +536,7 @@ export class Migration {
         case 'SNAPSHOT_REGISTRY':
         case 'SNAPSHOT_TAG': {
           const key = name === 'SNAPSHOT_TAG' ? 'snapshotTag' : 'snapshotRegistry';
-          if (mode === StorageMode.PERSISTENT) {
+          if (mode === StorageModeKind.PERSISTENT) {
             why = `dropped: mode persistent downloads no snapshot; ${sets}`;
           } else if (usePrebuiltSnapshot && nonEmpty(this.string(`emulator.${key}`, emulator[key])) !== undefined) {
             why = `dropped: the chart's own ${name} from emulator.${key} came after it and won; ${sets}`;
@@ -531,7 +551,7 @@ export class Migration {
           const key = SNAPSHOT_ENV_KEYS[name];
           why = emulator[key] !== undefined && emulator[key] !== ''
             ? `dropped: emulator.${key} is set and wins; ${sets}`
-            : `mapped to the typed setting ${key}; ${sets}`;
+            : `mapped to the typed setting emulator.overlays.${key}; ${sets}`;
           break;
         }
         case 'DISK':
@@ -544,17 +564,34 @@ export class Migration {
     }
   }
 
-  /** Builds the chart once, so that values the constructs refuse fail here with the key named; returns its pod spec. */
-  private tryChart(chartProps: LegoLocoChartProps): any {
+  /** Evaluates the props and builds the chart once, so that values the constructs refuse fail here with the key named. */
+  private tryChart(props: CodeObject, mode: StorageModeKind): { chartProps: LegoLocoChartProps; pod: any } {
     const app = new App({ outdir: tmpdir() });
-    let chart: LegoLocoChart;
     try {
-      chart = new LegoLocoChart(app, `loco-${chartProps.mode}`, chartProps);
+      const chartProps = evaluateCode(props, LIBRARY) as LegoLocoChartProps;
+      const chart = new LegoLocoChart(app, `loco-${mode}`, chartProps);
+      const statefulSet = (chart.toJson() as any[]).find((object) => object.kind === 'StatefulSet');
+      return { chartProps, pod: statefulSet?.spec?.template?.spec ?? {} };
     } catch (error) {
       throw new HelmValuesError(`${this.source}: the migrated values make no valid chart: ${(error as Error).message.split('\n')[0]}`);
     }
-    const statefulSet = (chart.toJson() as any[]).find((object) => object.kind === 'StatefulSet');
-    return statefulSet?.spec?.template?.spec ?? {};
+  }
+
+  /** Says, from the pod the constructs built, what became of the chart's privileges, its emptyDir and the env entries the constructs set. */
+  private explainChart(pod: any, privileged: boolean, typedEnv: { [name: string]: string | undefined }, emulator: HelmValues,
+    usePrebuiltSnapshot: boolean, mode: StorageModeKind): void {
+    const container = pod.containers?.find((c: any) => c.name === 'emulator') ?? {};
+    this.explainSecurity(container, privileged);
+    const emptyDir = pod.volumes?.find((volume: any) => volume.name === 'disk')?.emptyDir;
+    if (emptyDir) {
+      this.warn(`the chart's emptyDir disk had no size limit; this one has ${emptyDir.sizeLimit ? `a ${emptyDir.sizeLimit} sizeLimit, past which the kubelet evicts the pod` : 'none either'} ` +
+        '(set mode: StorageMode.ephemeral({ emptyDir: { sizeLimit } }) to change it)');
+    }
+    const constructEnv: { [name: string]: string } = {};
+    for (const entry of container.env ?? []) {
+      if (entry.value !== undefined) constructEnv[entry.name] = entry.value;
+    }
+    this.explainDroppedEnv(typedEnv, emulator, constructEnv, usePrebuiltSnapshot, mode);
   }
 
   /** What became of the chart's privileged emulator, as the construct built it. */
@@ -564,12 +601,13 @@ export class Migration {
     this.warn('the chart ran the emulator privileged with NET_ADMIN and SYS_ADMIN; ' + (context.privileged
       ? `it stays privileged here${privileged ? ' because a hostPath device (kvm/dri) needs it' : ''}`
       : `here it runs unprivileged${added.length > 0 ? ` with ${added.join(', ')}` : ''}${context.capabilities?.drop?.includes('ALL') ? ' (all other capabilities dropped)' : ''}; ` +
-        'set emulator.privileged: true in the props if your image needs more'));
+        'set emulator.security.privileged: true in the props if your image needs more'));
   }
 
-  private devices(emulator: HelmValues): { kvm?: DeviceOptions; dri?: DeviceOptions } {
+  /** Values → devices: `kvm`/`dri` enabled, from the node (privileged, as the chart did) or from a device plugin. */
+  private devices(emulator: HelmValues): { kvm?: Code; dri?: Code; privileged: boolean } {
     const source = this.options.deviceSource ?? DeviceSource.HOST_PATH;
-    const result: { kvm?: DeviceOptions; dri?: DeviceOptions } = {};
+    const result: { kvm?: Code; dri?: Code; privileged: boolean } = { privileged: false };
     for (const kind of ['kvm', 'dri'] as const) {
       const device = this.mapping(`emulator.${kind}`, emulator[kind]);
       for (const key of Object.keys(device)) {
@@ -578,11 +616,12 @@ export class Migration {
       if (!this.boolean(`emulator.${kind}.enabled`, device.enabled)) continue;
       const hostPath = nonEmpty(this.string(`emulator.${kind}.hostPath`, device.hostPath));
       if (source === DeviceSource.HOST_PATH) {
-        result[kind] = stripUndefined({ source: DeviceSource.HOST_PATH, hostPath });
+        result[kind] = call('Device.hostPath', hostPath);
+        result.privileged = true;
         this.warn(`emulator.${kind}.enabled: mounted from the node${hostPath ? ` (${hostPath})` : ''} as the chart did, which needs ` +
           'privileged: true; a device plugin (deviceSource DEVICE_PLUGIN, --device-plugin) grants it without privileges');
       } else {
-        result[kind] = { source: DeviceSource.DEVICE_PLUGIN };
+        result[kind] = call('Device.devicePlugin');
         this.warn(`emulator.${kind}.enabled: requested from a device plugin instead of the chart's hostPath${hostPath ? ` ${hostPath}` : ''}: ` +
           'the nodes need the plugin (for KVM, KubeVirt\'s devices.kubevirt.io/kvm), or the pods stay Pending');
       }
@@ -618,7 +657,7 @@ export class Migration {
     return Object.keys(result).length > 0 ? result : undefined;
   }
 
-  private resources(value: unknown): EmulatorOptions['resources'] {
+  private resources(value: unknown): { requests: { [k: string]: string }; limits: { [k: string]: string } } | undefined {
     if (value === undefined || value === null) return undefined;
     const resources = this.mapping('emulator.resources', value);
     const result: { requests?: { [k: string]: string }; limits?: { [k: string]: string } } = {};
@@ -711,6 +750,46 @@ export class Migration {
   private warn(message: string): void {
     this.warnings.push(message);
   }
+}
+
+/** The factories and constants the migrated props use, under the names the package exports them by. */
+const LIBRARY = { ContainerImage, Device, DiskVolume, ImagePullPolicy, SeedSource, SnapshotMode, StorageMode };
+/** The package the printed code imports each name from, when not the library's root. */
+const IMPORTED_FROM: { [name: string]: string } = { App: 'cdk8s', ImagePullPolicy: 'cdk8s-plus-28' };
+const PACKAGE = 'cdk8s-qemu-loco';
+
+/**
+ * Values → the storage mode's options: the claim (A and B); the snapshot when it is not the
+ * default, as the hybrid seeder's first source (with the built-in image after it, as the
+ * default sources are) or as the ephemeral mode's snapshot.
+ */
+function modeCode(mode: StorageModeKind, disk: Code | undefined, snapshotImage: string | undefined): Code {
+  const snapshot = snapshotImage === undefined || snapshotImage === DEFAULT_SNAPSHOT_IMAGE ? undefined
+    : call('ContainerImage.fromReference', snapshotImage, snapshotImage.endsWith(`:${HELM_DEFAULT_TAG}`) ? { allowLatestTag: true } : undefined);
+  switch (mode) {
+    case StorageModeKind.PERSISTENT:
+      return call('StorageMode.persistent', { disk });
+    case StorageModeKind.HYBRID:
+      return call('StorageMode.hybrid', { disk, seeder: snapshot && { sources: [call('SeedSource.snapshot', snapshot), call('SeedSource.builtin')] } });
+    default:
+      return call('StorageMode.ephemeral', snapshot && { snapshotImage: snapshot });
+  }
+}
+
+/** A cdk8s app that builds the chart from the props: their code with the imports it needs. */
+function typescriptApp(chartId: string, props: CodeObject): string {
+  const byPackage = new Map<string, string[]>();
+  for (const name of ['App', 'LegoLocoChart', ...importsOf(props)].sort()) {
+    const from = IMPORTED_FROM[name] ?? PACKAGE;
+    byPackage.set(from, [...byPackage.get(from) ?? [], name]);
+  }
+  const imports = [...byPackage.keys()].sort().map((from) => `import { ${byPackage.get(from)!.join(', ')} } from '${from}';`);
+  return [...imports, '', 'const app = new App();', `new LegoLocoChart(app, ${printCode(chartId)}, ${printCode(props)});`, 'app.synth();', ''].join('\n');
+}
+
+/** How many properties are set: an object with none is left out. */
+function definedCount(value: object): number {
+  return Object.values(value).filter((v) => v !== undefined).length;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
