@@ -5,6 +5,7 @@ import { dirname, join, posix } from 'path';
 import { parseArgs } from 'util';
 import { SEED_SCRIPT_FILE } from '../disk-seeder';
 import { quantityValue } from '../validation';
+import { DEFAULT_BUILTIN_IMAGE_PATH } from '../disk-layout';
 
 /**
  * `cdk8s-qemu-loco check-image`: does an emulator image hold a sound built-in disk image?
@@ -21,7 +22,7 @@ import { quantityValue } from '../validation';
  */
 
 /** Where mode A expects the built-in disk image. */
-export const BUILTIN_IMAGE_PATH = '/opt/builtin-images/win98.qcow2.builtin';
+export const BUILTIN_IMAGE_PATH = DEFAULT_BUILTIN_IMAGE_PATH;
 
 /** The image policy's virtual size limits, in bytes (seed-disk.sh SEED_MAX/MIN_VIRTUAL_SIZE). */
 export interface VirtualSizeLimits {
