@@ -8,6 +8,7 @@ import { call, Code, CodeObject, constant, evaluateCode, importsOf, printCode } 
 import { decodeHelmYaml, goFormatFloat, HelmYamlError, setOwn } from './helm-yaml';
 import { LegoLoco, LegoLocoChart, LegoLocoChartProps, StorageMode, StorageModeKind } from './lego-loco';
 import { Device, DeviceSource, EmulatorProbes, HealthProbeOptions, SnapshotMode, TYPED_ENV } from './qemu-stateful-set';
+import { stripUndefined } from './validation';
 
 /**
  * Migration from the Lego Loco Helm chart (`helm/loco-chart` of MRoie/lego-loco-cluster): its
@@ -652,7 +653,7 @@ export class Migration {
           options[field as Exclude<typeof PROBE_FIELDS[number], 'enabled' | 'path'>] = this.integer(path, fieldValue, 0);
         }
       }
-      result[kind] = stripUndefined(options);
+      result[kind] = stripUndefined(options) as HealthProbeOptions;
     }
     return Object.keys(result).length > 0 ? result : undefined;
   }
@@ -768,9 +769,9 @@ function modeCode(mode: StorageModeKind, disk: Code | undefined, snapshotImage: 
     : call('ContainerImage.fromReference', snapshotImage, snapshotImage.endsWith(`:${HELM_DEFAULT_TAG}`) ? { allowLatestTag: true } : undefined);
   switch (mode) {
     case StorageModeKind.PERSISTENT:
-      return call('StorageMode.persistent', { disk });
+      return call('StorageMode.persistent', { volume: disk });
     case StorageModeKind.HYBRID:
-      return call('StorageMode.hybrid', { disk, seeder: snapshot && { sources: [call('SeedSource.snapshot', snapshot), call('SeedSource.builtin')] } });
+      return call('StorageMode.hybrid', { volume: disk, seeder: snapshot && { sources: [call('SeedSource.snapshot', snapshot), call('SeedSource.builtin')] } });
     default:
       return call('StorageMode.ephemeral', snapshot && { snapshotImage: snapshot });
   }
@@ -810,8 +811,4 @@ function describeType(value: unknown): string {
 function summarize(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-function stripUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

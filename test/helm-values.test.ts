@@ -230,7 +230,7 @@ describe('key fields of particular files', () => {
   test('values-minikube-hybrid.yaml: the chart\'s doubled snapshot env is dropped in favour of the typed settings', () => {
     const { warnings, chartProps, typescript } = migrate('values-minikube-hybrid.yaml');
     // The default snapshot, ghcr.io/mroie/qemu-snapshots:win98-base: the mode's default sources.
-    expect(typescript).toContain('  mode: StorageMode.hybrid({\n    disk: DiskVolume.newClaim(');
+    expect(typescript).toContain('  mode: StorageMode.hybrid({\n    volume: DiskVolume.newClaim(');
     expect(typescript).not.toContain('SeedSource');
     const env = envOf(emulatorContainer(synthesize(chartProps)));
     expect(env).toMatchObject({ SNAPSHOT_REGISTRY: 'ghcr.io/mroie/qemu-snapshots', SNAPSHOT_TAG: 'win98-base' });
@@ -313,7 +313,7 @@ describe('mapping choices', () => {
 
   test('kvm and dri on hostPath run privileged, with a warning; the device plugin needs no privilege', () => {
     const hostPath = minimal({ kvm: { enabled: true, hostPath: '/dev/kvm' }, dri: { enabled: true, hostPath: '/dev/dri' } });
-    expect(hostPath.chartProps.emulator).toMatchObject({ security: { privileged: true }, devices: { kvm: { source: DeviceSource.HOST_PATH, hostPath: '/dev/kvm' } } });
+    expect(hostPath.chartProps.emulator).toMatchObject({ security: { privileged: true }, devices: { kvm: { source: DeviceSource.HOST_PATH, nodePath: '/dev/kvm' } } });
     expect(hostPath.typescript).toContain("devices: { kvm: Device.hostPath('/dev/kvm'), dri: Device.hostPath('/dev/dri') },\n    security: { privileged: true },\n");
     expect(hostPath.warnings).toContainEqual(expect.stringMatching(/^emulator\.kvm\.enabled: mounted from the node \(\/dev\/kvm\) as the chart did, which needs privileged: true/));
     expect(hostPath.warnings).toContain('the chart ran the emulator privileged with NET_ADMIN and SYS_ADMIN; it stays privileged here because a hostPath device (kvm/dri) needs it');
@@ -329,7 +329,7 @@ describe('mapping choices', () => {
       '',
       'const app = new App();',
       "new LegoLocoChart(app, 'loco-persistent', {",
-      "  mode: StorageMode.persistent({ disk: DiskVolume.newClaim({ claimName: 'd' }) }),",
+      "  mode: StorageMode.persistent({ volume: DiskVolume.newClaim({ claimName: 'd' }) }),",
       "  emulator: { image: ContainerImage.fromTag('q', 'v1'), replicas: 1, devices: { kvm: Device.devicePlugin() } },",
       '});',
       'app.synth();',
@@ -355,7 +355,7 @@ describe('mapping choices', () => {
       'const app = new App();',
       "new LegoLocoChart(app, 'loco-hybrid', {",
       '  mode: StorageMode.hybrid({',
-      "    disk: DiskVolume.newClaim({ claimName: 'win98-disk' }),",
+      "    volume: DiskVolume.newClaim({ claimName: 'win98-disk' }),",
       '    seeder: {',
       '      sources: [',
       "        SeedSource.snapshot(ContainerImage.fromReference('registry.example.com/snaps:v2')),",
