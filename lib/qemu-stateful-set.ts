@@ -954,10 +954,10 @@ export class QemuStatefulSet extends Construct {
  * the API server returns them: without them Argo CD shows the StatefulSet OutOfSync forever.
  */
 class StatefulSetWithTypedClaimTemplates extends k8s.KubeStatefulSet {
-  public toJson(): any {
-    const json = super.toJson();
+  public toJson(): { [key: string]: unknown } {
+    const json: { spec?: { volumeClaimTemplates?: unknown } } = super.toJson();
     const templates = json.spec?.volumeClaimTemplates;
-    if (Array.isArray(templates)) {
+    if (json.spec && Array.isArray(templates)) {
       json.spec.volumeClaimTemplates = templates.map((template: object) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', ...template }));
     }
     return json;

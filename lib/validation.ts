@@ -156,6 +156,7 @@ export function checkResourceQuantity(scope: IConstruct, property: string, value
 // The path grammar every path prop goes through (one place, so that the rules cannot drift).
 
 /** A path segment is refused when it is empty, '.', '..' or holds a control character. */
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
 const BAD_SEGMENT = /^(\.\.?)?$|[\u0000-\u001f\u007f]/;
 const ABSOLUTE_PATH_RULE = "must be an absolute path: '/' then names separated by single '/', none of them empty, '.' or '..', no control characters (NUL, line breaks), at most 4096 characters, not '/' itself";
 
