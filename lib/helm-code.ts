@@ -129,14 +129,17 @@ function quote(text: string): string {
  * The value the code stands for, with the factories and constants taken from `library` (the
  * exported names): what running the printed code computes.
  */
-export function evaluateCode(code: Code, library: { readonly [name: string]: any }): unknown {
+export function evaluateCode(code: Code, library: { readonly [name: string]: object }): unknown {
   if (code instanceof LibraryCall || code instanceof LibraryConstant) {
     const [name, member] = (code instanceof LibraryCall ? code.callee : code.name).split('.');
-    const owner = Object.prototype.hasOwnProperty.call(library, name) ? library[name] : undefined;
-    if (owner === undefined || !(member in owner)) throw new Error(`the migration uses ${name}.${member}, which the library does not have`);
+    const owner = (Object.prototype.hasOwnProperty.call(library, name) ? library[name] : undefined) as { [member: string]: unknown } | undefined;
+    const value = owner !== undefined && member in owner ? owner[member] : undefined;
+    if (value === undefined || (code instanceof LibraryCall && typeof value !== 'function')) {
+      throw new Error(`the migration uses ${name}.${member}, which the library does not have`);
+    }
     return code instanceof LibraryCall
-      ? owner[member](...code.args.map((arg) => evaluateCode(arg, library)))
-      : owner[member];
+      ? (value as (...args: unknown[]) => unknown).apply(owner, code.args.map((arg) => evaluateCode(arg, library)))
+      : value;
   }
   if (Array.isArray(code)) return code.map((item) => evaluateCode(item, library));
   if (isCodeObject(code)) {

@@ -566,12 +566,12 @@ export class Migration {
   }
 
   /** Evaluates the props and builds the chart once, so that values the constructs refuse fail here with the key named. */
-  private tryChart(props: CodeObject, mode: StorageModeKind): { chartProps: LegoLocoChartProps; pod: any } {
+  private tryChart(props: CodeObject, mode: StorageModeKind): { chartProps: LegoLocoChartProps; pod: BuiltPod } {
     const app = new App({ outdir: tmpdir() });
     try {
       const chartProps = evaluateCode(props, LIBRARY) as LegoLocoChartProps;
       const chart = new LegoLocoChart(app, `loco-${mode}`, chartProps);
-      const statefulSet = (chart.toJson() as any[]).find((object) => object.kind === 'StatefulSet');
+      const statefulSet = (chart.toJson() as { kind: string; spec?: { template?: { spec?: BuiltPod } } }[]).find((object) => object.kind === 'StatefulSet');
       return { chartProps, pod: statefulSet?.spec?.template?.spec ?? {} };
     } catch (error) {
       throw new HelmValuesError(`${this.source}: the migrated values make no valid chart: ${(error as Error).message.split('\n')[0]}`);
@@ -579,11 +579,11 @@ export class Migration {
   }
 
   /** Says, from the pod the constructs built, what became of the chart's privileges, its emptyDir and the env entries the constructs set. */
-  private explainChart(pod: any, privileged: boolean, typedEnv: { [name: string]: string | undefined }, emulator: HelmValues,
+  private explainChart(pod: BuiltPod, privileged: boolean, typedEnv: { [name: string]: string | undefined }, emulator: HelmValues,
     usePrebuiltSnapshot: boolean, mode: StorageModeKind): void {
-    const container = pod.containers?.find((c: any) => c.name === 'emulator') ?? {};
+    const container: BuiltContainer = pod.containers?.find((c) => c.name === 'emulator') ?? { name: 'emulator' };
     this.explainSecurity(container, privileged);
-    const emptyDir = pod.volumes?.find((volume: any) => volume.name === 'disk')?.emptyDir;
+    const emptyDir = pod.volumes?.find((volume) => volume.name === 'disk')?.emptyDir;
     if (emptyDir) {
       this.warn(`the chart's emptyDir disk had no size limit; this one has ${emptyDir.sizeLimit ? `a ${emptyDir.sizeLimit} sizeLimit, past which the kubelet evicts the pod` : 'none either'} ` +
         '(set mode: StorageMode.ephemeral({ emptyDir: { sizeLimit } }) to change it)');
@@ -596,7 +596,7 @@ export class Migration {
   }
 
   /** What became of the chart's privileged emulator, as the construct built it. */
-  private explainSecurity(container: any, privileged: boolean): void {
+  private explainSecurity(container: BuiltContainer, privileged: boolean): void {
     const context = container.securityContext ?? {};
     const added: string[] = context.capabilities?.add ?? [];
     this.warn('the chart ran the emulator privileged with NET_ADMIN and SYS_ADMIN; ' + (context.privileged
@@ -692,14 +692,15 @@ export class Migration {
     return names.length > 0 ? names : undefined;
   }
 
-  private passThrough(path: string, value: unknown, kind: 'list' | 'object'): any {
+  private passThrough(path: string, value: unknown, kind: 'list' | 'object'): Code {
     if (value === undefined || value === null) return undefined;
     if (kind === 'list' ? !Array.isArray(value) : !isPlainObject(value)) {
       this.problems.push(`${path} must be a ${kind === 'list' ? 'list' : 'mapping'}, not ${describeType(value)}`);
       return undefined;
     }
     const empty = Array.isArray(value) ? value.length === 0 : Object.keys(value as object).length === 0;
-    return empty ? undefined : value;
+    // Plain data as the values file had it: what the chart passed to the pod spec.
+    return empty ? undefined : value as Code;
   }
 
   private stringMap(path: string, value: unknown): { [key: string]: string } | undefined {
@@ -751,6 +752,17 @@ export class Migration {
   private warn(message: string): void {
     this.warnings.push(message);
   }
+}
+
+/** The parts of the synthesized pod spec the explanations read. */
+interface BuiltPod {
+  readonly containers?: BuiltContainer[];
+  readonly volumes?: { readonly name: string; readonly emptyDir?: { readonly sizeLimit?: string } }[];
+}
+interface BuiltContainer {
+  readonly name: string;
+  readonly env?: { readonly name: string; readonly value?: string }[];
+  readonly securityContext?: { readonly privileged?: boolean; readonly capabilities?: { readonly add?: string[]; readonly drop?: string[] } };
 }
 
 /** The factories and constants the migrated props use, under the names the package exports them by. */

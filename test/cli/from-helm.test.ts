@@ -1,9 +1,12 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import * as cdk8s from 'cdk8s';
+import * as plus from 'cdk8s-plus-28';
 import * as ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
 import { ManifestValidator } from '../../lib/tools';
+import * as library from '../../lib';
 import { DeviceSource } from '../../lib';
 import { FromHelmOptions, migrateHelmValuesFiles } from '../../lib/cli/from-helm';
 import { runCli } from './run-cli';
@@ -83,12 +86,17 @@ describe('the TypeScript it prints (HelmMigration.typescript, --typescript)', ()
 
   test.each(migrated.map((m) => [m.name, m] as const))('%s: running it synthesizes exactly the manifests of the props', (_name, m) => {
     const outdir = mkdtempSync(join(work, 'app-'));
-    const library = require('../../lib');
     const js = ts.transpileModule(m.migration.typescript, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
     const previous = process.env.CDK8S_OUTDIR;
     process.env.CDK8S_OUTDIR = outdir;
     try {
-      new Function('require', 'exports', js)((name: string) => (name === 'cdk8s-qemu-loco' ? library : require(name)), {});
+      // The app may import these three packages only.
+      const modules: { [name: string]: object } = { 'cdk8s': cdk8s, 'cdk8s-plus-28': plus, 'cdk8s-qemu-loco': library };
+      const requireModule = (name: string) => {
+        if (!modules[name]) throw new Error(`the app imports ${name}`);
+        return modules[name];
+      };
+      new Function('require', 'exports', js)(requireModule, {});
     } finally {
       if (previous === undefined) delete process.env.CDK8S_OUTDIR; else process.env.CDK8S_OUTDIR = previous;
     }
