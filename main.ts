@@ -1,7 +1,8 @@
 // The chart's own modules rather than './lib': the index also loads the manifest validator (ajv
 // and its schema code), which synth does not use and which would double the modules synth loads.
 import { GitOpsApp } from './lib/gitops-app';
-import { EmulatorOptions, LegoLocoChart } from './lib/lego-loco-chart';
+import { LegoLocoChart } from './lib/lego-loco-chart';
+import { EmulatorOptions } from './lib/qemu-stateful-set';
 import { StorageMode } from './lib/storage-mode';
 
 /**

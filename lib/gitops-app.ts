@@ -1,9 +1,30 @@
 import { writeFileSync } from 'fs';
 import { join } from 'path';
-import { ApiObject, App, AppProps, Chart, Names, YamlOutputType } from 'cdk8s';
+import { ApiObject, App, Chart, IResolver, Names, YamlOutputType } from 'cdk8s';
 
-/** Properties of a GitOpsApp: those of a cdk8s App, whose output layout it fixes. */
-export interface GitOpsAppProps extends Omit<AppProps, 'yamlOutputType'> {}
+/** Properties of a GitOpsApp: those of a cdk8s App but `yamlOutputType`, the layout it fixes. */
+export interface GitOpsAppProps {
+  /**
+   * The folder the charts' folders are written to.
+   * @default - CDK8S_OUTDIR if defined, else "dist"
+   */
+  readonly outdir?: string;
+  /**
+   * The file extension of the manifests.
+   * @default .k8s.yaml
+   */
+  readonly outputFileExtension?: string;
+  /**
+   * Record the construct path of every object as metadata.
+   * @default false
+   */
+  readonly recordConstructMetadata?: boolean;
+  /**
+   * Resolvers of the values of the objects' properties.
+   * @default - no resolvers
+   */
+  readonly resolvers?: IResolver[];
+}
 
 /**
  * A cdk8s App whose `synth()` writes the layout GitOps tools take as it is: one folder per chart

@@ -2,8 +2,8 @@ import { tmpdir } from 'os';
 import { App } from 'cdk8s';
 import { EmulatorDiskKind, EmulatorDiskProps } from './emulator-disk';
 import { decodeHelmYaml, goFormatFloat, HelmYamlError, setOwn } from './helm-yaml';
-import { EmulatorOptions, LegoLocoChart, LegoLocoChartProps } from './lego-loco-chart';
-import { DeviceOptions, DeviceSource, EmulatorProbes, HealthProbeOptions, TYPED_ENV } from './qemu-stateful-set';
+import { LegoLocoChart, LegoLocoChartProps } from './lego-loco-chart';
+import { DeviceOptions, DeviceSource, EmulatorOptions, EmulatorProbes, HealthProbeOptions, TYPED_ENV } from './qemu-stateful-set';
 import { DEFAULT_SNAPSHOT_IMAGE } from './snapshot-reference';
 import { StorageMode } from './storage-mode';
 

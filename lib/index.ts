@@ -4,6 +4,4 @@ export * from './disk-seeder';
 export * from './qemu-stateful-set';
 export * from './snapshot-reference';
 export * from './lego-loco-chart';
-export * from './manifest-validator';
-export * from './helm-values';
 export * from './gitops-app';

@@ -2,13 +2,10 @@ import { ApiObject, Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import { DiskSeeder, SeedSource, SeedVerification, SnapshotMethod } from './disk-seeder';
 import { EmulatorDisk, EmulatorDiskKind, EmulatorDiskProps } from './emulator-disk';
-import { QemuStatefulSet, QemuStatefulSetProps } from './qemu-stateful-set';
+import { EmulatorOptions, QemuStatefulSet } from './qemu-stateful-set';
 import { DEFAULT_SNAPSHOT_IMAGE, parseSnapshotReference } from './snapshot-reference';
 import { StorageMode } from './storage-mode';
 import { invalidProp } from './validation';
-
-/** The emulator's settings in a LegoLocoChart: everything but the disk and its seeding. */
-export type EmulatorOptions = Omit<QemuStatefulSetProps, 'disk' | 'seeder' | 'prebuiltSnapshot'>;
 
 /** Properties of a LegoLocoChart. */
 export interface LegoLocoChartProps extends ChartProps {

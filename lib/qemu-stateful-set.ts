@@ -146,17 +146,8 @@ export interface ClaimRetentionPolicy {
   readonly whenScaled?: ClaimRetention;
 }
 
-/** Properties of a QemuStatefulSet. */
-export interface QemuStatefulSetProps {
-  /** The disk mounted at `/images`. */
-  readonly disk: EmulatorDisk;
-
-  /**
-   * The init container that fills the disk before the emulator starts.
-   * @default - none: the emulator's entrypoint finds or downloads its image itself
-   */
-  readonly seeder?: DiskSeeder;
-
+/** The emulator StatefulSet's settings: those of a QemuStatefulSet but the disk and its seeding. */
+export interface EmulatorOptions {
   /** Emulator image repository, e.g. `qemu-loco` or `ghcr.io/mroie/qemu-loco`. */
   readonly image: string;
 
@@ -220,18 +211,6 @@ export interface QemuStatefulSetProps {
    * @default false
    */
   readonly sharedClaimOnOneNode?: boolean;
-
-  /**
-   * The snapshot image, given to the entrypoint as `SNAPSHOT_REGISTRY` and `SNAPSHOT_TAG` (the
-   * tag only, never a digest; a reference pinned by digest alone sets no `SNAPSHOT_TAG`).
-   *
-   * Without a `seeder` the entrypoint downloads it into each instance's own file
-   * (`USE_PREBUILT_SNAPSHOT=true`), which needs a tag. With a `seeder`, which places the verified
-   * disk at `DISK` before the emulator starts, the entrypoint overlays that disk
-   * (`USE_PREBUILT_SNAPSHOT=false`) and the reference is for information only.
-   * @default - none: `USE_PREBUILT_SNAPSHOT=false`
-   */
-  readonly prebuiltSnapshot?: string;
 
   /**
    * Where the entrypoint keeps per-instance overlays (`SNAPSHOT_DIR`): an absolute path on the
@@ -364,6 +343,30 @@ export interface QemuStatefulSetProps {
    * @default false
    */
   readonly automountServiceAccountToken?: boolean;
+}
+
+/** Properties of a QemuStatefulSet. */
+export interface QemuStatefulSetProps extends EmulatorOptions {
+  /** The disk mounted at `/images`. */
+  readonly disk: EmulatorDisk;
+
+  /**
+   * The init container that fills the disk before the emulator starts.
+   * @default - none: the emulator's entrypoint finds or downloads its image itself
+   */
+  readonly seeder?: DiskSeeder;
+
+  /**
+   * The snapshot image, given to the entrypoint as `SNAPSHOT_REGISTRY` and `SNAPSHOT_TAG` (the
+   * tag only, never a digest; a reference pinned by digest alone sets no `SNAPSHOT_TAG`).
+   *
+   * Without a `seeder` the entrypoint downloads it into each instance's own file
+   * (`USE_PREBUILT_SNAPSHOT=true`), which needs a tag. With a `seeder`, which places the verified
+   * disk at `DISK` before the emulator starts, the entrypoint overlays that disk
+   * (`USE_PREBUILT_SNAPSHOT=false`) and the reference is for information only.
+   * @default - none: `USE_PREBUILT_SNAPSHOT=false`
+   */
+  readonly prebuiltSnapshot?: string;
 }
 
 /** Name of the emulator container. */

@@ -2,7 +2,8 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { Testing } from 'cdk8s';
 import { parseDocument } from 'yaml';
-import { DeviceSource, HelmValues, HelmValuesError, LegoLocoChart, mergeHelmValues, parseHelmValues, propsFromHelmValues, StorageMode } from '../lib';
+import { DeviceSource, LegoLocoChart, StorageMode } from '../lib';
+import { HelmValues, HelmValuesError, mergeHelmValues, parseHelmValues, propsFromHelmValues } from '../lib/tools';
 import { envOf, K8sObject, only } from './helpers/synth';
 
 // The chart's own value files (copied unchanged from helm/loco-chart of MRoie/lego-loco-cluster).

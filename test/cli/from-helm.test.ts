@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'f
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
-import { ManifestValidator } from '../../lib';
+import { ManifestValidator } from '../../lib/tools';
 import { migrateHelmValuesFiles } from '../../lib/cli/from-helm';
 import { runCli } from './run-cli';
 
