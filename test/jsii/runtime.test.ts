@@ -134,8 +134,8 @@ describe('cdk8s and cdk8s-plus-28 through the protocol', () => {
 });
 
 describe('cdk8s-qemu-loco through the protocol', () => {
-  // The current (1.x) API: the API 2.0 case, written to docs/API.md's contract, replaces this one
-  // when lib/ has it (see test/jsii/runtime-api2.test.ts.next).
+  // The current (1.x) API. runtime.test.ts.api2 is this file for API 2.0 (docs/API.md's
+  // contract), which replaces it when lib/ has that API.
   test('a hybrid LegoLocoChart with non-default options synthesizes exactly what TypeScript gives', async () => {
     const props = {
       namespace: 'loco',
