@@ -105,11 +105,19 @@ describe.each(MODE_FOLDERS)('dist/%s', (folder) => {
   });
 
   test('gives each object the component of the construct that made it', () => {
-    const components = Object.fromEntries(objectsIn(join(outdir, folder))
-      .map((object) => [object.kind, object.metadata.labels['app.kubernetes.io/component']]));
-    expect(components.StatefulSet).toBe('emulator');
-    expect(components.Service).toBe('emulator');
-    if (components.ConfigMap) expect(components.ConfigMap).toBe('disk-seeder');
-    if (components.PersistentVolumeClaim) expect(components.PersistentVolumeClaim).toBe('disk');
+    const objects = objectsIn(join(outdir, folder));
+    const components = Object.fromEntries(objects.map((object) => [`${object.kind}/${object.metadata.name}`, object.metadata.labels['app.kubernetes.io/component']]));
+    const expected: Record<string, string> = {};
+    for (const object of objects) {
+      const name = `${object.kind}/${object.metadata.name}`;
+      if (object.kind === 'StatefulSet' || object.kind === 'Service') expected[name] = 'emulator';
+      else if (object.kind === 'PersistentVolumeClaim') expected[name] = 'disk';
+      // Two scripts ConfigMaps: the emulator's (preStop hook) and, in the modes that seed, the seeder's.
+      else if (object.kind === 'ConfigMap') expected[name] = /^loco-emulator-scripts-[0-9a-f]{10}$/.test(object.metadata.name) ? 'emulator' : 'disk-seeder';
+    }
+    expect(components).toEqual(expected);
+    expect(Object.values(expected).filter((component) => component === 'emulator')).toHaveLength(3);
+    expect(Object.keys(expected).filter((name) => name.startsWith('ConfigMap/') && expected[name] === 'disk-seeder'))
+      .toEqual(folder === 'loco-ephemeral' ? [] : [expect.stringMatching(new RegExp(`^ConfigMap/${folder}-seeder-scripts-[0-9a-f]{10}$`))]);
   });
 });
