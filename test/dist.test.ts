@@ -13,6 +13,8 @@ const DIST = join(ROOT, 'dist');
 const MODE_FOLDERS = ['loco-ephemeral', 'loco-hybrid', 'loco-persistent'];
 const STALE_HINT = 'dist/ is not what the app synthesizes: run `npm run synth` and commit dist/';
 
+/** The temporary directory of this run, removed at the end; the synth writes into its `dist`. */
+let tempRoot: string | undefined;
 let outdir: string;
 
 /** Files under dir, as sorted paths relative to dir. */
@@ -30,18 +32,19 @@ function objectsIn(folder: string): any[] {
 }
 
 beforeAll(() => {
-  outdir = mkdtempSync(join(tmpdir(), 'loco-dist-'));
-  execFileSync(join(ROOT, 'node_modules/.bin/cdk8s'), ['synth', '--no-check-upgrade', '--output', join(outdir, 'dist')], {
+  tempRoot = mkdtempSync(join(tmpdir(), 'loco-dist-'));
+  outdir = join(tempRoot, 'dist');
+  execFileSync(join(ROOT, 'node_modules/.bin/cdk8s'), ['synth', '--no-check-upgrade', '--output', outdir], {
     cwd: ROOT,
     env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' },
     stdio: 'pipe',
     timeout: 120_000,
   });
-  outdir = join(outdir, 'dist');
 }, 130_000);
 
 afterAll(() => {
-  if (outdir) rmSync(join(outdir, '..'), { recursive: true, force: true });
+  // Only the directory made above: when the synth failed, outdir's parent must not be guessed (it was tmpdir() itself).
+  if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
 });
 
 test('synthesizes one folder per storage mode and nothing else', () => {
