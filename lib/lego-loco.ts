@@ -340,8 +340,9 @@ export class LegoLocoChart extends Chart {
   public readonly emulator: QemuStatefulSet;
 
   constructor(scope: Construct, id: string, props: LegoLocoChartProps) {
-    super(scope, id, props);
-    this.loco = new LegoLoco(this, 'Resource', { mode: props?.mode, emulator: props?.emulator, metadata: props?.metadata });
+    // cdk8s's Chart reads props.namespace: null (from JavaScript) must reach LegoLoco's check, not that read.
+    super(scope, id, props ?? undefined);
+    this.loco = new LegoLoco(this, 'Resource', props && { mode: props.mode, emulator: props.emulator, metadata: props.metadata });
     this.mode = this.loco.mode;
     this.disk = this.loco.disk;
     this.seeder = this.loco.seeder;
