@@ -320,6 +320,12 @@ function checkProps(scope: Construct, props: LegoLocoProps): StorageMode {
   if (props.emulator === undefined || props.emulator === null || typeof props.emulator !== 'object') {
     throw invalidProp(scope, 'emulator', props.emulator, "is required: the emulator's settings, at least { image: ContainerImage.fromTag(repository, tag) }");
   }
+  // The seeder and the emulator share the image: checked once here, so that its error names the
+  // prop the user set rather than whichever construct reads it first.
+  if (!(props.emulator.image instanceof ContainerImage)) {
+    throw invalidProp(scope, 'emulator.image', props.emulator.image, "is required: a ContainerImage, e.g. ContainerImage.fromTag('ghcr.io/mroie/qemu-loco', '1.4.0')");
+  }
+  props.emulator.image._resolve(scope, 'emulator.image');
   return props.mode;
 }
 

@@ -377,7 +377,7 @@ describe('from JavaScript, without the types', () => {
     ['a disk that is not a DiskVolume', () => chartOf(StorageMode.persistent({ volume: { claimName: 'win98-disk' } as any })),
       'loco-persistent/Resource: invalid mode.volume {"claimName":"win98-disk"}: must be a DiskVolume: DiskVolume.newClaim(), existingClaim(name), claimPerReplica(), sharedBase() or goldenClone(source)'],
     ['an image pull policy in lower case', () => chartOf(StorageMode.hybrid(), { image: ContainerImage.fromTag('qemu-loco', 'v1', { pullPolicy: 'always' as any }) }),
-      'loco-hybrid/Resource/Seeder: invalid image pullPolicy "always": must be one of Always, IfNotPresent, Never'],
+      'loco-hybrid/Resource: invalid emulator.image pullPolicy "always": must be one of Always, IfNotPresent, Never'],
     ['an unknown snapshot mode', () => chartOf(StorageMode.ephemeral(), { overlays: { snapshotMode: 'sometimes' as any } }),
       "loco-ephemeral/Resource/Resource: invalid overlays.snapshotMode \"sometimes\": must be 'persistent' or 'ephemeral'"],
   ] as [string, () => void, string][])('%s: the invalidProp message, not a TypeError', (_, build, expected) => {
