@@ -89,7 +89,7 @@ const CLUSTER_SCOPED = new Set(['PersistentVolume', 'Namespace', 'StorageClass',
  * the other object comes later in the app or is not one of this library's.
  */
 function collisions(scope: Construct): string[] {
-  const mine = ownObjects(scope);
+  const mine = ownObjects(scope).filter((object) => !SKIPPED.has(object));
   if (mine.length === 0) return [];
   const all = ownObjects(scope.node.root);
   const messages: string[] = [];
@@ -98,7 +98,8 @@ function collisions(scope: Construct): string[] {
     const index = all.indexOf(object);
     all.forEach((other, otherIndex) => {
       if (other === object || identity(other) !== key) return;
-      if (otherIndex > index || checkedOwner(other) === undefined) messages.push(collisionMessage(object, other));
+      // The other side reports it unless it comes first, runs these checks and was not skipped.
+      if (otherIndex > index || checkedOwner(other) === undefined || SKIPPED.has(other)) messages.push(collisionMessage(object, other));
     });
   }
   return messages;
