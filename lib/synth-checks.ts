@@ -13,10 +13,11 @@ export class ManifestChecks {
    * better than the checks (a field a newer API server accepts, a CRD-backed value). The reason is
    * required and kept in the object's construct metadata, so that a review sees it.
    *
-   * @param object an object made by one of this library's constructs (e.g. `emulator.statefulSet`)
+   * @param apiObject an object made by one of this library's constructs (e.g. `emulator.statefulSet`)
    * @param reason why the checks do not apply to it
    */
-  public static skip(object: ApiObject, reason: string): void {
+  public static skip(apiObject: ApiObject, reason: string): void {
+    const object = apiObject;
     if (!(object instanceof ApiObject)) {
       throw new Error(`ManifestChecks.skip: invalid object ${String(object)}: must be an ApiObject made by one of this library's constructs`);
     }
@@ -27,9 +28,9 @@ export class ManifestChecks {
     SKIPPED.add(object);
   }
 
-  /** Whether the checks were turned off for `object`. */
-  public static isSkipped(object: ApiObject): boolean {
-    return SKIPPED.has(object);
+  /** Whether the checks were turned off for `apiObject`. */
+  public static isSkipped(apiObject: ApiObject): boolean {
+    return SKIPPED.has(apiObject);
   }
 
   private constructor() {}
