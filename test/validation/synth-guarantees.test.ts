@@ -207,3 +207,29 @@ describe('ManifestChecks.skip, the escape hatch', () => {
     expect(() => ManifestChecks.skip({} as ApiObject, 'x')).toThrow(new Error("ManifestChecks.skip: invalid object [object Object]: must be an ApiObject made by one of this library's constructs"));
   });
 });
+
+describe('the schema code compiled ahead of time (build/lib/manifest-schemas.js), which synth loads instead of ajv', () => {
+  // The compiled package, as synth runs it; jest's globalSetup has built it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const built = require('../../build/lib/manifest-validator') as typeof import('../../lib/manifest-validator');
+  const bad = {
+    apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'x' },
+    spec: {
+      selector: { matchLabels: { app: 'x' } }, serviceName: 'x', replicas: '3', bogus: true,
+      template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'c', image: 'i:1', resources: { limits: { memory: '2GB' } } }] } },
+    },
+  };
+
+  test('holds every kind the library emits, and finds what ajv finds on the whole schema', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const code = require('../../build/lib/manifest-schemas.js') as Record<string, unknown>;
+    expect(Object.keys(code).sort()).toEqual([...built.EMITTED_KINDS].sort());
+    const ahead = built.validateManifest(bad);
+    expect(ahead.map(built.formatFailure)).toEqual([
+      'StatefulSet/x: spec.bogus: unknown field "bogus"',
+      'StatefulSet/x: spec.replicas: must be integer, not string "3"',
+      'StatefulSet/x: spec.template.spec.containers[0].resources.limits.memory: "2GB" is not a quantity: use a number with an optional suffix Ki, Mi, Gi, Ti, Pi, Ei, m, k, M, G, T, P, E or an exponent (e.g. 10Gi, 500m, 1e3)',
+    ]);
+    expect(ahead).toEqual(new built.ManifestValidator().validate(bad));
+  });
+});
