@@ -85,7 +85,7 @@ describe('ManifestValidator', () => {
     ['a string container port', (o) => { o.spec.template.spec.containers[0].ports[0].containerPort = '5901'; },
       'StatefulSet/loco-emulator: spec.template.spec.containers[0].ports[0].containerPort: must be integer, not string "5901"'],
     ['an integer out of int32 range', (o) => { o.spec.replicas = 2 ** 31; },
-      'StatefulSet/loco-emulator: spec.replicas: must be a valid int32, not 2147483648'],
+      'StatefulSet/loco-emulator: spec.replicas: 2147483648 is out of range: it must be a whole number from 0 to 2147483647'],
     ['a malformed quantity (10GB)', (o) => { o.spec.template.spec.containers[0].resources.limits.memory = '10GB'; },
       'StatefulSet/loco-emulator: spec.template.spec.containers[0].resources.limits.memory: "10GB" is not a quantity'],
     ['a malformed sizeLimit', (o) => { o.spec.template.spec.volumes[0].emptyDir.sizeLimit = '20 Gi'; },
