@@ -492,7 +492,7 @@ const INTEGER_FIELDS: Record<string, [number, number]> = {
   defaultMode: FILE_MODE, mode: FILE_MODE, weight: [1, 100], maxSkew: [1, INT32[1]], minDomains: [1, INT32[1]],
   priority: INT32, lun: [0, 255], values: INT32,
   runAsUser: UNIX_ID, runAsGroup: UNIX_ID, fsGroup: UNIX_ID, supplementalGroups: UNIX_ID,
-  activeDeadlineSeconds: [1, INT32[1]], terminationGracePeriodSeconds: INT64, tolerationSeconds: INT64,
+  activeDeadlineSeconds: [0, INT64[1]], terminationGracePeriodSeconds: INT64, tolerationSeconds: INT64,
   expirationSeconds: [600, 2 ** 32], deletionGracePeriodSeconds: INT64, generation: INT64, observedGeneration: INT64,
 };
 /** Maps whose keys are not field names (a label "port: 80" is not a port). */
@@ -526,7 +526,7 @@ function integerChecks(object: Record<string, unknown>): Check[] {
 function integerInRange(value: number, path: string, [min, max]: [number, number]): Check[] {
   if (Number.isInteger(value) && value >= min && value <= max) return [];
   const range = max === FILE_MODE[1] && min === 0 ? `from 0 to 0777 (octal; ${max} decimal)` : `from ${min} to ${max}`;
-  return [{ path, message: `${value} is out of range: it must be a whole number ${range}` }];
+  return [{ path, message: `${value} is ${Number.isInteger(value) ? 'out of range' : 'not a whole number'}: it must be a whole number ${range}` }];
 }
 
 // ---- Kinds
@@ -772,10 +772,13 @@ function podSpecChecks(spec: Record<string, unknown>, path: string, templateVolu
   return checks;
 }
 
-// ValidatePodSpec: hostname and subdomain (ValidateDNS1123Label), serviceAccountName
-// (ValidateServiceAccountName), priorityClassName (ValidatePriorityClassName)
+// ValidatePodSpec: activeDeadlineSeconds in 1..MaxInt32 (a Job's own is only non-negative),
+// hostname and subdomain (ValidateDNS1123Label), serviceAccountName (ValidateServiceAccountName),
+// priorityClassName (ValidatePriorityClassName)
 function podReferenceChecks(spec: Record<string, unknown>, path: string): Check[] {
-  const checks: Check[] = [];
+  const deadline = spec.activeDeadlineSeconds;
+  // a negative one is the integer check's
+  const checks = typeof deadline === 'number' && deadline >= 0 ? integerInRange(deadline, `${path}.activeDeadlineSeconds`, [1, INT32[1]]) : [];
   const rules: [string, keyof typeof NAME_RULES, string][] = [
     ['hostname', 'dnsLabel', 'host name'], ['subdomain', 'dnsLabel', 'subdomain'],
     ['serviceAccountName', 'subdomain', 'ServiceAccount name'], ['priorityClassName', 'subdomain', 'PriorityClass name'],
