@@ -384,8 +384,8 @@ function apiServerChecks(object: Record<string, unknown>, kind: string): Check[]
     checks.push({ path: 'metadata.name', message: `"${name}" has ${name.length} characters; a ${kind} name may have at most ${limit.max}, ${limit.why}` });
   }
   checks.push(...(KIND_CHECKS[kind]?.(object) ?? []));
-  const matchLabels = dig(object, ['spec', 'selector', 'matchLabels']);
-  if (isObject(matchLabels)) checks.push(...labelChecks(matchLabels, 'spec.selector.matchLabels'));
+  const selector = dig(object, ['spec', 'selector']);
+  if (kind !== 'Service' && isObject(selector)) checks.push(...labelSelectorChecks(selector, 'spec.selector'));
   checks.push(...workloadChecks(object, kind));
   checks.push(...integerChecks(object));
   checks.push(...negativeQuantities(object));
@@ -457,6 +457,108 @@ function labelChecks(labels: unknown, path: string, what = 'label'): Check[] {
     if (!isLabelValue(value)) {
       checks.push({ path: joinPath(path, key), message: `${JSON.stringify(value)} is not a valid ${what} value: ${LABEL_VALUE_RULE}` });
     }
+  }
+  return checks;
+}
+
+const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
+
+// ValidateLabelSelector, ValidateLabelSelectorRequirement (apimachinery pkg/apis/meta/v1/validation/validation.go)
+function labelSelectorChecks(selector: Record<string, unknown>, path: string): Check[] {
+  const checks = labelChecks(selector.matchLabels, `${path}.matchLabels`);
+  arrayOf(selector.matchExpressions).forEach((expression, index) => {
+    if (isObject(expression)) checks.push(...requirementChecks(expression, `${path}.matchExpressions[${index}]`, SELECTOR_OPERATORS));
+  });
+  return checks;
+}
+
+/** A selector requirement: key, operator, values (node selectors add Gt and Lt, with one value). */
+// ValidateLabelSelectorRequirement; ValidateNodeSelectorRequirement
+function requirementChecks(requirement: Record<string, unknown>, path: string, operators: string[], checkValues = true): Check[] {
+  const checks: Check[] = [];
+  const { key, operator } = requirement;
+  const values = arrayOf(requirement.values);
+  if (!isQualifiedName(key)) {
+    checks.push({ path: `${path}.key`, message: `${JSON.stringify(key)} is not a valid label key: ${QUALIFIED_NAME_RULE}` });
+  }
+  if (!operators.includes(operator as string)) {
+    checks.push({ path: `${path}.operator`, message: `${JSON.stringify(operator)} is not a selector operator: it must be one of ${operators.join(', ')}` });
+  } else if ((operator === 'In' || operator === 'NotIn') && values.length === 0) {
+    checks.push({ path: `${path}.values`, message: `required when operator is ${operator}: at least one value` });
+  } else if ((operator === 'Exists' || operator === 'DoesNotExist') && values.length > 0) {
+    checks.push({ path: `${path}.values`, message: `must be empty when operator is ${operator}` });
+  } else if ((operator === 'Gt' || operator === 'Lt') && values.length !== 1) {
+    checks.push({ path: `${path}.values`, message: `must hold exactly one value when operator is ${operator}` });
+  }
+  if (checkValues) {
+    values.forEach((value, index) => {
+      if (!isLabelValue(value)) checks.push({ path: `${path}.values[${index}]`, message: `${JSON.stringify(value)} is not a valid label value: ${LABEL_VALUE_RULE}` });
+    });
+  }
+  return checks;
+}
+
+/** Whether `labels` satisfy a label selector (matchLabels and matchExpressions). */
+function selectorMatches(selector: Record<string, unknown>, labels: Record<string, unknown>): boolean {
+  const matchLabels = isObject(selector.matchLabels) ? selector.matchLabels : {};
+  if (!Object.entries(matchLabels).every(([key, value]) => labels[key] === value)) return false;
+  return arrayOf(selector.matchExpressions).every((expression) => {
+    const { key, operator } = isObject(expression) ? expression : {};
+    const values = arrayOf(isObject(expression) ? expression.values : undefined);
+    const has = typeof key === 'string' && key in labels;
+    if (operator === 'In') return has && values.includes(labels[key as string]);
+    if (operator === 'NotIn') return !has || !values.includes(labels[key as string]);
+    if (operator === 'Exists') return has;
+    return operator === 'DoesNotExist' ? !has : true;
+  });
+}
+
+const NODE_SELECTOR_OPERATORS = [...SELECTOR_OPERATORS, 'Gt', 'Lt'];
+
+// validateAffinity: validateNodeAffinity (ValidateNodeSelector: at least one term; ValidateNodeSelectorTerm;
+// preferred terms allow any value), validatePodAffinity and validatePodAntiAffinity (validatePodAffinityTerm)
+function affinityChecks(affinity: unknown, path: string): Check[] {
+  if (!isObject(affinity)) return [];
+  const checks: Check[] = [];
+  const required = dig(affinity, ['nodeAffinity', 'requiredDuringSchedulingIgnoredDuringExecution']);
+  if (isObject(required)) {
+    const termsPath = `${path}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`;
+    const terms = arrayOf(required.nodeSelectorTerms);
+    if (terms.length === 0) checks.push({ path: termsPath, message: 'required: at least one node selector term' });
+    terms.forEach((term, index) => checks.push(...nodeSelectorTermChecks(term, `${termsPath}[${index}]`, true)));
+  }
+  arrayOf(dig(affinity, ['nodeAffinity', 'preferredDuringSchedulingIgnoredDuringExecution'])).forEach((term, index) => {
+    checks.push(...nodeSelectorTermChecks(dig(term, ['preference']), `${path}.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[${index}].preference`, false));
+  });
+  for (const kind of ['podAffinity', 'podAntiAffinity'] as const) {
+    arrayOf(dig(affinity, [kind, 'requiredDuringSchedulingIgnoredDuringExecution'])).forEach((term, index) => {
+      checks.push(...podAffinityTermChecks(term, `${path}.${kind}.requiredDuringSchedulingIgnoredDuringExecution[${index}]`));
+    });
+    arrayOf(dig(affinity, [kind, 'preferredDuringSchedulingIgnoredDuringExecution'])).forEach((term, index) => {
+      const termPath = `${path}.${kind}.preferredDuringSchedulingIgnoredDuringExecution[${index}].podAffinityTerm`;
+      checks.push(...podAffinityTermChecks(dig(term, ['podAffinityTerm']), termPath));
+    });
+  }
+  return checks;
+}
+
+// ValidateNodeSelectorTerm: matchExpressions (ValidateNodeSelectorRequirement)
+function nodeSelectorTermChecks(term: unknown, path: string, checkValues: boolean): Check[] {
+  return arrayOf(dig(term, ['matchExpressions'])).flatMap((requirement, index) =>
+    (isObject(requirement) ? requirementChecks(requirement, `${path}.matchExpressions[${index}]`, NODE_SELECTOR_OPERATORS, checkValues) : []));
+}
+
+// validatePodAffinityTerm: the selector, namespaces (ValidateNamespaceName), topologyKey (required, ValidateLabelName)
+function podAffinityTermChecks(term: unknown, path: string): Check[] {
+  if (!isObject(term)) return [];
+  const checks = isObject(term.labelSelector) ? labelSelectorChecks(term.labelSelector, `${path}.labelSelector`) : [];
+  arrayOf(term.namespaces).forEach((namespace, index) => {
+    if (!isDnsLabel(namespace)) checks.push({ path: `${path}.namespaces[${index}]`, message: `${JSON.stringify(namespace)} is not a valid namespace: it must be ${NAME_RULES.dnsLabel.rule}` });
+  });
+  if (term.topologyKey === undefined || term.topologyKey === '') {
+    checks.push({ path: `${path}.topologyKey`, message: 'required: the node label whose value groups the nodes, e.g. kubernetes.io/hostname' });
+  } else if (!isQualifiedName(term.topologyKey)) {
+    checks.push({ path: `${path}.topologyKey`, message: `${JSON.stringify(term.topologyKey)} is not a valid label key: ${QUALIFIED_NAME_RULE}` });
   }
   return checks;
 }
@@ -643,8 +745,7 @@ function claimSpecChecks(spec: Record<string, unknown>, path: string): Check[] {
   } else if (quantityValue(storage) === 0) {
     checks.push({ path: `${path}.resources.requests.storage`, message: `${storage} is not a size: it must be greater than zero` });
   }
-  const matchLabels = dig(spec, ['selector', 'matchLabels']);
-  if (isObject(matchLabels)) checks.push(...labelChecks(matchLabels, `${path}.selector.matchLabels`));
+  if (isObject(spec.selector)) checks.push(...labelSelectorChecks(spec.selector, `${path}.selector`));
   return checks;
 }
 
@@ -692,6 +793,7 @@ function hasBacksteps(path: string): boolean {
 // each volumeClaimTemplates entry is a claim (ValidatePersistentVolumeClaimSpec) and a pod volume (ValidateVolumes: a DNS-1123 label)
 function statefulSetChecks(object: Record<string, unknown>): Check[] {
   const checks = restartPolicyChecks(object, ['Always']);
+  checks.push(...selectorMatchesTemplate(object));
   if (dig(object, ['spec', 'template', 'spec', 'activeDeadlineSeconds']) !== undefined) {
     checks.push({ path: 'spec.template.spec.activeDeadlineSeconds', message: 'must not be set in a StatefulSet' });
   }
@@ -711,9 +813,25 @@ function statefulSetChecks(object: Record<string, unknown>): Check[] {
   return checks;
 }
 
-// validateJobSpec (pkg/apis/batch/validation): restartPolicy OnFailure or Never
+// validateJobSpec (pkg/apis/batch/validation): restartPolicy OnFailure or Never; ValidateJobSpec: a
+// selector, when given (it is generated when not), matches the template's labels
 function jobChecks(object: Record<string, unknown>): Check[] {
-  return restartPolicyChecks(object, ['OnFailure', 'Never']);
+  const checks = restartPolicyChecks(object, ['OnFailure', 'Never']);
+  if (isObject(dig(object, ['spec', 'selector']))) checks.push(...selectorMatchesTemplate(object));
+  return checks;
+}
+
+// ValidateStatefulSetSpec (pkg/apis/apps/validation), ValidateJobSpec: a non-empty selector that
+// matches the pod template's labels (else the controller would not own its own pods)
+function selectorMatchesTemplate(object: Record<string, unknown>): Check[] {
+  const selector = dig(object, ['spec', 'selector']);
+  if (!isObject(selector)) return [{ path: 'spec.selector', message: `required: the labels that select the ${object.kind}'s pods` }];
+  if (Object.keys(isObject(selector.matchLabels) ? selector.matchLabels : {}).length + arrayOf(selector.matchExpressions).length === 0) {
+    return [{ path: 'spec.selector', message: `an empty selector would select every pod: give matchLabels that the pod template has` }];
+  }
+  const labels = dig(object, ['spec', 'template', 'metadata', 'labels']);
+  if (selectorMatches(selector, isObject(labels) ? labels : {})) return [];
+  return [{ path: 'spec.template.metadata.labels', message: 'do not match spec.selector: the pod template must have the labels the selector asks for' }];
 }
 
 function restartPolicyChecks(object: Record<string, unknown>, allowed: string[]): Check[] {
@@ -768,6 +886,7 @@ function podSpecChecks(spec: Record<string, unknown>, path: string, templateVolu
   arrayOf(spec.tolerations).forEach((toleration, index) => {
     if (isObject(toleration)) checks.push(...tolerationChecks(toleration, `${path}.tolerations[${index}]`));
   });
+  checks.push(...affinityChecks(spec.affinity, `${path}.affinity`));
   checks.push(...podReferenceChecks(spec, path));
   return checks;
 }
