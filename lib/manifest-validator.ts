@@ -1132,7 +1132,8 @@ function probeChecks(probe: Record<string, unknown>, path: string, kind: string)
   }
   for (const handler of ['httpGet', 'tcpSocket'] as const) {
     const port = dig(probe, [handler, 'port']);
-    if (port !== undefined) checks.push(...portNumOrName(port, `${path}.${handler}.port`));
+    // a number is an integer field (port: 1..65535)
+    if (typeof port === 'string') checks.push(...portNumOrName(port, `${path}.${handler}.port`));
   }
   return checks;
 }

@@ -209,6 +209,8 @@ const POD: Case[] = [
     `${C}.livenessProbe.successThreshold: 2 is not allowed: a livenessProbe must have successThreshold 1`],
   ['probe ports: a number or an IANA name', statefulSet, (o) => { container(o).livenessProbe.httpGet.port = 'vnc'; }, (o) => { container(o).livenessProbe.httpGet.port = 'VNC'; },
     `${C}.livenessProbe.httpGet.port: "VNC" is not a port number or name: a name has at most 15 characters of lower-case letters, digits and '-', with at least one letter, no '-' at either end and no '--'`],
+  ['probe port numbers: 1..65535, reported once', statefulSet, (o) => { container(o).livenessProbe.httpGet.port = 65535; }, (o) => { container(o).livenessProbe.httpGet.port = 0; },
+    `${C}.livenessProbe.httpGet.port: 0 is out of range: it must be a whole number from 1 to 65535`],
   ['readiness probes: no terminationGracePeriodSeconds', statefulSet, (o) => { container(o).livenessProbe.terminationGracePeriodSeconds = 10; },
     (o) => { container(o).readinessProbe = { exec: { command: ['true'] }, terminationGracePeriodSeconds: 10 }; },
     `${C}.readinessProbe.terminationGracePeriodSeconds: must not be set for a readinessProbe`],
