@@ -4,7 +4,6 @@
 // against a real docker-registry on 127.0.0.1, under busybox sh and dash.
 import * as fs from 'fs';
 import * as path from 'path';
-import { SeedSource } from '../../lib';
 import { OciLayout } from '../harness/oci-image';
 import { runPod, SHELLS, startPod, waitFor } from '../harness/pod-runner';
 import { cleanupDirs, makeQcow2, qemuImgCheckPasses, sha256Of, tempDir } from '../harness/qcow2';
@@ -36,7 +35,7 @@ afterAll(async () => {
 
 /** The fetch failure the seeder reports for the snapshot source, from its one failure line. */
 function snapshotReason(line: string): string {
-  const match = /Tried: snapshot: (.*)\. What to do: make one of the sources reachable \(registry credentials in registryAuthSecret,/.exec(line);
+  const match = /Tried: snapshot: (.*)\. What to do: make one of the sources reachable \(registry credentials in the registry client's authSecret,/.exec(line);
   expect(match).not.toBeNull();
   return match![1];
 }
@@ -172,7 +171,7 @@ describe('a registry that requires authentication', () => {
     const volume = freshVolume();
     const wrong = authFileDir(private_);
     fs.writeFileSync(path.join(wrong, 'auth.json'), JSON.stringify({ auths: { [private_.host]: { auth: Buffer.from('puller:wrong').toString('base64') } } }));
-    const objects = registryClientChart(published.reference, { registryAuthSecret: 'snapshot-pull' });
+    const objects = registryClientChart(published.reference, { authSecret: 'snapshot-pull' });
 
     const result = await runPod(registryClientPod(objects, 'dash', volume, noBuiltin, { volumes: { 'disk': volume, 'registry-auth': wrong } }));
 
@@ -184,7 +183,7 @@ describe('a registry that requires authentication', () => {
 
   test.each(SHELLS)('with the docker-config secret mounted: seeds the disk (%s)', async (shell) => {
     const volume = freshVolume();
-    const objects = registryClientChart(published.reference, { registryAuthSecret: 'snapshot-pull' });
+    const objects = registryClientChart(published.reference, { authSecret: 'snapshot-pull' });
 
     const result = await runPod(registryClientPod(objects, shell, volume, noBuiltin, {
       volumes: { 'disk': volume, 'registry-auth': authFileDir(private_) },
@@ -216,7 +215,7 @@ test('mode B order with the registry client: a failed pull falls back to the bui
   const volume = freshVolume();
 
   const result = await runPod(registryClientPod(
-    registryClientChart(reference, { sources: [SeedSource.SNAPSHOT, SeedSource.BUILTIN] }), 'dash', volume, image.dir));
+    registryClientChart(reference, { builtinFallback: true }), 'dash', volume, image.dir));
 
   expect(result.exitCode).toBe(0);
   expect(result.output).toMatch(/snapshot: fetch-snapshot: FAILED: pulling .* the registry cannot be reached/);
