@@ -29,10 +29,11 @@ export interface SeederOptions extends SeedingOptions {
 /** Options of the persistent mode (option A). */
 export interface PersistentModeOptions {
   /**
-   * The claim: a new one, an existing one, one per replica, a shared base or a golden clone.
+   * The disk's claim: a new one, an existing one, one per replica, a shared base or a golden clone
+   * (EmulatorDisk's `volume`).
    * @default DiskVolume.newClaim(): a 10Gi ReadWriteOnce claim `win98-disk`
    */
-  readonly disk?: DiskVolume;
+  readonly volume?: DiskVolume;
 
   /**
    * The seeder. Its sources must include the built-in image.
@@ -44,10 +45,11 @@ export interface PersistentModeOptions {
 /** Options of the hybrid mode (option B). */
 export interface HybridModeOptions {
   /**
-   * The claim: a new one, an existing one, one per replica, a shared base or a golden clone.
+   * The disk's claim: a new one, an existing one, one per replica, a shared base or a golden clone
+   * (EmulatorDisk's `volume`).
    * @default DiskVolume.newClaim(): a 10Gi ReadWriteOnce claim `win98-disk`
    */
-  readonly disk?: DiskVolume;
+  readonly volume?: DiskVolume;
 
   /**
    * The seeder. Its sources must include a snapshot, which the entrypoint is also told about.
@@ -112,7 +114,7 @@ export class StorageMode {
    * with `cdk8s-qemu-loco check-image`). The emulator runs with `USE_PREBUILT_SNAPSHOT=false`.
    */
   public static persistent(options: PersistentModeOptions = {}): StorageMode {
-    return new StorageMode(StorageModeKind.PERSISTENT, options.disk, options.seeder);
+    return new StorageMode(StorageModeKind.PERSISTENT, options.volume, options.seeder);
   }
 
   /**
@@ -125,7 +127,7 @@ export class StorageMode {
    * `SNAPSHOT_REGISTRY` and `SNAPSHOT_TAG` name the snapshot for information.
    */
   public static hybrid(options: HybridModeOptions = {}): StorageMode {
-    return new StorageMode(StorageModeKind.HYBRID, options.disk, options.seeder);
+    return new StorageMode(StorageModeKind.HYBRID, options.volume, options.seeder);
   }
 
   /**
@@ -246,10 +248,10 @@ export class LegoLoco extends Construct {
   private diskVolume(mode: StorageMode): DiskVolume {
     const volume = mode._disk ?? DiskVolume.newClaim();
     if (!(volume instanceof DiskVolume)) {
-      throw invalidProp(this, 'mode.disk', volume, 'must be a DiskVolume: DiskVolume.newClaim(), existingClaim(name), claimPerReplica(), sharedBase() or goldenClone(source)');
+      throw invalidProp(this, 'mode.volume', volume, 'must be a DiskVolume: DiskVolume.newClaim(), existingClaim(name), claimPerReplica(), sharedBase() or goldenClone(source)');
     }
     if (mode.kind !== StorageModeKind.EPHEMERAL && volume.kind === EmulatorDiskKind.EMPTY_DIR) {
-      throw invalidProp(this, 'mode.disk', 'DiskVolume.emptyDir()', `mode ${mode.kind} keeps the disk on a claim; use StorageMode.ephemeral() for an emptyDir`);
+      throw invalidProp(this, 'mode.volume', 'DiskVolume.emptyDir()', `mode ${mode.kind} keeps the disk on a claim; use StorageMode.ephemeral() for an emptyDir`);
     }
     return volume;
   }

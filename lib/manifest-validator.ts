@@ -131,7 +131,7 @@ export class ManifestValidator {
     if (object === null || typeof object !== 'object' || Array.isArray(object)) {
       return [{ object: '?', path: '(root)', message: `a Kubernetes object must be a mapping, not ${describeType(object)}` }];
     }
-    const manifest = object as Record<string, any>;
+    const manifest = object as Record<string, unknown>;
     const label = objectLabel(manifest);
     if (typeof manifest.apiVersion !== 'string' || typeof manifest.kind !== 'string') {
       return [{ object: label, path: '(root)', message: 'apiVersion and kind are required strings' }];
@@ -156,7 +156,7 @@ export class ManifestValidator {
     if (!validateSchema(manifest)) {
       failures.push(...schemaFailures(label, validateSchema.errors ?? []));
     }
-    failures.push(...apiServerChecks(manifest).map((failure) => ({ object: label, ...failure })));
+    failures.push(...apiServerChecks(manifest, manifest.kind).map((failure) => ({ object: label, ...failure })));
     return failures;
   }
 
@@ -206,7 +206,7 @@ export function formatFailure(failure: ManifestFailure): string {
   return `${failure.object}: ${failure.path}: ${failure.message}`;
 }
 
-type Schema = Record<string, any>;
+type Schema = Record<string, unknown>;
 interface GroupVersionKind { readonly group: string; readonly version: string; readonly kind: string }
 
 /** The OpenAPI extensions of the Kubernetes schema: annotations for the validator. */
@@ -293,10 +293,10 @@ function joinPath(path: string, segment: string): string {
   return part.startsWith('[') ? `${path}${part}` : `${path}.${part}`;
 }
 
-function objectLabel(object: Record<string, any>): string {
+function objectLabel(object: Record<string, unknown>): string {
   const kind = typeof object.kind === 'string' ? object.kind : '?';
-  const name = typeof object.metadata?.name === 'string' ? object.metadata.name : '?';
-  return `${kind}/${name}`;
+  const name = dig(object, ['metadata', 'name']);
+  return `${kind}/${typeof name === 'string' ? name : '?'}`;
 }
 
 function describeType(value: unknown): string {
@@ -336,45 +336,50 @@ const NAME_RULE_BY_KIND: Record<string, keyof typeof NAME_RULES> = {
  */
 const STATEFULSET_NAME_MAX = 52;
 
-function apiServerChecks(object: Record<string, any>): Check[] {
+/** `kind`: the object's, a string (validate() checked it). */
+function apiServerChecks(object: Record<string, unknown>, kind: string): Check[] {
   const checks: Check[] = [];
   const metadata = object.metadata;
   if (!isObject(metadata)) {
     checks.push({ path: 'metadata', message: 'required: every object needs metadata with a name' });
   } else {
-    checks.push(...objectMetaChecks(object.kind, metadata, 'metadata', true));
+    checks.push(...objectMetaChecks(kind, metadata, 'metadata', true));
   }
-  if (object.kind === 'StatefulSet' && typeof metadata?.name === 'string' && metadata.name.length > STATEFULSET_NAME_MAX) {
+  const name = dig(object, ['metadata', 'name']);
+  if (kind === 'StatefulSet' && typeof name === 'string' && name.length > STATEFULSET_NAME_MAX) {
     checks.push({
       path: 'metadata.name',
-      message: `"${metadata.name}" has ${metadata.name.length} characters; a StatefulSet name may have at most ${STATEFULSET_NAME_MAX}, since its pods get the label controller-revision-hash=<name>-<hash> (63 at most)`,
+      message: `"${name}" has ${name.length} characters; a StatefulSet name may have at most ${STATEFULSET_NAME_MAX}, since its pods get the label controller-revision-hash=<name>-<hash> (63 at most)`,
     });
   }
-  if (object.kind === 'Service' && isObject(object.spec)) {
-    checks.push(...selectorChecks(object.spec.selector, 'spec.selector'));
-    checks.push(...servicePortChecks(object.spec.ports));
+  const spec = object.spec;
+  if (kind === 'Service' && isObject(spec)) {
+    checks.push(...selectorChecks(spec.selector, 'spec.selector'));
+    checks.push(...servicePortChecks(spec.ports));
   }
-  if (isObject(object.spec?.selector?.matchLabels)) {
-    checks.push(...selectorChecks(object.spec.selector.matchLabels, 'spec.selector.matchLabels'));
+  const matchLabels = dig(object, ['spec', 'selector', 'matchLabels']);
+  if (isObject(matchLabels)) {
+    checks.push(...selectorChecks(matchLabels, 'spec.selector.matchLabels'));
   }
-  const podPath = POD_SPEC_PATHS[object.kind];
+  const podPath = POD_SPEC_PATHS[kind];
   if (podPath) {
     const templatePath = podPath.slice(0, -1);
-    const template = dig(object, templatePath);
-    if (object.kind !== 'Pod' && isObject(template?.metadata)) {
-      checks.push(...objectMetaChecks(object.kind, template.metadata, `${templatePath.join('.')}.metadata`, false));
+    const templateMetadata = dig(object, [...templatePath, 'metadata']);
+    if (kind !== 'Pod' && isObject(templateMetadata)) {
+      checks.push(...objectMetaChecks(kind, templateMetadata, `${templatePath.join('.')}.metadata`, false));
     }
     const podSpec = dig(object, podPath);
     // A StatefulSet's pods also get a volume per volumeClaimTemplates entry, by its name.
-    const claimTemplates: unknown[] = object.kind === 'StatefulSet' && Array.isArray(object.spec?.volumeClaimTemplates) ? object.spec.volumeClaimTemplates : [];
-    const templateVolumes = claimTemplates.map((template: any) => template?.metadata?.name).filter((name): name is string => typeof name === 'string');
+    const volumeClaimTemplates = dig(object, ['spec', 'volumeClaimTemplates']);
+    const claimTemplates: unknown[] = kind === 'StatefulSet' && Array.isArray(volumeClaimTemplates) ? volumeClaimTemplates : [];
+    const templateVolumes = claimTemplates.map((template) => dig(template, ['metadata', 'name'])).filter((name): name is string => typeof name === 'string');
     if (isObject(podSpec)) checks.push(...podSpecChecks(podSpec, podPath.join('.'), templateVolumes));
   }
   checks.push(...negativeQuantities(object));
   return checks;
 }
 
-function objectMetaChecks(kind: string, metadata: Record<string, any>, path: string, requireName: boolean): Check[] {
+function objectMetaChecks(kind: string, metadata: Record<string, unknown>, path: string, requireName: boolean): Check[] {
   const checks: Check[] = [];
   if (requireName) {
     const name = metadata.name;
@@ -425,7 +430,7 @@ function selectorChecks(selector: unknown, path: string): Check[] {
 function servicePortChecks(ports: unknown): Check[] {
   if (!Array.isArray(ports)) return [];
   const checks: Check[] = [];
-  const names = new Set<string>();
+  const names = new Set<unknown>();
   ports.forEach((port, index) => {
     if (!isObject(port)) return;
     const path = `spec.ports[${index}].name`;
@@ -442,23 +447,24 @@ function servicePortChecks(ports: unknown): Check[] {
   return checks;
 }
 
-function podSpecChecks(spec: Record<string, any>, path: string, templateVolumes: string[]): Check[] {
+function podSpecChecks(spec: Record<string, unknown>, path: string, templateVolumes: string[]): Check[] {
   const checks: Check[] = [];
-  const podVolumes = new Set<string>();
-  (Array.isArray(spec.volumes) ? spec.volumes : []).forEach((volume: any, index: number) => {
+  const podVolumes = new Set<unknown>();
+  arrayOf(spec.volumes).forEach((volume, index) => {
     const volumePath = `${path}.volumes[${index}].name`;
-    if (volume?.name === undefined) return; // the schema reports the missing name
-    if (!isDnsLabel(volume.name)) {
-      checks.push({ path: volumePath, message: `${JSON.stringify(volume.name)} is not a valid volume name: it must be ${NAME_RULES.dnsLabel.rule}` });
-    } else if (podVolumes.has(volume.name)) {
-      checks.push({ path: volumePath, message: `duplicate volume name "${volume.name}"` });
+    const name = dig(volume, ['name']);
+    if (name === undefined) return; // the schema reports the missing name
+    if (!isDnsLabel(name)) {
+      checks.push({ path: volumePath, message: `${JSON.stringify(name)} is not a valid volume name: it must be ${NAME_RULES.dnsLabel.rule}` });
+    } else if (podVolumes.has(name)) {
+      checks.push({ path: volumePath, message: `duplicate volume name "${name}"` });
     }
-    podVolumes.add(volume.name);
+    podVolumes.add(name);
   });
-  const volumes = new Set<string>([...podVolumes, ...templateVolumes]);
-  const containerNames = new Set<string>();
+  const volumes = new Set<unknown>([...podVolumes, ...templateVolumes]);
+  const containerNames = new Set<unknown>();
   for (const list of ['initContainers', 'containers'] as const) {
-    (Array.isArray(spec[list]) ? spec[list] : []).forEach((container: any, index: number) => {
+    arrayOf(spec[list]).forEach((container, index) => {
       if (!isObject(container)) return;
       const containerPath = `${path}.${list}[${index}]`;
       if (container.name === undefined) {
@@ -475,31 +481,34 @@ function podSpecChecks(spec: Record<string, any>, path: string, templateVolumes:
   return checks;
 }
 
-function containerChecks(container: Record<string, any>, path: string, volumes: Set<string>): Check[] {
+function containerChecks(container: Record<string, unknown>, path: string, volumes: Set<unknown>): Check[] {
   const checks: Check[] = [];
-  const portNames = new Set<string>();
-  (Array.isArray(container.ports) ? container.ports : []).forEach((port: any, index: number) => {
-    if (port?.name === undefined) return;
+  const portNames = new Set<unknown>();
+  arrayOf(container.ports).forEach((port, index) => {
+    const name = dig(port, ['name']);
+    if (name === undefined) return;
     const portPath = `${path}.ports[${index}].name`;
-    if (!isPortName(port.name)) {
-      checks.push({ path: portPath, message: `${JSON.stringify(port.name)} is not a valid port name: at most 15 characters of lower-case letters, digits and '-', with at least one letter, no '-' at either end and no '--'` });
-    } else if (portNames.has(port.name)) {
-      checks.push({ path: portPath, message: `duplicate port name "${port.name}"` });
+    if (!isPortName(name)) {
+      checks.push({ path: portPath, message: `${JSON.stringify(name)} is not a valid port name: at most 15 characters of lower-case letters, digits and '-', with at least one letter, no '-' at either end and no '--'` });
+    } else if (portNames.has(name)) {
+      checks.push({ path: portPath, message: `duplicate port name "${name}"` });
     }
-    portNames.add(port.name);
+    portNames.add(name);
   });
-  (Array.isArray(container.env) ? container.env : []).forEach((env: any, index: number) => {
-    if (env?.name !== undefined && !isEnvVarName(env.name)) {
-      checks.push({ path: `${path}.env[${index}].name`, message: `${JSON.stringify(env?.name)} is not a valid environment variable name: letters, digits, '_', '-' and '.', not starting with a digit` });
-    }
-  });
-  (Array.isArray(container.volumeMounts) ? container.volumeMounts : []).forEach((mount: any, index: number) => {
-    if (typeof mount?.name === 'string' && !volumes.has(mount.name)) {
-      checks.push({ path: `${path}.volumeMounts[${index}].name`, message: `mounts volume "${mount.name}", which the pod does not declare in volumes` });
+  arrayOf(container.env).forEach((env, index) => {
+    const name = dig(env, ['name']);
+    if (name !== undefined && !isEnvVarName(name)) {
+      checks.push({ path: `${path}.env[${index}].name`, message: `${JSON.stringify(name)} is not a valid environment variable name: letters, digits, '_', '-' and '.', not starting with a digit` });
     }
   });
-  const requests = container.resources?.requests;
-  const limits = container.resources?.limits;
+  arrayOf(container.volumeMounts).forEach((mount, index) => {
+    const name = dig(mount, ['name']);
+    if (typeof name === 'string' && !volumes.has(name)) {
+      checks.push({ path: `${path}.volumeMounts[${index}].name`, message: `mounts volume "${name}", which the pod does not declare in volumes` });
+    }
+  });
+  const requests = dig(container, ['resources', 'requests']);
+  const limits = dig(container, ['resources', 'limits']);
   if (isObject(requests) && isObject(limits)) {
     for (const [resource, request] of Object.entries(requests)) {
       const requested = quantityValue(request);
@@ -514,7 +523,7 @@ function containerChecks(container: Record<string, any>, path: string, volumes: 
     if (securityContext.privileged === true) {
       checks.push({ path: `${path}.securityContext.allowPrivilegeEscalation`, message: 'cannot be false while privileged is true' });
     }
-    const added: unknown[] = securityContext.capabilities?.add ?? [];
+    const added = arrayOf(dig(securityContext, ['capabilities', 'add']));
     if (added.some((capability) => capability === 'SYS_ADMIN' || capability === 'CAP_SYS_ADMIN')) {
       checks.push({ path: `${path}.securityContext.allowPrivilegeEscalation`, message: 'cannot be false while capabilities.add includes SYS_ADMIN' });
     }
@@ -546,10 +555,16 @@ function negativeQuantities(object: unknown, path = ''): Check[] {
   return checks;
 }
 
-function dig(object: Record<string, any>, path: string[]): any {
-  return path.reduce<any>((value, key) => (isObject(value) ? value[key] : undefined), object);
+/** The value at `path` in `object`, or undefined where a step is not a mapping. */
+function dig(object: unknown, path: string[]): unknown {
+  return path.reduce<unknown>((value, key) => (isObject(value) ? value[key] : undefined), object);
 }
 
-function isObject(value: unknown): value is Record<string, any> {
+/** `value` if it is an array, else none: a wrong type there is the schema's to report. */
+function arrayOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -8,8 +8,8 @@ import { DiskAccessMode, EmulatorDisk, EmulatorDiskKind } from './emulator-disk'
 import { applyMetadata, checkLabels, scriptConfigMap } from './metadata';
 import { lockedDownSecurityContext } from './security';
 import {
-  checkAbsolutePath, checkDnsLabel, checkInteger, checkNoMountClash, invalidProp, isEnvVarName, isQualifiedName,
-  literalEnv, pathsOverlap, quantityValue,
+  checkAbsolutePath, checkDnsLabel, checkInteger, checkResourceQuantity, checkNoMountClash, invalidProp, isEnvVarName, isQualifiedName,
+  literalEnv, pathsOverlap, quantityValue, stripUndefined,
 } from './validation';
 
 /** An HTTP probe on the emulator's health port. */
@@ -156,13 +156,13 @@ export class Device {
   /** How the device reaches the container. */
   public readonly source: DeviceSource;
   /** The device path on the node, for a hostPath device given one. */
-  public readonly hostPath?: string;
+  public readonly nodePath?: string;
   /** The extended resource, for a device plugin given one. */
   public readonly resourceName?: string;
 
-  private constructor(source: DeviceSource, hostPath: string | undefined, resourceName: string | undefined) {
+  private constructor(source: DeviceSource, nodePath: string | undefined, resourceName: string | undefined) {
     this.source = source;
-    this.hostPath = hostPath;
+    this.nodePath = nodePath;
     this.resourceName = resourceName;
   }
 }
@@ -721,7 +721,7 @@ export class QemuStatefulSet extends Construct {
       throw invalidProp(this, property, 'Device.hostPath()',
         `a hostPath device is only usable by a privileged container: set security.privileged: true, or use Device.devicePlugin() with a device plugin's resource (${defaults.resourceName})`);
     }
-    const path = device.hostPath ?? defaults.hostPath;
+    const path = device.nodePath ?? defaults.hostPath;
     if (typeof path !== 'string' || !path.startsWith('/dev/')) {
       throw invalidProp(this, property, path, `must be an absolute path under /dev on the node, e.g. ${defaults.hostPath}`);
     }
@@ -890,9 +890,7 @@ export class QemuStatefulSet extends Construct {
     const toQuantities = (property: string, values: { [key: string]: string }) => {
       const result: { [key: string]: k8s.Quantity } = {};
       for (const [key, value] of Object.entries(values)) {
-        if (typeof value !== 'string' || !/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/.test(value)) {
-          throw invalidProp(this, `${property}.${key}`, value, "must be a Kubernetes quantity such as '500m', '2' or '1Gi'");
-        }
+        checkResourceQuantity(this, `${property}.${key}`, value);
         result[key] = k8s.Quantity.fromString(value);
       }
       return result;
@@ -950,20 +948,16 @@ export class QemuStatefulSet extends Construct {
   }
 }
 
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
 /**
  * A KubeStatefulSet whose `volumeClaimTemplates` entries carry `apiVersion` and `kind`. The
  * generated types have no such fields (and their serializer drops JSON patches that add them), but
  * the API server returns them: without them Argo CD shows the StatefulSet OutOfSync forever.
  */
 class StatefulSetWithTypedClaimTemplates extends k8s.KubeStatefulSet {
-  public toJson(): any {
-    const json = super.toJson();
+  public toJson(): { [key: string]: unknown } {
+    const json: { spec?: { volumeClaimTemplates?: unknown } } = super.toJson();
     const templates = json.spec?.volumeClaimTemplates;
-    if (Array.isArray(templates)) {
+    if (json.spec && Array.isArray(templates)) {
       json.spec.volumeClaimTemplates = templates.map((template: object) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', ...template }));
     }
     return json;

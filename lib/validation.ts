@@ -118,58 +118,45 @@ const SUFFIX_FACTOR: Record<string, number> = {
  */
 export function quantityValue(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value !== 'string') return undefined;
-  const match = QUANTITY.exec(value);
+  return parseQuantity(value)?.value;
+}
+
+/** A quantity split by the one grammar (QUANTITY): its sign, its suffix and its value. */
+function parseQuantity(value: unknown): { negative: boolean; suffix: string; value: number } | undefined {
+  const match = typeof value === 'string' ? QUANTITY.exec(value) : null;
   if (!match) return undefined;
   const suffix = match[3] ?? '';
   const factor = /^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : SUFFIX_FACTOR[suffix];
   const magnitude = Number(match[2]) * factor;
-  return match[1] === '-' ? -magnitude : magnitude;
+  return { negative: match[1] === '-', suffix, value: match[1] === '-' ? -magnitude : magnitude };
 }
 
-/** Storage sizes take no milli suffix and no exponent: bytes come in whole units. */
-const STORAGE_QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
-
 /**
- * Parses a storage quantity into bytes, or throws the error naming the property. `10GB` and
- * negative sizes are rejected here because the API server would reject them only at apply time.
+ * Parses a storage quantity into bytes, or throws the error naming the property. Storage sizes
+ * take no milli suffix and no exponent (bytes come in whole units); `10GB` and negative sizes are
+ * rejected here because the API server would reject them only at apply time.
  */
 export function parseStorageQuantity(scope: IConstruct, property: string, value: string): number {
-  const bytes = typeof value === 'string' && STORAGE_QUANTITY.test(value) ? quantityValue(value) : undefined;
-  if (bytes === undefined || !(bytes > 0)) {
+  const quantity = parseQuantity(value);
+  if (quantity === undefined || quantity.suffix === 'm' || /^[eE]/.test(quantity.suffix) || !(quantity.value > 0)) {
     throw invalidProp(scope, property, value,
       "must be a positive Kubernetes quantity such as '10Gi', '512Mi' or '20G' (suffixes Ki, Mi, Gi, Ti, Pi, Ei, k, M, G, T, P, E)");
   }
-  return bytes;
+  return quantity.value;
 }
 
-/** The pull policies Kubernetes knows. */
-export const IMAGE_PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
-
-/**
- * Checks an explicit `imagePullPolicy`, or chooses the default for an image reference:
- * `IfNotPresent` for a digest or a version tag (the bytes behind them do not change, so a cached
- * copy is the same image), `Always` for `latest` or no tag (Kubernetes' own default there: the only
- * way every node runs the current `latest` rather than whichever it cached first).
- * Images loaded into minikube or kind by hand under `latest` need an explicit `IfNotPresent` or
- * `Never`, since there is no registry to pull them from.
- */
-export function imagePullPolicyFor(scope: IConstruct, property: string, image: string, explicit?: string): string {
-  if (explicit !== undefined) {
-    if (!(IMAGE_PULL_POLICIES as readonly string[]).includes(explicit)) {
-      throw invalidProp(scope, property, explicit, `must be one of ${IMAGE_PULL_POLICIES.join(', ')}`);
-    }
-    return explicit;
+/** Checks a compute resource quantity (a request or a limit): any quantity but a negative one. */
+export function checkResourceQuantity(scope: IConstruct, property: string, value: string): void {
+  const quantity = parseQuantity(value);
+  if (quantity === undefined || quantity.negative) {
+    throw invalidProp(scope, property, value, "must be a Kubernetes quantity such as '500m', '2' or '1Gi'");
   }
-  if (image.includes('@')) return 'IfNotPresent';
-  const lastSegment = image.split('/').pop()!;
-  const tag = lastSegment.includes(':') ? lastSegment.split(':').pop() : undefined;
-  return tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
 // The path grammar every path prop goes through (one place, so that the rules cannot drift).
 
 /** A path segment is refused when it is empty, '.', '..' or holds a control character. */
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
 const BAD_SEGMENT = /^(\.\.?)?$|[\u0000-\u001f\u007f]/;
 const ABSOLUTE_PATH_RULE = "must be an absolute path: '/' then names separated by single '/', none of them empty, '.' or '..', no control characters (NUL, line breaks), at most 4096 characters, not '/' itself";
 
@@ -229,4 +216,9 @@ export function kubeLiteral(value: string): string {
 /** The env entries with every literal `value` passed through kubeLiteral (valueFrom entries as they are). */
 export function literalEnv<T extends { value?: string }>(env: T[]): T[] {
   return env.map((entry) => (entry.value === undefined ? entry : { ...entry, value: kubeLiteral(entry.value) }));
+}
+
+/** The object without its undefined fields, so that a spread of it keeps the defaults it would hide. */
+export function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -114,7 +114,7 @@ describe("docs/gitops.md's overlay on dist/", () => {
     const overlay = tempDir('gitops-overlay-');
     const base = path.relative(overlay, path.join(ROOT, 'dist', 'loco-hybrid'));
     // The page's overlay with its remote base replaced by this checkout's folder (kustomize wants it relative).
-    const text = documentedOverlay().replace(/^resources:\n(?:  .*\n)+/m, `resources:\n  - ${base}\n`);
+    const text = documentedOverlay().replace(/^resources:\n(?: {2}.*\n)+/m, `resources:\n  - ${base}\n`);
     expect(text).toContain(`resources:\n  - ${base}\n`);
     fs.writeFileSync(path.join(overlay, 'kustomization.yaml'), text);
 

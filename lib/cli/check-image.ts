@@ -5,6 +5,7 @@ import { dirname, join, posix } from 'path';
 import { parseArgs } from 'util';
 import { SEED_SCRIPT_FILE } from '../disk-seeder';
 import { quantityValue } from '../validation';
+import { DEFAULT_BUILTIN_IMAGE_PATH } from '../disk-layout';
 
 /**
  * `cdk8s-qemu-loco check-image`: does an emulator image hold a sound built-in disk image?
@@ -21,7 +22,7 @@ import { quantityValue } from '../validation';
  */
 
 /** Where mode A expects the built-in disk image. */
-export const BUILTIN_IMAGE_PATH = '/opt/builtin-images/win98.qcow2.builtin';
+export const BUILTIN_IMAGE_PATH = DEFAULT_BUILTIN_IMAGE_PATH;
 
 /** The image policy's virtual size limits, in bytes (seed-disk.sh SEED_MAX/MIN_VIRTUAL_SIZE). */
 export interface VirtualSizeLimits {
@@ -223,7 +224,7 @@ function readLayers(layout: string): Layer[] {
   const descriptor = index.manifests?.[0];
   if (!descriptor) throw new ImageInspectionError('the copied image has no manifest');
   const manifest = checkManifest(JSON.parse(readFileSync(blobPath(descriptor.digest), 'utf8')));
-  return manifest.layers.map((layer: { digest: string; mediaType: string }, position: number) => {
+  return manifest.layers.map((layer, position) => {
     const blob = blobPath(layer.digest);
     // Every layer's type, as the runtime checks them all before unpacking any.
     checkLayerType(blob, layer.digest, layer.mediaType);
@@ -236,29 +237,34 @@ function readLayers(layout: string): Layer[] {
  * refused (Go's decoder, the runtime's, takes "Layers" for "layers"; another reader could take a
  * key "layers[9].digest" for a layer), as the registry client refuses them.
  */
-function checkManifest(manifest: any): { layers: Array<{ digest: string; mediaType: string }> } {
-  const objectWith = (value: any, keys: Set<string>, what: string) => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Refused(`its manifest's ${what} is not an object`);
-    const extra = Object.keys(value).filter((key) => !keys.has(key));
-    if (extra.length > 0) throw new Refused(`its manifest has ${what === 'top level' ? 'top-level keys' : `keys in ${what}`} outside the OCI schema (${extra.slice(0, 3).map((k) => JSON.stringify(k)).join(', ')})`);
-    const annotations = value.annotations;
-    if (annotations !== undefined && (typeof annotations !== 'object' || annotations === null || Object.values(annotations).some((v) => typeof v !== 'string'))) {
-      throw new Refused(`its manifest's annotations in ${what} are not strings`);
-    }
-  };
-  objectWith(manifest, MANIFEST_KEYS, 'top level');
+function checkManifest(manifest: unknown): { layers: Array<{ digest: string; mediaType: string }> } {
+  checkObject(manifest, MANIFEST_KEYS, 'top level');
   if (manifest.manifests !== undefined) throw new Refused('it is an image index, not an image');
   if (manifest.schemaVersion !== 2 || (manifest.mediaType !== undefined && manifest.mediaType !== 'application/vnd.oci.image.manifest.v1+json')) {
     throw new Refused(`its manifest is not an OCI image manifest (schemaVersion ${manifest.schemaVersion}, mediaType ${manifest.mediaType})`);
   }
-  objectWith(manifest.config, DESCRIPTOR_KEYS, 'the config');
+  checkObject(manifest.config, DESCRIPTOR_KEYS, 'the config');
   if (manifest.config.mediaType !== 'application/vnd.oci.image.config.v1+json') throw new Refused(`its config has the media type ${manifest.config.mediaType}`);
   if (!Array.isArray(manifest.layers)) throw new Refused('its manifest lists no layers');
-  manifest.layers.forEach((layer: any, i: number) => {
-    objectWith(layer, DESCRIPTOR_KEYS, `layer ${i + 1}`);
-    if (typeof layer.digest !== 'string' || typeof layer.mediaType !== 'string') throw new Refused(`layer ${i + 1} of its manifest has no digest or media type`);
-  });
-  return manifest;
+  const layers: unknown[] = manifest.layers;
+  return {
+    layers: layers.map((layer, i) => {
+      checkObject(layer, DESCRIPTOR_KEYS, `layer ${i + 1}`);
+      if (typeof layer.digest !== 'string' || typeof layer.mediaType !== 'string') throw new Refused(`layer ${i + 1} of its manifest has no digest or media type`);
+      return { digest: layer.digest, mediaType: layer.mediaType };
+    }),
+  };
+}
+
+/** A manifest's object (`what`) holds only the schema's `keys`, and its annotations are strings. */
+function checkObject(value: unknown, keys: Set<string>, what: string): asserts value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Refused(`its manifest's ${what} is not an object`);
+  const extra = Object.keys(value).filter((key) => !keys.has(key));
+  if (extra.length > 0) throw new Refused(`its manifest has ${what === 'top level' ? 'top-level keys' : `keys in ${what}`} outside the OCI schema (${extra.slice(0, 3).map((k) => JSON.stringify(k)).join(', ')})`);
+  const annotations = (value as Record<string, unknown>).annotations;
+  if (annotations !== undefined && (typeof annotations !== 'object' || annotations === null || Object.values(annotations).some((v) => typeof v !== 'string'))) {
+    throw new Refused(`its manifest's annotations in ${what} are not strings`);
+  }
 }
 
 /**

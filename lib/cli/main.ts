@@ -16,15 +16,15 @@ interface Command {
 const COMMANDS: { [name: string]: Command } = {
   'check-image': {
     summary: 'check that an emulator image holds a sound built-in disk image (storage mode A)',
-    run: (argv) => require('./check-image').runCheckImage(argv),
+    run: async (argv) => (await import('./check-image')).runCheckImage(argv),
   },
   'from-helm': {
     summary: 'migrate the Lego Loco Helm chart\'s values.yaml to this library\'s manifests',
-    run: (argv) => require('./from-helm').runFromHelm(argv),
+    run: async (argv) => (await import('./from-helm')).runFromHelm(argv),
   },
   'validate': {
     summary: 'validate manifests (default dist/) against the Kubernetes API schema',
-    run: (argv) => require('./validate').runValidate(argv),
+    run: async (argv) => (await import('./validate')).runValidate(argv),
   },
 };
 

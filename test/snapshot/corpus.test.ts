@@ -223,6 +223,7 @@ test('every corpus image goes through the three readers and the seeder: they agr
     lines.push(`${outcome.row.expect === 'accept' ? 'ACCEPT' : 'REFUSE'} ${outcome.row.name} (${outcome.ms} ms)\n    runtime sees: ${outcome.sees}\n` +
       verdicts.map(([reader, v]) => `    ${reader}: ${v.accepted !== undefined ? `accepted ${v.accepted.slice(0, 12)}` : `refused: ${(v.refused ?? '').slice(0, 300)}`}`).join('\n'));
   }
+  // eslint-disable-next-line no-console -- the corpus's verdicts, every reader's, are this test's report
   console.log(`snapshot corpus: ${outcomes.length} images; hostile accepted ${hostileAccepted}, legitimate refused ${legitimateRefused}, ` +
     `reader disagreements ${disagreements}\n${lines.join('\n')}`);
   expect({ hostileAccepted, legitimateRefused, disagreements }).toEqual({ hostileAccepted: 0, legitimateRefused: 0, disagreements: 0 });

@@ -35,6 +35,7 @@ describe('the charts main.ts synthesizes', () => {
     const previous = process.env.CDK8S_OUTDIR;
     process.env.CDK8S_OUTDIR = outdir;
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- main.ts runs for its side effect, synchronously, in a fresh module registry
       jest.isolateModules(() => require('../../main'));
     } finally {
       if (previous === undefined) delete process.env.CDK8S_OUTDIR; else process.env.CDK8S_OUTDIR = previous;
