@@ -4,7 +4,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { App } from 'cdk8s';
 import { runValidate } from '../../lib/cli/validate';
-import { LegoLocoChart, StorageMode } from '../../lib';
+import { ContainerImage, LegoLocoChart, StorageMode, StorageModeKind } from '../../lib';
 
 const CONFIG_MAP = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: seed\ndata:\n  a: b\n';
 const BAD_STATEFULSET = `apiVersion: apps/v1
@@ -39,10 +39,13 @@ function run(args: string[]): { code: number; out: string[]; err: string[] } {
 
 test('validates freshly synthesized charts of all three modes (all valid, exit 0)', () => {
   const app = new App({ outdir: join(work, 'dist') });
-  for (const mode of Object.values(StorageMode)) {
-    new LegoLocoChart(app, `loco-${mode}`, {
+  for (const mode of [StorageMode.persistent(), StorageMode.hybrid(), StorageMode.ephemeral()]) {
+    new LegoLocoChart(app, `loco-${mode.kind}`, {
       mode,
-      emulator: { image: 'qemu-loco', tag: 'v1', replicas: 3, sharedClaimOnOneNode: mode !== StorageMode.EPHEMERAL },
+      emulator: {
+        image: ContainerImage.fromTag('qemu-loco', 'v1'), replicas: 3,
+        scheduling: { sharedClaimOnOneNode: mode.kind !== StorageModeKind.EPHEMERAL },
+      },
     });
   }
   app.synth();
