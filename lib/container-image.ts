@@ -100,10 +100,11 @@ export class ContainerImage {
       throw invalidProp(scope, `${property} repository`, parts.repository,
         'must be an image repository [registry/]name in lower case, without tag or digest, e.g. qemu-loco or ghcr.io/mroie/qemu-loco');
     }
-    if (parts.digest === undefined && (typeof parts.tag !== 'string' || !IMAGE_TAG.test(parts.tag))) {
+    // By the factory that made the parts: fromDigest without a digest is a missing digest, not a missing tag.
+    if ('tag' in parts && (typeof parts.tag !== 'string' || !IMAGE_TAG.test(parts.tag))) {
       throw invalidProp(scope, `${property} tag`, parts.tag, 'must be an image tag: letters, digits, _ . -, at most 128 characters, not starting with . or -');
     }
-    if (parts.tag === undefined && (typeof parts.digest !== 'string' || !IMAGE_DIGEST.test(parts.digest))) {
+    if ('digest' in parts && (typeof parts.digest !== 'string' || !IMAGE_DIGEST.test(parts.digest))) {
       throw invalidProp(scope, `${property} digest`, parts.digest, 'must be sha256:<64 lower-case hex digits>');
     }
   }

@@ -329,7 +329,8 @@ export class EmulatorDisk extends Construct {
 
   constructor(scope: Construct, id: string, props: EmulatorDiskProps = {}) {
     super(scope, id);
-    const volume = props.volume ?? DiskVolume.newClaim();
+    // A JavaScript caller's null props mean none, as undefined does.
+    const volume = props?.volume ?? DiskVolume.newClaim();
     if (!(volume instanceof DiskVolume)) {
       throw invalidProp(this, 'volume', volume, 'must be a DiskVolume (DiskVolume.newClaim(), DiskVolume.emptyDir(), ...)');
     }
@@ -348,7 +349,7 @@ export class EmulatorDisk extends Construct {
     this.hostPathPersistentVolume = bound.persistentVolume;
     this.claimTemplates = bound.claimTemplates;
     this.emptyDir = bound.emptyDir;
-    applyMetadata(this, props.metadata);
+    applyMetadata(this, props?.metadata);
   }
 
   /** Whether pods on several nodes can write this disk at once. */

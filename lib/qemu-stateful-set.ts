@@ -561,7 +561,10 @@ export class QemuStatefulSet extends Construct {
         template: { metadata: { labels: podLabels }, spec: this.podSpec(ports) },
       },
     });
-    applyMetadata(this, props.metadata && { annotations: props.metadata.annotations });
+    // The labels are in podLabels already, under the selector's; the rest (annotations, the
+    // refused name and namespace) goes through applyMetadata, and the labels to the ConfigMap.
+    applyMetadata(this, props.metadata && { ...props.metadata, labels: undefined });
+    for (const [key, value] of Object.entries(props.metadata?.labels ?? {})) this.scriptConfigMap.metadata.addLabel(key, value);
   }
 
   /** The scripts the emulator pod runs, by file name. */

@@ -6,8 +6,8 @@
 try {
   require('./build').ensureBuilt();
 } catch {
-  // tsc has printed its diagnostics.
-  console.error('synth: compiling lib/ and main.ts failed (see the errors above); fix them, or run `npm run build` to see them again');
+  // tsc or jsii has printed its diagnostics.
+  console.error('synth: building lib/ and main.ts (tsc, jsii) failed (see the errors above); fix them, or run `npm run build` to see them again');
   process.exit(1);
 }
 require('../build/main.js');

@@ -3,29 +3,24 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 
-// docs/api/ is the API reference generated from the TSDoc of everything lib/index.ts exports
-// (typedoc with typedoc-plugin-markdown, typedoc.json). These tests regenerate it and fail when the
-// committed copy is stale, and hold the TSDoc itself to the project's standard.
+// docs/api/ is the API reference generated from the jsii assembly, one page per language
+// (scripts/docs.js, jsii-docgen). These tests regenerate it and fail when the committed copy is
+// stale, and hold the assembly's docs (the TSDoc, as jsii read it) to the project's standard.
 
 const ROOT = join(__dirname, '..');
 const COMMITTED = join(ROOT, 'docs/api');
 
-/** typedoc's JSON model: only what these tests read. */
-interface Reflection {
-  id: number;
-  name: string;
-  kind: number;
-  flags?: { isOptional?: boolean };
-  comment?: { summary: { text: string }[]; blockTags?: { tag: string }[] };
-  signatures?: Reflection[];
-  getSignature?: Reflection;
-  children?: Reflection[];
-  type?: any;
+/** The jsii assembly's type model: only what these tests read. */
+interface Docs { summary?: string; default?: string }
+interface TypeRef { fqn?: string; primitive?: string; collection?: { elementtype: TypeRef }; union?: { types: TypeRef[] } }
+interface Member { name: string; docs?: Docs; optional?: boolean; type?: TypeRef }
+interface Type {
+  fqn: string; name: string; kind: 'class' | 'interface' | 'enum'; datatype?: boolean; docs?: Docs;
+  properties?: Member[]; methods?: Member[]; members?: Member[];
 }
-const KIND = { Interface: 256, Constructor: 512, Property: 1024 };
 
 let work: string;
-let model: Reflection;
+let types: Type[];
 
 function filesUnder(dir: string): string[] {
   return (readdirSync(dir, { recursive: true, withFileTypes: true }))
@@ -35,24 +30,23 @@ function filesUnder(dir: string): string[] {
 }
 
 beforeAll(() => {
+  // global-setup built the package, .jsii included.
+  types = Object.values(JSON.parse(readFileSync(join(ROOT, '.jsii'), 'utf8')).types);
   work = mkdtempSync(join(tmpdir(), 'loco-api-docs-'));
   try {
-    // treatWarningsAsErrors with validation.notDocumented (typedoc.json): an export without TSDoc
-    // fails here.
-    execFileSync(join(ROOT, 'node_modules/.bin/typedoc'), ['--out', join(work, 'api'), '--json', join(work, 'api.json')], {
-      cwd: ROOT, encoding: 'utf8', stdio: 'pipe', timeout: 120_000,
+    execFileSync(process.execPath, [join(ROOT, 'scripts/docs.js'), join(work, 'api')], {
+      cwd: ROOT, encoding: 'utf8', stdio: 'pipe', timeout: 300_000,
     });
   } catch (error: any) {
-    throw new Error(`typedoc failed (an export without TSDoc, or a broken {@link}):\n${error.stdout}${error.stderr}`);
+    throw new Error(`scripts/docs.js failed:\n${error.stdout}${error.stderr}`);
   }
-  model = JSON.parse(readFileSync(join(work, 'api.json'), 'utf8'));
-}, 130_000);
+}, 310_000);
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-test('the committed docs/api/ is what `npm run docs` generates from the current TSDoc', () => {
+test('the committed docs/api/ is what `npm run docs` generates from the assembly', () => {
   const fresh = filesUnder(join(work, 'api'));
   const committed = existsSync(COMMITTED) ? filesUnder(COMMITTED) : [];
   const stale = [...new Set([...fresh, ...committed])].filter((file) => !fresh.includes(file) || !committed.includes(file)
@@ -62,44 +56,48 @@ test('the committed docs/api/ is what `npm run docs` generates from the current 
   }
 });
 
-test('documents the three constructs and the chart', () => {
-  const names = (model.children ?? []).map((child) => child.name);
-  expect(names).toEqual(expect.arrayContaining(['EmulatorDisk', 'DiskSeeder', 'QemuStatefulSet', 'LegoLocoChart', 'StorageMode']));
+test('one page per language jsii-docgen documents, each showing the constructs in that language', () => {
+  const pages = filesUnder(join(work, 'api'));
+  expect(pages).toEqual(['README.md', 'csharp.md', 'go.md', 'java.md', 'python.md', 'typescript.md']);
+  const page = (language: string) => readFileSync(join(work, 'api', `${language}.md`), 'utf8');
+  expect(page('python')).toContain('import cdk8s_qemu_loco');
+  expect(page('java')).toContain('import io.github.mroie.cdk8s.qemu.loco.LegoLocoChart;');
+  expect(page('csharp')).toContain('using Mroie.Cdk8s.QemuLoco;');
+  expect(page('go')).toContain('import "github.com/mroie/cdk8s-qemu-loco-go/cdk8sqemuloco"');
+  expect(page('typescript')).toContain("import { LegoLocoChart } from 'cdk8s-qemu-loco'");
 });
 
-test('every export and every member has a summary, not only tags', () => {
-  const bare: string[] = [];
-  const visit = (reflection: Reflection, path: string): void => {
-    const comment = reflection.comment ?? reflection.signatures?.[0]?.comment ?? reflection.getSignature?.comment;
-    const summary = (comment?.summary ?? []).map((part) => part.text).join('').trim();
-    // Constructors are documented by their class and props interface.
-    if (reflection.kind !== KIND.Constructor && summary === '') bare.push(`${path} (kind ${reflection.kind})`);
-    for (const child of reflection.children ?? []) visit(child, `${path}.${child.name}`);
-  };
-  for (const child of model.children ?? []) visit(child, child.name);
+test('documents the three constructs and the chart', () => {
+  expect(types.map((type) => type.name)).toEqual(expect.arrayContaining(['EmulatorDisk', 'DiskSeeder', 'QemuStatefulSet', 'LegoLocoChart', 'StorageMode']));
+});
+
+test('every type and every member has a summary', () => {
+  // Initializers are documented by their class and props interface.
+  const bare = types.flatMap((type) => [
+    ...(type.docs?.summary ? [] : [type.fqn]),
+    ...[...type.properties ?? [], ...type.methods ?? [], ...type.members ?? []]
+      .filter((member) => !member.docs?.summary).map((member) => `${type.fqn}.${member.name}`),
+  ]);
   expect(bare).toEqual([]);
 });
 
-test('every optional property of a props or options interface says its @default', () => {
-  // The interfaces named *Props or *Options, and every interface their properties use.
-  const byId = new Map((model.children ?? []).map((child) => [child.id, child]));
-  const inputs = new Set((model.children ?? [])
-    .filter((child) => child.kind === KIND.Interface && /(Props|Options)$/.test(child.name)));
-  const referenced = (type: any): number[] => !type || typeof type !== 'object' ? [] : [
-    ...(type.type === 'reference' && typeof type.target === 'number' ? [type.target] : []),
-    ...Object.values(type).flatMap((value) => Array.isArray(value) ? value.flatMap(referenced) : referenced(value)),
+test('every optional property of a props or options struct says its @default', () => {
+  // The structs named *Props or *Options, and every struct their properties use.
+  const byFqn = new Map(types.map((type) => [type.fqn, type]));
+  const referenced = (ref?: TypeRef): string[] => !ref ? [] : [
+    ...(ref.fqn ? [ref.fqn] : []),
+    ...referenced(ref.collection?.elementtype),
+    ...(ref.union?.types ?? []).flatMap(referenced),
   ];
+  const inputs = new Set(types.filter((type) => type.datatype && /(Props|Options)$/.test(type.name)));
   for (const input of inputs) {
-    for (const property of input.children ?? []) {
-      for (const id of referenced(property.type)) {
-        const target = byId.get(id);
-        if (target?.kind === KIND.Interface) inputs.add(target);
-      }
+    for (const fqn of (input.properties ?? []).flatMap((property) => referenced(property.type))) {
+      const target = byFqn.get(fqn);
+      if (target?.datatype) inputs.add(target);
     }
   }
-  const withoutDefault = [...inputs].flatMap((input) => (input.children ?? [])
-    .filter((property) => property.kind === KIND.Property && property.flags?.isOptional)
-    .filter((property) => !(property.comment?.blockTags ?? []).some((tag) => tag.tag === '@default'))
+  const withoutDefault = [...inputs].flatMap((input) => (input.properties ?? [])
+    .filter((property) => property.optional && property.docs?.default === undefined)
     .map((property) => `${input.name}.${property.name}`));
   expect(inputs.size).toBeGreaterThanOrEqual(4);
   expect(withoutDefault).toEqual([]);

@@ -5,14 +5,100 @@
  * One section per area, each in its own function, so that the sections merge apart.
  */
 
+// ---- EmulatorDisk, DiskSeeder, QemuStatefulSet, ContainerImage (the units) ----
+
+// Imports under names of this section only, so that the sections' imports cannot clash when merged.
+import { Chart as UnitsChart } from 'cdk8s';
+import * as units from '../lib';
+
+export function unitsApiTypes(chart: UnitsChart): void {
+  const {
+    ContainerImage, DiskSeeder, DiskVolume, EmulatorDisk, EmulatorDiskKind, QemuStatefulSet, SeedSource, SeedSourceKind, SnapshotMethod,
+  } = units;
+  const image = ContainerImage.fromTag('qemu-loco', 'v1');
+  const disk = new EmulatorDisk(chart, 'Disk');
+
+  // Disk options belong to their disk kind: what one kind takes is not there on another.
+  // @ts-expect-error claim settings on an emptyDir disk (was: invalid claimName ... does not apply to disk kind empty-dir)
+  DiskVolume.emptyDir({ claimName: 'win98-disk' });
+  // @ts-expect-error an emptyDir has no storage class
+  DiskVolume.emptyDir({ storageClassName: 'fast' });
+  // @ts-expect-error a claim has a size, not a sizeLimit
+  DiskVolume.newClaim({ sizeLimit: '4Gi' });
+  // @ts-expect-error an existing claim is not created, so it has no size
+  DiskVolume.existingClaim('saved-games', { size: '10Gi' });
+  // @ts-expect-error an existing claim has no hostPath PersistentVolume of this construct
+  DiskVolume.existingClaim('saved-games', { hostPathVolume: { acknowledgeNodeLocal: true } });
+  // @ts-expect-error an existing claim needs its name
+  DiskVolume.existingClaim();
+  // @ts-expect-error per-replica claims are named by the StatefulSet, not by claimName
+  DiskVolume.claimPerReplica({ claimName: 'win98-disk' });
+  // @ts-expect-error overlays exist only on a shared base
+  DiskVolume.newClaim({ overlaySize: '2Gi' });
+  // @ts-expect-error a golden clone needs its source
+  DiskVolume.goldenClone();
+  // @ts-expect-error the old props: the kind is the factory now
+  new EmulatorDisk(chart, 'OldDisk', { kind: EmulatorDiskKind.EMPTY_DIR });
+
+  // Images are ContainerImage values, whose tag and pull policy are its own.
+  // @ts-expect-error a string is not an image
+  new DiskSeeder(chart, 'StringImage', { disk, image: 'qemu-loco:v1' });
+  // @ts-expect-error fromTag needs the tag
+  ContainerImage.fromTag('qemu-loco');
+  // @ts-expect-error images come from the factories
+  new ContainerImage('qemu-loco:v1');
+  // @ts-expect-error the pull policy is the image's option
+  new DiskSeeder(chart, 'PullPolicy', { disk, image, imagePullPolicy: 'Never' });
+  // @ts-expect-error the tag is part of the image
+  new QemuStatefulSet(chart, 'Tag', { disk, image, tag: 'v1' });
+  // @ts-expect-error allowLatestTag is the image's option
+  new QemuStatefulSet(chart, 'Latest', { disk, image, allowLatestTag: true });
+  // @ts-expect-error a prebuilt snapshot is an image too
+  new QemuStatefulSet(chart, 'StringSnapshot', { disk, image, prebuiltSnapshot: 'ghcr.io/mroie/qemu-snapshots:win98-base' });
+
+  // Seeding: each source and method carries only its own options.
+  // @ts-expect-error the snapshot source without a snapshot image (was: invalid snapshotImage (not set))
+  SeedSource.snapshot();
+  // @ts-expect-error sources are SeedSource values, not the kinds
+  new DiskSeeder(chart, 'Kinds', { disk, image, sources: [SeedSourceKind.SNAPSHOT, SeedSourceKind.BUILTIN] });
+  // @ts-expect-error the snapshot image is the snapshot source's
+  new DiskSeeder(chart, 'SnapshotImage', { disk, image, snapshotImage: 'ghcr.io/mroie/qemu-snapshots:win98-base' });
+  // @ts-expect-error registry credentials with kubelet-pull, where the pod's imagePullSecrets apply
+  SnapshotMethod.kubeletPull({ authSecret: 'pull-secret' });
+  // @ts-expect-error TLS settings with kubelet-pull, where the node's runtime pulls
+  SnapshotMethod.kubeletPull({ tlsVerify: false });
+  // @ts-expect-error a tools image with the registry client, which needs none
+  SnapshotMethod.registryClient({ toolsImage: image });
+  // @ts-expect-error a built-in path on the snapshot source
+  SeedSource.snapshot(image, { builtinImagePath: '/opt/x' });
+  // @ts-expect-error the built-in source takes no method
+  SeedSource.builtin({ method: SnapshotMethod.kubeletPull() });
+
+  // The StatefulSet's settings live in their groups.
+  // @ts-expect-error disk and image are required
+  new QemuStatefulSet(chart, 'Empty', {});
+  // @ts-expect-error privileged is a security setting
+  new QemuStatefulSet(chart, 'Privileged', { disk, image, privileged: true });
+  // @ts-expect-error the node selector is a scheduling setting
+  new QemuStatefulSet(chart, 'NodeSelector', { disk, image, nodeSelector: { kvm: 'true' } });
+  // @ts-expect-error the shared-claim acknowledgement is a scheduling setting
+  new QemuStatefulSet(chart, 'OneNode', { disk, image, sharedClaimOnOneNode: true });
+  // @ts-expect-error the reset is an overlays setting
+  new QemuStatefulSet(chart, 'Reset', { disk, image, snapshotReset: true });
+  // @ts-expect-error devices are grouped
+  new QemuStatefulSet(chart, 'Kvm', { disk, image, kvm: {} });
+  // @ts-expect-error the old `kvm: {}` (a device plugin) is no Device: Device.devicePlugin()
+  new QemuStatefulSet(chart, 'KvmObject', { disk, image, devices: { kvm: {} } });
+}
+
 // ---- Snapshot download methods (the runs: test/snapshot/download-methods.test.ts) ----
 
-import { Chart } from 'cdk8s';
-import {
-  ContainerImage, LegoLocoChart, SeedSource, SnapshotMethod, StorageMode,
-} from '../lib';
+// Imports under names of this section only, so that the sections' imports cannot clash when merged.
+import { Chart as DownloadsChart } from 'cdk8s';
+import * as downloads from '../lib';
 
-export function downloadMethodsApiTypes(chart: Chart): void {
+export function downloadMethodsApiTypes(chart: DownloadsChart): void {
+  const { ContainerImage, LegoLocoChart, SeedSource, SnapshotMethod, StorageMode } = downloads;
   const image = ContainerImage.fromTag('qemu-loco', 'v1');
   const snapshot = ContainerImage.fromReference('ghcr.io/mroie/qemu-snapshots:win98-base');
 

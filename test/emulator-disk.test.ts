@@ -1,5 +1,7 @@
-import { DiskAccessMode, EmptyDirMedium, EmulatorDisk, EmulatorDiskKind } from '../lib';
+import { DiskAccessMode, DiskVolume, EmptyDirMedium, EmulatorDisk } from '../lib';
 import { ofKind, only, synth, testChart } from './helpers/synth';
+
+const NOT_TAKEN = "is not taken here: metadata gives labels and annotations; names are the construct's own props, the namespace is the chart's";
 
 describe('EmulatorDisk', () => {
   test('by default creates a 10Gi ReadWriteOnce claim named win98-disk, provisioned by the default StorageClass', () => {
@@ -21,7 +23,7 @@ describe('EmulatorDisk', () => {
   test('passes claim name, size, storage class and access modes to the claim', () => {
     const chart = testChart();
     const disk = new EmulatorDisk(chart, 'Disk', {
-      claimName: 'loco-disk', size: '40Gi', storageClassName: 'fast', accessModes: [DiskAccessMode.READ_WRITE_MANY],
+      volume: DiskVolume.newClaim({ claimName: 'loco-disk', size: '40Gi', storageClassName: 'fast', accessModes: [DiskAccessMode.READ_WRITE_MANY] }),
     });
     const claim = only(synth(chart), 'PersistentVolumeClaim');
 
@@ -33,7 +35,7 @@ describe('EmulatorDisk', () => {
 
   test('an existing claim creates no object and mounts the claim by name', () => {
     const chart = testChart();
-    const disk = new EmulatorDisk(chart, 'Disk', { kind: EmulatorDiskKind.EXISTING_CLAIM, claimName: 'saved-games' });
+    const disk = new EmulatorDisk(chart, 'Disk', { volume: DiskVolume.existingClaim('saved-games') });
 
     expect(synth(chart)).toHaveLength(0);
     expect(disk.persistent).toBe(true);
@@ -43,7 +45,7 @@ describe('EmulatorDisk', () => {
 
   test('a hostPath volume is a Retain PV at /tmp/<claim>, bound through volumeName with a matching (empty) class', () => {
     const chart = testChart({ namespace: 'loco' });
-    new EmulatorDisk(chart, 'Disk', { hostPathVolume: { acknowledgeNodeLocal: true } });
+    new EmulatorDisk(chart, 'Disk', { volume: DiskVolume.newClaim({ hostPathVolume: { acknowledgeNodeLocal: true } }) });
     const objects = synth(chart);
 
     const pv = only(objects, 'PersistentVolume');
@@ -60,7 +62,7 @@ describe('EmulatorDisk', () => {
   test('the hostPath PV name carries the namespace, so two installations do not collide', () => {
     const names = ['team-a', 'team-b'].map((namespace) => {
       const chart = testChart({ namespace });
-      new EmulatorDisk(chart, 'Disk', { hostPathVolume: { acknowledgeNodeLocal: true, path: '/data/loco' } });
+      new EmulatorDisk(chart, 'Disk', { volume: DiskVolume.newClaim({ hostPathVolume: { acknowledgeNodeLocal: true, path: '/data/loco' } }) });
       const pv = only(synth(chart), 'PersistentVolume');
       expect(pv.spec.hostPath.path).toBe('/data/loco');
       return pv.metadata.name;
@@ -70,7 +72,7 @@ describe('EmulatorDisk', () => {
 
   test('a hostPath volume keeps an explicit storage class on both sides', () => {
     const chart = testChart();
-    new EmulatorDisk(chart, 'Disk', { storageClassName: 'manual', hostPathVolume: { acknowledgeNodeLocal: true } });
+    new EmulatorDisk(chart, 'Disk', { volume: DiskVolume.newClaim({ storageClassName: 'manual', hostPathVolume: { acknowledgeNodeLocal: true } }) });
     const objects = synth(chart);
     expect(only(objects, 'PersistentVolume').spec.storageClassName).toBe('manual');
     expect(only(objects, 'PersistentVolumeClaim').spec.storageClassName).toBe('manual');
@@ -78,7 +80,7 @@ describe('EmulatorDisk', () => {
 
   test('an emptyDir disk has a 20Gi size limit by default and creates no object', () => {
     const chart = testChart();
-    const disk = new EmulatorDisk(chart, 'Disk', { kind: EmulatorDiskKind.EMPTY_DIR });
+    const disk = new EmulatorDisk(chart, 'Disk', { volume: DiskVolume.emptyDir() });
 
     expect(synth(chart)).toHaveLength(0);
     expect(disk.persistent).toBe(false);
@@ -88,7 +90,7 @@ describe('EmulatorDisk', () => {
 
   test('an emptyDir disk takes a size limit and the Memory medium', () => {
     const chart = testChart();
-    const disk = new EmulatorDisk(chart, 'Disk', { kind: EmulatorDiskKind.EMPTY_DIR, sizeLimit: '4Gi', medium: EmptyDirMedium.MEMORY });
+    const disk = new EmulatorDisk(chart, 'Disk', { volume: DiskVolume.emptyDir({ sizeLimit: '4Gi', medium: EmptyDirMedium.MEMORY }) });
     expect(disk.volume!.emptyDir!.medium).toBe('Memory');
     expect(disk.volume!.emptyDir!.sizeLimit!.value).toBe('4Gi');
     expect(disk.sizeBytes).toBe(4 * 2 ** 30);
@@ -96,13 +98,74 @@ describe('EmulatorDisk', () => {
 
   test('a hostPath volume without the explicit opt-in is refused, naming the property', () => {
     const chart = testChart();
-    expect(() => new EmulatorDisk(chart, 'Disk', { hostPathVolume: { acknowledgeNodeLocal: false } }))
-      .toThrow('test/Disk: invalid hostPathVolume.acknowledgeNodeLocal false: must be true to create a hostPath PersistentVolume');
+    expect(() => new EmulatorDisk(chart, 'Disk', { volume: DiskVolume.newClaim({ hostPathVolume: { acknowledgeNodeLocal: false } }) }))
+      .toThrow('test/Disk: invalid hostPathVolume.acknowledgeNodeLocal false: must be true to create a hostPath PersistentVolume: it keeps the disk on one node and suits single-node clusters only; leave hostPathVolume unset to let the StorageClass provision the claim');
   });
 
-  test('claim settings on an emptyDir disk are refused rather than ignored', () => {
+  // Claim settings on an emptyDir disk (the old run-time refusal) no longer type-check: test/api-types.ts.
+
+  test('null props from a JavaScript caller are no props: the default claim, not a TypeError', () => {
     const chart = testChart();
-    expect(() => new EmulatorDisk(chart, 'Disk', { kind: EmulatorDiskKind.EMPTY_DIR, claimName: 'win98-disk' }))
-      .toThrow('test/Disk: invalid claimName "win98-disk": does not apply to disk kind empty-dir, which takes sizeLimit, medium, imageSize (claimName applies to claim, existing-claim, shared-base)');
+    new EmulatorDisk(chart, 'Disk', null as any);
+    expect(only(synth(chart), 'PersistentVolumeClaim').metadata.name).toBe('win98-disk');
+  });
+
+  test('a volume that is not a DiskVolume (a JavaScript caller passing the old props) is refused, not read', () => {
+    const chart = testChart();
+    expect(() => new EmulatorDisk(chart, 'Disk', { volume: { kind: 'empty-dir', sizeLimit: '4Gi' } as any }))
+      .toThrow('test/Disk: invalid volume {"kind":"empty-dir","sizeLimit":"4Gi"}: must be a DiskVolume (DiskVolume.newClaim(), DiskVolume.emptyDir(), ...)');
+  });
+});
+
+describe('EmulatorDisk: its primary object and its metadata', () => {
+  test('node.defaultChild is the claim it creates, not its hostPath PersistentVolume', () => {
+    const chart = testChart();
+    const disk = new EmulatorDisk(chart, 'Disk', { volume: DiskVolume.newClaim({ hostPathVolume: { acknowledgeNodeLocal: true } }) });
+    expect(disk.node.defaultChild).toBe(disk.claim);
+    expect(disk.claim).toBeDefined();
+    expect(disk.node.defaultChild).not.toBe(disk.hostPathPersistentVolume);
+  });
+
+  test('an emptyDir or an existing claim has no primary object: it creates none', () => {
+    const chart = testChart();
+    expect(new EmulatorDisk(chart, 'Empty', { volume: DiskVolume.emptyDir() }).node.defaultChild).toBeUndefined();
+    expect(new EmulatorDisk(chart, 'Existing', { volume: DiskVolume.existingClaim('saved-games') }).node.defaultChild).toBeUndefined();
+  });
+
+  test('metadata labels and annotations land on the claim and on the hostPath PersistentVolume', () => {
+    const chart = testChart();
+    new EmulatorDisk(chart, 'Disk', {
+      metadata: { labels: { 'team': 'arcade', 'example.com/tier': 'gold' }, annotations: { 'backup.example.com/keep': 'forever' } },
+      volume: DiskVolume.newClaim({ hostPathVolume: { acknowledgeNodeLocal: true } }),
+    });
+    const objects = synth(chart);
+    expect(objects.map((object) => object.kind).sort()).toEqual(['PersistentVolume', 'PersistentVolumeClaim']);
+    for (const object of objects) {
+      expect([object.kind, object.metadata.labels]).toEqual([object.kind, { 'team': 'arcade', 'example.com/tier': 'gold' }]);
+      expect([object.kind, object.metadata.annotations]).toEqual([object.kind, { 'backup.example.com/keep': 'forever' }]);
+    }
+  });
+
+  test.each([
+    ['name', { name: 'my-disk' }, '"my-disk"'],
+    ['namespace', { namespace: 'games' }, '"games"'],
+  ])('metadata.%s is refused: the claim name is a DiskVolume option, the namespace the chart\'s', (field, metadata, shown) => {
+    const chart = testChart();
+    expect(() => new EmulatorDisk(chart, 'Disk', { metadata }))
+      .toThrow(`test/Disk: invalid metadata.${field} ${shown}: ${NOT_TAKEN}`);
+  });
+
+  test('a metadata label the API server would refuse is refused here, naming the key', () => {
+    const chart = testChart();
+    expect(() => new EmulatorDisk(chart, 'Disk', { metadata: { labels: { team: 'arcade games' } } }))
+      .toThrow('test/Disk: invalid metadata.labels.team "arcade games": must be at most 63 letters, digits, - _ . starting and ending with a letter or digit (or empty)');
+  });
+
+  test("the chart's namespace is on the claim and in the (cluster-scoped) PersistentVolume's name", () => {
+    const chart = testChart({ namespace: 'arcade' });
+    new EmulatorDisk(chart, 'Disk', { volume: DiskVolume.newClaim({ hostPathVolume: { acknowledgeNodeLocal: true } }) });
+    const objects = synth(chart);
+    expect(only(objects, 'PersistentVolumeClaim').metadata.namespace).toBe('arcade');
+    expect(only(objects, 'PersistentVolume').metadata.name).toBe('arcade-win98-disk-pv');
   });
 });

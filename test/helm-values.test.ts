@@ -2,7 +2,8 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { Testing } from 'cdk8s';
 import { parseDocument } from 'yaml';
-import { DeviceSource, HelmValues, HelmValuesError, LegoLocoChart, mergeHelmValues, parseHelmValues, propsFromHelmValues, StorageMode } from '../lib';
+import { DeviceSource, LegoLocoChart, StorageModeKind } from '../lib';
+import { HelmValues, HelmValuesError, mergeHelmValues, parseHelmValues, propsFromHelmValues } from '../lib/tools';
 import { envOf, K8sObject, only } from './helpers/synth';
 
 // The chart's own value files (copied unchanged from helm/loco-chart of MRoie/lego-loco-cluster).
@@ -75,54 +76,54 @@ describe('mergeHelmValues (helm -f base -f overlay)', () => {
 
 /** What each of the twelve files maps to on its own. */
 const EXPECTED: { [file: string]: {
-  mode: StorageMode; replicas: number; image: string; claim?: string; size?: string; storageClass?: string;
+  mode: StorageModeKind; replicas: number; image: string; claim?: string; size?: string; storageClass?: string;
   pullPolicy: string; env: { [name: string]: string }; secrets?: string[];
 } } = {
   'values.yaml': {
-    mode: StorageMode.PERSISTENT, replicas: 2, image: 'qemu-loco-softgpu:v28-qemu3dfx', claim: 'win98-disk', size: '10Gi',
+    mode: StorageModeKind.PERSISTENT, replicas: 2, image: 'qemu-loco-softgpu:v28-qemu3dfx', claim: 'win98-disk', size: '10Gi',
     storageClass: 'standard', pullPolicy: 'Never', env: { CDROM_MODE: 'qemu3dfx', NETWORK_MODE: 'socket', SOCKET_PORT: '4444', QEMU_3DFX_VGA: 'vmware' },
   },
   'values-bootable-clean.yaml': {
-    mode: StorageMode.PERSISTENT, replicas: 1, image: 'qemu-bootable:latest', claim: 'bootable-disk', pullPolicy: 'Never',
+    mode: StorageModeKind.PERSISTENT, replicas: 1, image: 'qemu-bootable:latest', claim: 'bootable-disk', pullPolicy: 'Never',
     env: { CREATE_BOOTABLE_DISK: 'true', DISK_SIZE: '2G' },
   },
   'values-bootable.yaml': {
-    mode: StorageMode.PERSISTENT, replicas: 1, image: 'qemu-bootable:latest', claim: 'bootable-disk', pullPolicy: 'Never',
+    mode: StorageModeKind.PERSISTENT, replicas: 1, image: 'qemu-bootable:latest', claim: 'bootable-disk', pullPolicy: 'Never',
     env: { CREATE_BOOTABLE_DISK: 'true', DISK_SIZE: '2G' },
   },
   'values-clean.yaml': {
-    mode: StorageMode.HYBRID, replicas: 1, image: 'ghcr.io/mroie/qemu-loco:latest', claim: 'win98-disk', pullPolicy: 'IfNotPresent', env: {},
+    mode: StorageModeKind.HYBRID, replicas: 1, image: 'ghcr.io/mroie/qemu-loco:latest', claim: 'win98-disk', pullPolicy: 'IfNotPresent', env: {},
   },
   'values-dd-single.yaml': {
-    mode: StorageMode.EPHEMERAL, replicas: 1, image: 'lego-loco-emulator:lan-test-flat', pullPolicy: 'Never',
+    mode: StorageModeKind.EPHEMERAL, replicas: 1, image: 'lego-loco-emulator:lan-test-flat', pullPolicy: 'Never',
     env: { CDROM_MODE: 'softgpu', QEMU_RENDER_BACKEND: 'vmware', WORKGROUP: 'LOCOLAND' },
   },
   'values-kind-benchmark.yaml': {
-    mode: StorageMode.EPHEMERAL, replicas: 9, image: 'qemu-loco:latest', pullPolicy: 'Never',
+    mode: StorageModeKind.EPHEMERAL, replicas: 9, image: 'qemu-loco:latest', pullPolicy: 'Never',
     env: { NETWORK_MODE: 'socket', SOCKET_PORT: '4444', MCAST_GROUP: '230.0.0.1', TAP_IF: 'tap0' },
   },
   'values-lan-test.yaml': {
-    mode: StorageMode.EPHEMERAL, replicas: 2, image: 'lego-loco-emulator:lan-test-flat', pullPolicy: 'Never',
+    mode: StorageModeKind.EPHEMERAL, replicas: 2, image: 'lego-loco-emulator:lan-test-flat', pullPolicy: 'Never',
     env: { CDROM_MODE: 'softgpu', QEMU_TCG_OPTS: 'thread=multi,tb-size=1024' },
   },
   'values-minikube-hostpath.yaml': {
-    mode: StorageMode.PERSISTENT, replicas: 1, image: 'qemu-loco:latest', claim: 'win98-disk', size: '10Gi', storageClass: 'standard',
+    mode: StorageModeKind.PERSISTENT, replicas: 1, image: 'qemu-loco:latest', claim: 'win98-disk', size: '10Gi', storageClass: 'standard',
     pullPolicy: 'Never', env: { BRIDGE: 'loco-br', TAP_IF: 'tap0', DISPLAY_NUM: '99' },
   },
   'values-minikube-hybrid.yaml': {
-    mode: StorageMode.HYBRID, replicas: 1, image: 'compose-emulator-0:latest', claim: 'win98-disk', size: '10Gi', storageClass: 'standard',
+    mode: StorageModeKind.HYBRID, replicas: 1, image: 'compose-emulator-0:latest', claim: 'win98-disk', size: '10Gi', storageClass: 'standard',
     pullPolicy: 'Never', env: { BRIDGE: 'loco-br', TAP_IF: 'tap0', DISPLAY_NUM: '99' },
   },
   'values-minikube.yaml': {
-    mode: StorageMode.HYBRID, replicas: 1, image: 'qemu-softgpu:latest', claim: 'win98-disk', size: '10Gi', storageClass: 'standard',
+    mode: StorageModeKind.HYBRID, replicas: 1, image: 'qemu-softgpu:latest', claim: 'win98-disk', size: '10Gi', storageClass: 'standard',
     pullPolicy: 'Never', env: { BRIDGE: 'loco-br', TAP_IF: 'tap0', DISPLAY_NUM: '99' },
   },
   'values-private-registry-kind.yaml': {
-    mode: StorageMode.EPHEMERAL, replicas: 1, image: 'qemu-loco:latest', pullPolicy: 'Always', secrets: ['ghcr-secret'],
+    mode: StorageModeKind.EPHEMERAL, replicas: 1, image: 'qemu-loco:latest', pullPolicy: 'Always', secrets: ['ghcr-secret'],
     env: { DISK_SIZE: '2G', DISABLE_TAP: 'true', NETWORK_MODE: 'user' },
   },
   'values-private-registry.yaml': {
-    mode: StorageMode.EPHEMERAL, replicas: 1, image: 'qemu-loco:latest', pullPolicy: 'Always', secrets: ['ghcr-secret', 'jfrog-secret'],
+    mode: StorageModeKind.EPHEMERAL, replicas: 1, image: 'qemu-loco:latest', pullPolicy: 'Always', secrets: ['ghcr-secret', 'jfrog-secret'],
     env: { DISK_SIZE: '2G' },
   },
 };
@@ -137,11 +138,11 @@ describe.each(Object.keys(EXPECTED))('%s on its own', (file) => {
 
   test(`maps to mode ${expected.mode}`, () => {
     expect(migration.mode).toBe(expected.mode);
-    expect(migration.chartProps.mode).toBe(expected.mode);
+    expect(migration.chartProps.mode.kind).toBe(expected.mode);
     // Only mode C without a seeder has the entrypoint download; A and B overlay the seeded disk.
-    expect(env.USE_PREBUILT_SNAPSHOT).toBe(expected.mode === StorageMode.EPHEMERAL ? 'true' : 'false');
+    expect(env.USE_PREBUILT_SNAPSHOT).toBe(expected.mode === StorageModeKind.EPHEMERAL ? 'true' : 'false');
     expect(migration.warnings.some((warning) => warning.startsWith('emulator.usePrebuiltSnapshot true with a diskPVC:')))
-      .toBe(expected.mode === StorageMode.HYBRID);
+      .toBe(expected.mode === StorageModeKind.HYBRID);
   });
 
   test('keeps replicas, image:tag, pull policy and pull secrets', () => {
@@ -173,7 +174,8 @@ describe.each(Object.keys(EXPECTED))('%s on its own', (file) => {
   });
 
   test('reports the latest tag, and what it does not migrate', () => {
-    expect(migration.chartProps.emulator.allowLatestTag === true).toBe(expected.image.endsWith(':latest'));
+    expect(migration.chartProps.emulator.image.reference).toBe(expected.image);
+    expect(migration.typescript.includes('allowLatestTag: true')).toBe(expected.image.endsWith(':latest'));
     if (expected.image.endsWith(':latest')) {
       expect(migration.warnings.some((w) => w.startsWith("emulator.tag is 'latest'"))).toBe(true);
     }
@@ -186,7 +188,7 @@ describe.each(Object.keys(EXPECTED))('%s on its own', (file) => {
 describe('key fields of particular files', () => {
   test('values.yaml: two replicas on one ReadWriteOnce claim are kept on one node, with a warning', () => {
     const migration = migrate('values.yaml');
-    expect(migration.chartProps.emulator.sharedClaimOnOneNode).toBe(true);
+    expect(migration.chartProps.emulator.scheduling?.sharedClaimOnOneNode).toBe(true);
     expect(migration.warnings).toContainEqual(expect.stringMatching(/^2 replicas share the ReadWriteOnce claim 'win98-disk'.*sharedClaimOnOneNode: true/));
     const affinity = only(synthesize(migration.chartProps), 'StatefulSet').spec.template.spec.affinity;
     expect(affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe('kubernetes.io/hostname');
@@ -226,8 +228,10 @@ describe('key fields of particular files', () => {
   });
 
   test('values-minikube-hybrid.yaml: the chart\'s doubled snapshot env is dropped in favour of the typed settings', () => {
-    const { warnings, chartProps } = migrate('values-minikube-hybrid.yaml');
-    expect(chartProps.snapshotImage).toBeUndefined(); // the default: ghcr.io/mroie/qemu-snapshots:win98-base
+    const { warnings, chartProps, typescript } = migrate('values-minikube-hybrid.yaml');
+    // The default snapshot, ghcr.io/mroie/qemu-snapshots:win98-base: the mode's default sources.
+    expect(typescript).toContain('  mode: StorageMode.hybrid({\n    volume: DiskVolume.newClaim(');
+    expect(typescript).not.toContain('SeedSource');
     const env = envOf(emulatorContainer(synthesize(chartProps)));
     expect(env).toMatchObject({ SNAPSHOT_REGISTRY: 'ghcr.io/mroie/qemu-snapshots', SNAPSHOT_TAG: 'win98-base' });
     expect(warnings).toContainEqual(expect.stringMatching(/^emulator\.env\.SNAPSHOT_TAG "win98-base" dropped: the chart's own SNAPSHOT_TAG from emulator\.snapshotTag came after it and won/));
@@ -255,7 +259,7 @@ describe('key fields of particular files', () => {
     expect(warnings).toContainEqual(expect.stringMatching(
       /^the chart ran the emulator privileged with NET_ADMIN and SYS_ADMIN; here it runs unprivileged with NET_ADMIN[,A-Z_ ]* \(all other capabilities dropped\)/));
     expect(warnings).toContain("the chart's emptyDir disk had no size limit; this one has a 20Gi sizeLimit, past which the kubelet evicts the pod " +
-      '(set disk.sizeLimit in the props to change it)');
+      '(set mode: StorageMode.ephemeral({ emptyDir: { sizeLimit } }) to change it)');
     expect(migrate('values.yaml').warnings.filter((w) => w.includes('emptyDir disk had no size limit'))).toEqual([]);
   });
 
@@ -279,18 +283,18 @@ describe('key fields of particular files', () => {
 
 describe('overlays merged over values.yaml, as helm -f values.yaml -f overlay.yaml deploys them', () => {
   const base = parsed('values.yaml');
-  const MERGED: { [file: string]: { mode: StorageMode; replicas: number } } = {
-    'values-bootable-clean.yaml': { mode: StorageMode.PERSISTENT, replicas: 1 },
-    'values-bootable.yaml': { mode: StorageMode.PERSISTENT, replicas: 1 },
-    'values-clean.yaml': { mode: StorageMode.HYBRID, replicas: 1 },
-    'values-dd-single.yaml': { mode: StorageMode.EPHEMERAL, replicas: 1 },
-    'values-kind-benchmark.yaml': { mode: StorageMode.EPHEMERAL, replicas: 9 },
-    'values-lan-test.yaml': { mode: StorageMode.EPHEMERAL, replicas: 2 },
-    'values-minikube-hostpath.yaml': { mode: StorageMode.PERSISTENT, replicas: 1 },
-    'values-minikube-hybrid.yaml': { mode: StorageMode.HYBRID, replicas: 1 },
-    'values-minikube.yaml': { mode: StorageMode.HYBRID, replicas: 1 },
-    'values-private-registry-kind.yaml': { mode: StorageMode.HYBRID, replicas: 2 },
-    'values-private-registry.yaml': { mode: StorageMode.HYBRID, replicas: 2 },
+  const MERGED: { [file: string]: { mode: StorageModeKind; replicas: number } } = {
+    'values-bootable-clean.yaml': { mode: StorageModeKind.PERSISTENT, replicas: 1 },
+    'values-bootable.yaml': { mode: StorageModeKind.PERSISTENT, replicas: 1 },
+    'values-clean.yaml': { mode: StorageModeKind.HYBRID, replicas: 1 },
+    'values-dd-single.yaml': { mode: StorageModeKind.EPHEMERAL, replicas: 1 },
+    'values-kind-benchmark.yaml': { mode: StorageModeKind.EPHEMERAL, replicas: 9 },
+    'values-lan-test.yaml': { mode: StorageModeKind.EPHEMERAL, replicas: 2 },
+    'values-minikube-hostpath.yaml': { mode: StorageModeKind.PERSISTENT, replicas: 1 },
+    'values-minikube-hybrid.yaml': { mode: StorageModeKind.HYBRID, replicas: 1 },
+    'values-minikube.yaml': { mode: StorageModeKind.HYBRID, replicas: 1 },
+    'values-private-registry-kind.yaml': { mode: StorageModeKind.HYBRID, replicas: 2 },
+    'values-private-registry.yaml': { mode: StorageModeKind.HYBRID, replicas: 2 },
   };
 
   test.each(Object.keys(MERGED))('%s', (file) => {
@@ -309,7 +313,8 @@ describe('mapping choices', () => {
 
   test('kvm and dri on hostPath run privileged, with a warning; the device plugin needs no privilege', () => {
     const hostPath = minimal({ kvm: { enabled: true, hostPath: '/dev/kvm' }, dri: { enabled: true, hostPath: '/dev/dri' } });
-    expect(hostPath.chartProps.emulator).toMatchObject({ privileged: true, kvm: { source: DeviceSource.HOST_PATH, hostPath: '/dev/kvm' } });
+    expect(hostPath.chartProps.emulator).toMatchObject({ security: { privileged: true }, devices: { kvm: { source: DeviceSource.HOST_PATH, nodePath: '/dev/kvm' } } });
+    expect(hostPath.typescript).toContain("devices: { kvm: Device.hostPath('/dev/kvm'), dri: Device.hostPath('/dev/dri') },\n    security: { privileged: true },\n");
     expect(hostPath.warnings).toContainEqual(expect.stringMatching(/^emulator\.kvm\.enabled: mounted from the node \(\/dev\/kvm\) as the chart did, which needs privileged: true/));
     expect(hostPath.warnings).toContain('the chart ran the emulator privileged with NET_ADMIN and SYS_ADMIN; it stays privileged here because a hostPath device (kvm/dri) needs it');
     const container = emulatorContainer(synthesize(hostPath.chartProps));
@@ -317,28 +322,72 @@ describe('mapping choices', () => {
     expect(container.volumeMounts.map((m: any) => m.mountPath)).toEqual(expect.arrayContaining(['/dev/kvm', '/dev/dri']));
 
     const plugin = propsFromHelmValues({ emulator: { image: 'q', tag: 'v1', diskPVC: 'd', kvm: { enabled: true } } }, { deviceSource: DeviceSource.DEVICE_PLUGIN });
-    expect(plugin.chartProps.emulator.privileged).toBeUndefined();
+    expect(plugin.chartProps.emulator.security).toBeUndefined();
+    expect(plugin.typescript).toBe([
+      "import { App } from 'cdk8s';",
+      "import { ContainerImage, Device, DiskVolume, LegoLocoChart, StorageMode } from 'cdk8s-qemu-loco';",
+      '',
+      'const app = new App();',
+      "new LegoLocoChart(app, 'loco-persistent', {",
+      "  mode: StorageMode.persistent({ volume: DiskVolume.newClaim({ claimName: 'd' }) }),",
+      "  emulator: { image: ContainerImage.fromTag('q', 'v1'), replicas: 1, devices: { kvm: Device.devicePlugin() } },",
+      '});',
+      'app.synth();',
+      '',
+    ].join('\n'));
     expect(emulatorContainer(synthesize(plugin.chartProps)).resources.limits['devices.kubevirt.io/kvm']).toBe('1');
     expect(plugin.warnings).toContainEqual(expect.stringMatching(/requested from a device plugin instead of the chart's hostPath/));
   });
 
   test('disabled devices stay off, and unknown device keys are reported', () => {
     const migration = minimal({ kvm: { enabled: false, hostPath: '/dev/kvm', mode: 'rw' } });
-    expect(migration.chartProps.emulator.kvm).toBeUndefined();
-    expect(migration.chartProps.emulator.privileged).toBeUndefined();
+    expect(migration.chartProps.emulator.devices).toBeUndefined();
+    expect(migration.chartProps.emulator.security).toBeUndefined();
     expect(migration.unknownKeys).toEqual(['emulator.kvm.mode']);
   });
 
   test('an env SNAPSHOT_* entry fills a typed setting the values leave empty', () => {
     const migration = minimal({ usePrebuiltSnapshot: true, env: { SNAPSHOT_REGISTRY: 'registry.example.com/snaps', SNAPSHOT_TAG: 'v2', SNAPSHOT_DIR: '/images/overlays' } });
-    expect(migration.chartProps.snapshotImage).toBe('registry.example.com/snaps:v2');
-    expect(migration.chartProps.emulator.snapshotDir).toBe('/images/overlays');
-    expect(migration.warnings).toContainEqual(expect.stringMatching(/^emulator\.env\.SNAPSHOT_DIR "\/images\/overlays" mapped to the typed setting snapshotDir/));
+    expect(migration.typescript).toBe([
+      "import { App } from 'cdk8s';",
+      "import { ContainerImage, DiskVolume, LegoLocoChart, SeedSource, StorageMode } from 'cdk8s-qemu-loco';",
+      '',
+      'const app = new App();',
+      "new LegoLocoChart(app, 'loco-hybrid', {",
+      '  mode: StorageMode.hybrid({',
+      "    volume: DiskVolume.newClaim({ claimName: 'win98-disk' }),",
+      '    seeder: {',
+      '      sources: [',
+      "        SeedSource.snapshot(ContainerImage.fromReference('registry.example.com/snaps:v2')),",
+      '        SeedSource.builtin(),',
+      '      ],',
+      '    },',
+      '  }),',
+      '  emulator: {',
+      "    image: ContainerImage.fromTag('qemu-loco', 'v1'),",
+      '    replicas: 1,',
+      "    overlays: { snapshotDir: '/images/overlays' },",
+      '  },',
+      '});',
+      'app.synth();',
+      '',
+    ].join('\n'));
+    const objects = synthesize(migration.chartProps);
+    expect(envOf(emulatorContainer(objects))).toMatchObject({ SNAPSHOT_REGISTRY: 'registry.example.com/snaps', SNAPSHOT_TAG: 'v2', SNAPSHOT_DIR: '/images/overlays' });
+    expect(only(objects, 'StatefulSet').spec.template.spec.initContainers.map((c: any) => c.image)).toContain('registry.example.com/snaps:v2');
+    expect(migration.chartProps.emulator.overlays?.snapshotDir).toBe('/images/overlays');
+    expect(migration.warnings).toContainEqual(expect.stringMatching(/^emulator\.env\.SNAPSHOT_DIR "\/images\/overlays" mapped to the typed setting emulator\.overlays\.snapshotDir/));
+  });
+
+  test('mode C with its own snapshot: the mode\'s snapshot image, a latest tag allowed as the chart had it', () => {
+    const migration = propsFromHelmValues({ emulator: { image: 'q', tag: 'v1', diskPVC: '', usePrebuiltSnapshot: true, snapshotRegistry: 'r.example/snaps', snapshotTag: 'latest' } });
+    expect(migration.typescript).toContain("  mode: StorageMode.ephemeral({\n    snapshotImage: ContainerImage.fromReference('r.example/snaps:latest', { allowLatestTag: true }),\n  }),\n");
+    expect(envOf(emulatorContainer(synthesize(migration.chartProps)))).toMatchObject({ SNAPSHOT_REGISTRY: 'r.example/snaps', SNAPSHOT_TAG: 'latest', USE_PREBUILT_SNAPSHOT: 'true' });
   });
 
   test('a read-only disk cannot be seeded: read-write, with the reason', () => {
     const migration = minimal({ diskReadOnly: true });
-    expect(migration.chartProps.emulator.readOnlyDisk).toBeUndefined();
+    expect(migration.chartProps.emulator.security).toBeUndefined();
     expect(migration.warnings).toContainEqual(expect.stringMatching(/^emulator\.diskReadOnly: true is not kept in mode persistent: the seeder writes/));
   });
 
@@ -376,8 +425,14 @@ describe('values the constructs refuse: a clear one-line error or an adjustment,
 
   test('a value a construct refuses is reported with the construct\'s reason', () => {
     const call = attempt({ emulator: { image: 'q', tag: 'no spaces allowed', diskPVC: 'd' } });
-    // The seeder runs the emulator image too, and is built first: it names the whole reference.
-    expect(call).toThrow(/^bad\.yaml: the migrated values make no valid chart: loco-persistent\/Seeder: invalid image "q:no spaces allowed": must be an image reference/);
+    // The seeder runs the emulator image too, and is built first.
+    expect(call).toThrow(new HelmValuesError('bad.yaml: the migrated values make no valid chart: loco-persistent/Resource/Seeder: invalid image tag ' +
+      '"no spaces allowed": must be an image tag: letters, digits, _ . -, at most 128 characters, not starting with . or -'));
+  });
+
+  test('a snapshot mode the entrypoint does not know', () => {
+    expect(attempt({ emulator: { image: 'q', tag: 'v1', snapshotMode: 'sometimes' } })).toThrow(new HelmValuesError(
+      'bad.yaml: cannot migrate: emulator.snapshotMode "sometimes" must be one of persistent, ephemeral'));
   });
 
   test('a missing image and an unknown pull policy', () => {

@@ -4,7 +4,7 @@
 // (timestamps decoded into untyped values stay text) and sigs.k8s.io/yaml's JSON conversion
 // (every number becomes a float64; keys become strings, floats with FormatFloat(f, 'g', -1, 32)),
 // not from running Helm.
-import { parseHelmValues, propsFromHelmValues } from '../lib';
+import { parseHelmValues, propsFromHelmValues } from '../lib/tools';
 import { goFormatFloat, resolvePlainScalar } from '../lib/helm-yaml';
 
 const valueOf = (yaml: string) => parseHelmValues(`v: ${yaml}\n`, 'scalars.yaml').values.v;

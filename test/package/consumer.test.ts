@@ -59,7 +59,18 @@ function consumerLock(dependencies: Record<string, string>, library: LockEntry):
       if (!at) throw new Error(`package-lock.json has no entry for ${name} needed by ${from || 'the root'}`);
     }
   };
-  const pending = Object.keys({ ...dependencies, ...library.dependencies }).filter((name) => name !== 'cdk8s-qemu-loco')
+  // The library's bundled dependencies (and theirs) come inside its tarball, as npm pack laid them
+  // out from this repo's node_modules: entries under its own node_modules, marked inBundle.
+  const bundled = (library.bundleDependencies ?? []) as string[];
+  const inBundle = bundled.map((name) => locate('', name));
+  while (inBundle.length > 0) {
+    const key = inBundle.pop()!;
+    const { dev, devOptional, peer, resolved, integrity, ...entry } = repoLock.packages[key];
+    packages[`node_modules/cdk8s-qemu-loco/${key}`] = { ...entry, inBundle: true };
+    for (const name of Object.keys(entry.dependencies ?? {})) inBundle.push(locate(key, name));
+  }
+  const pending = Object.keys({ ...dependencies, ...library.dependencies })
+    .filter((name) => name !== 'cdk8s-qemu-loco' && !bundled.includes(name))
     .map((name) => locate('', name));
   while (pending.length > 0) {
     const key = pending.pop()!;
@@ -117,6 +128,7 @@ beforeAll(() => {
     integrity: packed.integrity,
     license: library.license,
     dependencies: library.dependencies,
+    bundleDependencies: library.bundledDependencies,
     peerDependencies: library.peerDependencies,
     engines: library.engines,
     // npm links node_modules/.bin from the lock's entry, as its own lock would record it.
@@ -168,8 +180,15 @@ describe('the packed tarball', () => {
     }
   });
 
+  test('ships the jsii assembly and, bundled, the non-jsii dependencies and nothing else', () => {
+    expect(paths()).toContain('.jsii');
+    const bundled = new Set(paths().filter((path) => path.startsWith('node_modules/')).map((path) => path.split('/')[1]));
+    expect([...bundled].sort()).toEqual(['ajv', 'ajv-formats', 'fast-deep-equal', 'fast-uri', 'json-schema-traverse', 'require-from-string', 'yaml']);
+  });
+
   test('leaves out sources, tests, the repo app and build bookkeeping', () => {
-    const unwanted = paths().filter((path) =>
+    // node_modules/: the bundled dependencies as published (ajv ships its TypeScript sources).
+    const unwanted = paths().filter((path) => !path.startsWith('node_modules/')).filter((path) =>
       /^(lib|test|bench|dist|imports)\//.test(path) || path.endsWith('.ts') && !path.endsWith('.d.ts')
       || ['build/main.js', 'build/.source-hash', 'tsconfig.json', 'cdk8s.yaml'].includes(path));
     expect(unwanted).toEqual([]);
@@ -198,7 +217,9 @@ describe('a consumer app that installs the tarball', () => {
       const from = { paths: [require.resolve('cdk8s-qemu-loco')] };
       console.log(JSON.stringify(${JSON.stringify(PEERS)}.map((name) => require.resolve(name, from))));`], consumer);
     expect(JSON.parse(resolved)).toEqual(PEERS.map((name) => expect.stringMatching(new RegExp(`^${consumer}/node_modules/${name}/`))));
-    expect(existsSync(join(consumer, 'node_modules/cdk8s-qemu-loco/node_modules'))).toBe(false);
+    // Its own node_modules holds only what it bundles (ajv, ajv-formats, yaml and theirs).
+    expect(readdirSync(join(consumer, 'node_modules/cdk8s-qemu-loco/node_modules')).filter((name) => name !== '.bin').sort())
+      .toEqual(['ajv', 'ajv-formats', 'fast-deep-equal', 'fast-uri', 'json-schema-traverse', 'require-from-string', 'yaml']);
   });
 
   test("synthesizes the chart: disk claim, the seeder's and the emulator's scripts ConfigMaps, headless Service and StatefulSet", () => {
