@@ -57,7 +57,7 @@ export class GitOpsApp extends App {
  *
  * @returns the paths of the kustomization files written, in the app's chart order
  */
-function writeKustomizations(app: App): string[] {
+export function writeKustomizations(app: App): string[] {
   if (app.yamlOutputType !== YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE) {
     throw new Error(`writeKustomizations: the app writes YamlOutputType.${YamlOutputType[app.yamlOutputType]}; ` +
       'kustomization.yaml files need one folder per chart: create the App with yamlOutputType FOLDER_PER_CHART_FILE_PER_RESOURCE, or use GitOpsApp');

@@ -320,6 +320,12 @@ function checkProps(scope: Construct, props: LegoLocoProps): StorageMode {
   if (props.emulator === undefined || props.emulator === null || typeof props.emulator !== 'object') {
     throw invalidProp(scope, 'emulator', props.emulator, "is required: the emulator's settings, at least { image: ContainerImage.fromTag(repository, tag) }");
   }
+  // The seeder and the emulator share the image: checked once here, so that its error names the
+  // prop the user set rather than whichever construct reads it first.
+  if (!(props.emulator.image instanceof ContainerImage)) {
+    throw invalidProp(scope, 'emulator.image', props.emulator.image, "is required: a ContainerImage, e.g. ContainerImage.fromTag('ghcr.io/mroie/qemu-loco', '1.4.0')");
+  }
+  props.emulator.image._resolve(scope, 'emulator.image');
   return props.mode;
 }
 
@@ -340,8 +346,9 @@ export class LegoLocoChart extends Chart {
   public readonly emulator: QemuStatefulSet;
 
   constructor(scope: Construct, id: string, props: LegoLocoChartProps) {
-    super(scope, id, props);
-    this.loco = new LegoLoco(this, 'Resource', { mode: props?.mode, emulator: props?.emulator, metadata: props?.metadata });
+    // cdk8s's Chart reads props.namespace: null (from JavaScript) must reach LegoLoco's check, not that read.
+    super(scope, id, props ?? undefined);
+    this.loco = new LegoLoco(this, 'Resource', props && { mode: props.mode, emulator: props.emulator, metadata: props.metadata });
     this.mode = this.loco.mode;
     this.disk = this.loco.disk;
     this.seeder = this.loco.seeder;

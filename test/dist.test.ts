@@ -13,6 +13,8 @@ const DIST = join(ROOT, 'dist');
 const MODE_FOLDERS = ['loco-ephemeral', 'loco-hybrid', 'loco-persistent'];
 const STALE_HINT = 'dist/ is not what the app synthesizes: run `npm run synth` and commit dist/';
 
+/** The temporary directory of this run, removed at the end; the synth writes into its `dist`. */
+let tempRoot: string | undefined;
 let outdir: string;
 
 /** Files under dir, as sorted paths relative to dir. */
@@ -30,18 +32,19 @@ function objectsIn(folder: string): any[] {
 }
 
 beforeAll(() => {
-  outdir = mkdtempSync(join(tmpdir(), 'loco-dist-'));
-  execFileSync(join(ROOT, 'node_modules/.bin/cdk8s'), ['synth', '--no-check-upgrade', '--output', join(outdir, 'dist')], {
+  tempRoot = mkdtempSync(join(tmpdir(), 'loco-dist-'));
+  outdir = join(tempRoot, 'dist');
+  execFileSync(join(ROOT, 'node_modules/.bin/cdk8s'), ['synth', '--no-check-upgrade', '--output', outdir], {
     cwd: ROOT,
     env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' },
     stdio: 'pipe',
     timeout: 120_000,
   });
-  outdir = join(outdir, 'dist');
 }, 130_000);
 
 afterAll(() => {
-  if (outdir) rmSync(join(outdir, '..'), { recursive: true, force: true });
+  // Only the directory made above: when the synth failed, outdir's parent must not be guessed (it was tmpdir() itself).
+  if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
 });
 
 test('synthesizes one folder per storage mode and nothing else', () => {
@@ -105,11 +108,19 @@ describe.each(MODE_FOLDERS)('dist/%s', (folder) => {
   });
 
   test('gives each object the component of the construct that made it', () => {
-    const components = Object.fromEntries(objectsIn(join(outdir, folder))
-      .map((object) => [object.kind, object.metadata.labels['app.kubernetes.io/component']]));
-    expect(components.StatefulSet).toBe('emulator');
-    expect(components.Service).toBe('emulator');
-    if (components.ConfigMap) expect(components.ConfigMap).toBe('disk-seeder');
-    if (components.PersistentVolumeClaim) expect(components.PersistentVolumeClaim).toBe('disk');
+    const objects = objectsIn(join(outdir, folder));
+    const components = Object.fromEntries(objects.map((object) => [`${object.kind}/${object.metadata.name}`, object.metadata.labels['app.kubernetes.io/component']]));
+    const expected: Record<string, string> = {};
+    for (const object of objects) {
+      const name = `${object.kind}/${object.metadata.name}`;
+      if (object.kind === 'StatefulSet' || object.kind === 'Service') expected[name] = 'emulator';
+      else if (object.kind === 'PersistentVolumeClaim') expected[name] = 'disk';
+      // Two scripts ConfigMaps: the emulator's (preStop hook) and, in the modes that seed, the seeder's.
+      else if (object.kind === 'ConfigMap') expected[name] = /^loco-emulator-scripts-[0-9a-f]{10}$/.test(object.metadata.name) ? 'emulator' : 'disk-seeder';
+    }
+    expect(components).toEqual(expected);
+    expect(Object.values(expected).filter((component) => component === 'emulator')).toHaveLength(3);
+    expect(Object.keys(expected).filter((name) => name.startsWith('ConfigMap/') && expected[name] === 'disk-seeder'))
+      .toEqual(folder === 'loco-ephemeral' ? [] : [expect.stringMatching(new RegExp(`^ConfigMap/${folder}-seeder-scripts-[0-9a-f]{10}$`))]);
   });
 });

@@ -6,7 +6,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, App, Chart, YamlOutputType } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { EmulatorDisk, GitOpsApp, LegoLocoChart, QemuStatefulSet, StorageMode, writeKustomizations } from '../lib';
+import { ContainerImage, DiskVolume, EmulatorDisk, GitOpsApp, LegoLocoChart, QemuStatefulSet, StorageMode } from '../lib';
+import { writeKustomizations } from '../lib/gitops-app';
 import { cleanupDirs, tempDir } from './harness/qcow2';
 
 const KUBECTL = '/usr/bin/kubectl';
@@ -24,6 +25,16 @@ function kustomize(folder: string): any[] {
 
 const kindAndName = (objects: any[]) => objects.map((object) => `${object.kind}/${object.metadata.name}`).sort();
 
+/** The DOS emulator on its own claim: a StatefulSet, its Service, its scripts ConfigMap and the claim. */
+function dosEmulator(chart: Chart): QemuStatefulSet {
+  const disk = new EmulatorDisk(chart, 'Disk', { volume: DiskVolume.newClaim({ claimName: 'dos-disk' }) });
+  return new QemuStatefulSet(chart, 'Emulator', { disk, image: ContainerImage.fromTag('qemu-dos', 'v1'), name: 'dos' });
+}
+
+/** What kubectl kustomize builds from dosEmulator's folder. */
+const dosObjects = (emulator: QemuStatefulSet) =>
+  [`ConfigMap/${emulator.scriptConfigMap.name}`, 'PersistentVolumeClaim/dos-disk', 'Service/dos', 'StatefulSet/dos'];
+
 /** What each folder of the outdir holds: its object files' objects, by folder. */
 function synthesized(outdir: string): Record<string, any[]> {
   return Object.fromEntries(fs.readdirSync(outdir).sort().map((folder) => [folder,
@@ -35,9 +46,11 @@ describe('GitOpsApp', () => {
   test('writes one folder per chart that kubectl kustomize builds into exactly the chart\'s objects', () => {
     const outdir = tempDir('gitops-app-');
     const app = new GitOpsApp({ outdir });
-    new LegoLocoChart(app, 'lab-hybrid', { mode: StorageMode.HYBRID, emulator: { image: 'registry.example.com/qemu-loco', tag: 'v28', replicas: 2, sharedClaimOnOneNode: true } });
-    const other = new Chart(app, 'dos');
-    new QemuStatefulSet(other, 'Emulator', { disk: new EmulatorDisk(other, 'Disk', { claimName: 'dos-disk' }), image: 'qemu-dos', tag: 'v1', name: 'dos' });
+    new LegoLocoChart(app, 'lab-hybrid', {
+      mode: StorageMode.hybrid(),
+      emulator: { image: ContainerImage.fromTag('registry.example.com/qemu-loco', 'v28'), replicas: 2, scheduling: { sharedClaimOnOneNode: true } },
+    });
+    const emulator = dosEmulator(new Chart(app, 'dos'));
     app.synth();
 
     const folders = synthesized(outdir);
@@ -47,10 +60,12 @@ describe('GitOpsApp', () => {
       const built = kustomize(path.join(outdir, folder));
       expect(kindAndName(built)).toEqual(kindAndName(objects));
     }
+    expect(emulator.scriptConfigMap.name).toMatch(/^dos-scripts-[0-9a-f]{10}$/);
     expect(fs.readFileSync(path.join(outdir, 'dos', 'kustomization.yaml'), 'utf8')).toBe([
       'apiVersion: kustomize.config.k8s.io/v1beta1',
       'kind: Kustomization',
       'resources:',
+      `  - ConfigMap.${emulator.scriptConfigMap.name}.k8s.yaml`,
       '  - PersistentVolumeClaim.dos-disk.k8s.yaml',
       '  - Service.dos.k8s.yaml',
       '  - StatefulSet.dos.k8s.yaml',
@@ -63,10 +78,9 @@ describe('GitOpsApp', () => {
     fs.mkdirSync(path.join(outdir, 'dos'));
     fs.writeFileSync(path.join(outdir, 'dos', 'Service.removed.k8s.yaml'), 'apiVersion: v1\nkind: Service\nmetadata:\n  name: removed\n');
     const app = new GitOpsApp({ outdir });
-    const chart = new Chart(app, 'dos');
-    new QemuStatefulSet(chart, 'Emulator', { disk: new EmulatorDisk(chart, 'Disk', { claimName: 'dos-disk' }), image: 'qemu-dos', tag: 'v1', name: 'dos' });
+    const emulator = dosEmulator(new Chart(app, 'dos'));
     app.synth();
-    expect(kindAndName(kustomize(path.join(outdir, 'dos')))).toEqual(['PersistentVolumeClaim/dos-disk', 'Service/dos', 'StatefulSet/dos']);
+    expect(kindAndName(kustomize(path.join(outdir, 'dos')))).toEqual(dosObjects(emulator));
   });
 
   test('follows cdk8s\'s numbered folders when charts depend on each other (a nested chart)', () => {
@@ -74,8 +88,7 @@ describe('GitOpsApp', () => {
     const app = new GitOpsApp({ outdir });
     const parent = new Chart(app, 'platform');
     new ApiObject(parent, 'Namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'games' } });
-    const nested = new Chart(parent, 'emulators');
-    new QemuStatefulSet(nested, 'Emulator', { disk: new EmulatorDisk(nested, 'Disk', { claimName: 'dos-disk' }), image: 'qemu-dos', tag: 'v1', name: 'dos' });
+    const emulator = dosEmulator(new Chart(parent, 'emulators'));
     app.synth();
 
     const folders = fs.readdirSync(outdir).sort();
@@ -83,17 +96,18 @@ describe('GitOpsApp', () => {
     const built = Object.fromEntries(folders.map((folder) => [folder.replace(/^\d{4}-/, '').replace(/-[0-9a-f]{8}$/, ''), kindAndName(kustomize(path.join(outdir, folder)))]));
     expect(built).toEqual({
       'platform': ['Namespace/games'],
-      'platform-emulators': ['PersistentVolumeClaim/dos-disk', 'Service/dos', 'StatefulSet/dos'],
+      'platform-emulators': dosObjects(emulator),
     });
   });
 
   test('writeKustomizations on a plain App in the folder layout does the same; another layout is refused, saying what to do', () => {
     const outdir = tempDir('gitops-plain-');
     const app = new App({ outdir, yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE });
-    new LegoLocoChart(app, 'loco', { mode: StorageMode.EPHEMERAL, emulator: { image: 'qemu-loco', tag: 'v1' } });
+    const loco = new LegoLocoChart(app, 'loco', { mode: StorageMode.ephemeral(), emulator: { image: ContainerImage.fromTag('qemu-loco', 'v1') } });
     app.synth();
     expect(writeKustomizations(app)).toEqual([path.join(outdir, 'loco', 'kustomization.yaml')]);
-    expect(kindAndName(kustomize(path.join(outdir, 'loco')))).toEqual(['Service/loco-emulator', 'StatefulSet/loco-emulator']);
+    expect(kindAndName(kustomize(path.join(outdir, 'loco'))))
+      .toEqual([`ConfigMap/${loco.emulator.scriptConfigMap.name}`, 'Service/loco-emulator', 'StatefulSet/loco-emulator']);
 
     expect(() => writeKustomizations(new App({ outdir: tempDir('gitops-file-per-chart-') })))
       .toThrow('writeKustomizations: the app writes YamlOutputType.FILE_PER_CHART; kustomization.yaml files need one folder per chart: ' +

@@ -145,8 +145,8 @@ describe('cdk8s-qemu-loco through the protocol', () => {
     const method: ObjRef = await client.sinvoke(fqn('SnapshotMethod'), 'registryClient');
     const snapshot: ObjRef = await client.sinvoke(fqn('SeedSource'), 'snapshot', [snapshotImage, { method }]);
     const builtin: ObjRef = await client.sinvoke(fqn('SeedSource'), 'builtin');
-    const disk: ObjRef = await client.sinvoke(fqn('DiskVolume'), 'newClaim', [{ size: '12Gi' }]);
-    const mode: ObjRef = await client.sinvoke(fqn('StorageMode'), 'hybrid', [{ disk, seeder: { sources: [snapshot, builtin] } }]);
+    const volume: ObjRef = await client.sinvoke(fqn('DiskVolume'), 'newClaim', [{ size: '12Gi', claimName: 'loco-disk' }]);
+    const mode: ObjRef = await client.sinvoke(fqn('StorageMode'), 'hybrid', [{ volume, seeder: { sources: [snapshot, builtin], expectedSha256: 'a'.repeat(64) } }]);
     const image: ObjRef = await client.sinvoke(fqn('ContainerImage'), 'fromTag', ['qemu-loco', '1.2.3']);
     await expect(client.get(mode, 'kind')).resolves.toEqual(enumRef(fqn('StorageModeKind'), 'HYBRID'));
     await expect(client.get(image, 'reference')).resolves.toBe('qemu-loco:1.2.3');
@@ -161,8 +161,9 @@ describe('cdk8s-qemu-loco through the protocol', () => {
     new LegoLocoChart(local, 'loco', {
       namespace: 'loco',
       mode: StorageMode.hybrid({
-        disk: DiskVolume.newClaim({ size: '12Gi' }),
+        volume: DiskVolume.newClaim({ size: '12Gi', claimName: 'loco-disk' }),
         seeder: {
+          expectedSha256: 'a'.repeat(64),
           sources: [
             SeedSource.snapshot(ContainerImage.fromReference('registry.example/snap:v2'), { method: SnapshotMethod.registryClient() }),
             SeedSource.builtin(),
@@ -171,8 +172,16 @@ describe('cdk8s-qemu-loco through the protocol', () => {
       }),
       emulator: { ...emulator, image: ContainerImage.fromTag('qemu-loco', '1.2.3') },
     });
+    // Every non-default reached the objects, so the equality below compares the options, not defaults.
     expect(yaml).toContain('replicas: 3');
+    expect(yaml).toContain('namespace: loco');
+    expect(yaml).toContain('storage: 12Gi');
+    expect(yaml).toContain('claimName: loco-disk');
+    expect(yaml).toContain('value: registry-client');
+    expect(yaml).toContain('value: snapshot builtin');
+    expect(yaml).toContain(`value: ${'a'.repeat(64)}`);
     expect(yaml).toContain('registry.example/snap:v2');
+    expect(yaml).toContain('image: qemu-loco:1.2.3');
     expect(yaml).toBe(local.synthYaml());
   });
 

@@ -1,23 +1,28 @@
 import { Chart, Testing } from 'cdk8s';
 import {
-  CloneSourceKind, DeviceSource, DiskAccessMode, DiskSeeder, DiskSeederProps, EmulatorDisk, EmulatorDiskKind, EmulatorDiskProps, EmulatorOptions,
-  LegoLocoChart, LegoLocoChartProps, QemuStatefulSet, QemuStatefulSetProps, SeedSource, StorageMode,
+  CloneSource, ContainerImage, Device, DiskAccessMode, DiskSeeder, DiskSeederProps, DiskVolume, EmulatorDisk, EmulatorOptions, EphemeralModeOptions,
+  HybridModeOptions, LegoLoco, LegoLocoChart, PersistentModeOptions, QemuStatefulSet, QemuStatefulSetProps, SeedSource, SnapshotMethod, StorageMode,
 } from '../../lib';
+import { shippedScript } from '../../lib/disk-seeder';
 
 /**
  * Bad inputs and the one error each must produce at synth time: the construct path, the property,
  * the bad value and what is allowed. Each message is asserted whole, so a vaguer message fails.
+ * Inputs that the types refuse since API 2.0 are in test/api-types.ts, as compile-time checks.
  */
 
-const emulator: EmulatorOptions = { image: 'qemu-loco', tag: 'v1' };
+const emulator: EmulatorOptions = { image: ContainerImage.fromTag('qemu-loco', 'v1') };
+const SNAPSHOT = LegoLoco.SNAPSHOT_IMAGE;
 
-function chart(mode: StorageMode, props: Partial<LegoLocoChartProps> = {}, emulatorProps: Partial<EmulatorOptions> = {}): () => void {
-  return () => { new LegoLocoChart(Testing.app(), 'loco', { mode, ...props, emulator: { ...emulator, ...emulatorProps } }); };
+function chart(mode: StorageMode, emulatorProps: Partial<EmulatorOptions> = {}): () => void {
+  return () => { new LegoLocoChart(Testing.app(), 'loco', { mode, emulator: { ...emulator, ...emulatorProps } }); };
 }
-const A = (props: Partial<LegoLocoChartProps> = {}, emulatorProps: Partial<EmulatorOptions> = {}) => chart(StorageMode.PERSISTENT, props, emulatorProps);
-const B = (props: Partial<LegoLocoChartProps> = {}, emulatorProps: Partial<EmulatorOptions> = {}) => chart(StorageMode.HYBRID, props, emulatorProps);
-const C = (props: Partial<LegoLocoChartProps> = {}, emulatorProps: Partial<EmulatorOptions> = {}) => chart(StorageMode.EPHEMERAL, props, emulatorProps);
-const disk = (props: EmulatorDiskProps) => A({ disk: props });
+const A = (options: PersistentModeOptions = {}, emulatorProps: Partial<EmulatorOptions> = {}) => chart(StorageMode.persistent(options), emulatorProps);
+const B = (options: HybridModeOptions = {}, emulatorProps: Partial<EmulatorOptions> = {}) => chart(StorageMode.hybrid(options), emulatorProps);
+const C = (options: EphemeralModeOptions = {}, emulatorProps: Partial<EmulatorOptions> = {}) => chart(StorageMode.ephemeral(options), emulatorProps);
+const disk = (volume: DiskVolume) => A({ volume });
+const image = (repository: string, tag = 'v1') => ContainerImage.fromTag(repository, tag);
+const snapshot = (reference: string) => SeedSource.snapshot(ContainerImage.fromReference(reference));
 
 /** The constructs on their own, in a chart named `test`. */
 function standalone(build: (scope: Chart) => void): () => void {
@@ -25,190 +30,189 @@ function standalone(build: (scope: Chart) => void): () => void {
 }
 function emulatorWith(props: Partial<QemuStatefulSetProps>): () => void {
   return standalone((scope) => {
-    const emptyDisk = new EmulatorDisk(scope, 'Disk', { kind: EmulatorDiskKind.EMPTY_DIR });
-    new QemuStatefulSet(scope, 'Emulator', { disk: emptyDisk, image: 'qemu-loco', tag: 'v1', ...props });
+    const emptyDisk = new EmulatorDisk(scope, 'Disk', { volume: DiskVolume.emptyDir() });
+    new QemuStatefulSet(scope, 'Emulator', { disk: emptyDisk, image: image('qemu-loco'), ...props });
   });
 }
 
 function seederWith(props: Partial<DiskSeederProps>): () => void {
   return standalone((scope) => {
-    new DiskSeeder(scope, 'Seeder', { disk: new EmulatorDisk(scope, 'Disk'), image: 'qemu-loco:v1', ...props });
+    new DiskSeeder(scope, 'Seeder', { disk: new EmulatorDisk(scope, 'Disk'), image: image('qemu-loco'), ...props });
   });
 }
 
 const ABSOLUTE = "must be an absolute path: '/' then names separated by single '/', none of them empty, '.' or '..', no control characters (NUL, line breaks), at most 4096 characters, not '/' itself";
 const FILE_NAME = "must be a plain file name: no '/', not empty, '.' or '..', no control characters (NUL, line breaks), at most 255 characters";
-const REPOSITORY = 'must be an image repository [registry/]name in lower case, without tag or digest, e.g. qemu-loco or ghcr.io/mroie/qemu-loco (give the tag in tag)';
-const ANY_IMAGE = 'must be an image reference [registry/]repository[:tag][@sha256:<64 hex digits>] with a lower-case repository, e.g. busybox:1.35';
+const REPOSITORY = 'must be an image repository [registry/]name in lower case, without tag or digest, e.g. qemu-loco or ghcr.io/mroie/qemu-loco';
+const ANY_IMAGE = 'must be an image reference [registry/]repository[:tag][@sha256:<64 hex digits>] with a lower-case repository and no spaces, e.g. ghcr.io/mroie/qemu-snapshots:win98-base';
+const QUANTITY = "must be a positive Kubernetes quantity such as '10Gi', '512Mi' or '20G' (suffixes Ki, Mi, Gi, Ti, Pi, Ei, k, M, G, T, P, E)";
+const DNS_SUBDOMAIN = "must be a DNS-1123 subdomain: at most 253 characters of lower-case letters, digits, '-' and '.', starting and ending with a letter or digit";
+/** Where LegoLocoChart `loco` puts its parts: the installation, its disk, its seeder, its emulators. */
+const LOCO = 'loco/Resource';
+const DISK = `${LOCO}/Disk`;
+const SEEDER = `${LOCO}/Seeder`;
+const EMULATOR = `${LOCO}/Resource`;
 
 const CASES: [string, () => void, string][] = [
   // names that are not DNS-1123
-  ['claim name with upper case and _', disk({ claimName: 'Win98_Disk' }),
-    `loco/Disk: invalid claimName "Win98_Disk": must be a DNS-1123 subdomain: at most 253 characters of lower-case letters, digits, '-' and '.', starting and ending with a letter or digit`],
+  ['claim name with upper case and _', disk(DiskVolume.newClaim({ claimName: 'Win98_Disk' })),
+    `${DISK}: invalid claimName "Win98_Disk": ${DNS_SUBDOMAIN}`],
   ['emulator name with upper case', A({}, { name: 'Loco' }),
-    `loco/Emulator: invalid name "Loco": must be a DNS-1123 label: at most 52 characters of lower-case letters, digits and '-', starting and ending with a letter or digit`],
+    `${EMULATOR}: invalid name "Loco": must be a DNS-1123 label: at most 52 characters of lower-case letters, digits and '-', starting and ending with a letter or digit`],
   ['emulator name of 53 characters', A({}, { name: 'l'.repeat(53) }),
-    `loco/Emulator: invalid name "lllllllllllllllllllllllllllllllllllllllllllllllllllll": must be a DNS-1123 label: at most 52 characters of lower-case letters, digits and '-', starting and ending with a letter or digit`],
+    `${EMULATOR}: invalid name "lllllllllllllllllllllllllllllllllllllllllllllllllllll": must be a DNS-1123 label: at most 52 characters of lower-case letters, digits and '-', starting and ending with a letter or digit`],
   ['service name with a dot', A({}, { serviceName: 'loco.lan' }),
-    `loco/Emulator: invalid serviceName "loco.lan": must be a DNS-1123 label: at most 63 characters of lower-case letters, digits and '-', starting and ending with a letter or digit`],
-  ['clone source name with a space', disk({ kind: EmulatorDiskKind.GOLDEN_CLONE, cloneFrom: { kind: CloneSourceKind.PERSISTENT_VOLUME_CLAIM, name: 'golden disk' } }),
-    `loco/Disk: invalid cloneFrom.name "golden disk": must be a DNS-1123 subdomain: at most 253 characters of lower-case letters, digits, '-' and '.', starting and ending with a letter or digit`],
+    `${EMULATOR}: invalid serviceName "loco.lan": must be a DNS-1123 label: at most 63 characters of lower-case letters, digits and '-', starting and ending with a letter or digit`],
+  ['clone source name with a space', disk(DiskVolume.goldenClone(CloneSource.fromClaim('golden disk'))),
+    `${DISK}: invalid cloneFrom.name "golden disk": ${DNS_SUBDOMAIN}`],
+  ['an existing claim name with upper case', disk(DiskVolume.existingClaim('Players')),
+    `${DISK}: invalid claimName "Players": ${DNS_SUBDOMAIN}`],
   // replicas
   ['replicas 0', C({}, { replicas: 0 }),
-    'loco/Emulator: invalid replicas 0: must be a whole number at least 1'],
+    `${EMULATOR}: invalid replicas 0: must be a whole number at least 1`],
   ['replicas 2.5', C({}, { replicas: 2.5 }),
-    'loco/Emulator: invalid replicas 2.5: must be a whole number at least 1'],
+    `${EMULATOR}: invalid replicas 2.5: must be a whole number at least 1`],
   // sizes
-  ['size 10GB', disk({ size: '10GB' }),
-    `loco/Disk: invalid size "10GB": must be a positive Kubernetes quantity such as '10Gi', '512Mi' or '20G' (suffixes Ki, Mi, Gi, Ti, Pi, Ei, k, M, G, T, P, E)`],
-  ['size -1Gi', disk({ size: '-1Gi' }),
-    `loco/Disk: invalid size "-1Gi": must be a positive Kubernetes quantity such as '10Gi', '512Mi' or '20G' (suffixes Ki, Mi, Gi, Ti, Pi, Ei, k, M, G, T, P, E)`],
-  ['sizeLimit 20gb', C({ disk: { sizeLimit: '20gb' } }),
-    `loco/Disk: invalid sizeLimit "20gb": must be a positive Kubernetes quantity such as '10Gi', '512Mi' or '20G' (suffixes Ki, Mi, Gi, Ti, Pi, Ei, k, M, G, T, P, E)`],
-  ['overlaySize 0', disk({ kind: EmulatorDiskKind.SHARED_BASE, overlaySize: '0' }),
-    `loco/Disk: invalid overlaySize "0": must be a positive Kubernetes quantity such as '10Gi', '512Mi' or '20G' (suffixes Ki, Mi, Gi, Ti, Pi, Ei, k, M, G, T, P, E)`],
-  ['minVirtualSize not a quantity', standalone((scope) => new DiskSeeder(scope, 'Seeder', { disk: new EmulatorDisk(scope, 'Disk'), image: 'qemu-loco:v1', minVirtualSize: '2GB' })),
-    `test/Seeder: invalid minVirtualSize "2GB": must be a positive Kubernetes quantity such as '10Gi', '512Mi' or '20G' (suffixes Ki, Mi, Gi, Ti, Pi, Ei, k, M, G, T, P, E)`],
-  ['maxVirtualSize with a fraction of a byte', A({ maxVirtualSize: '1.5' }),
-    'loco/Seeder: invalid maxVirtualSize "1.5": must be a whole number of bytes of at most 9007199254740991'],
-  ['minVirtualSize above the default maxVirtualSize', B({ minVirtualSize: '100Gi' }),
-    'loco/Seeder: invalid minVirtualSize "100Gi": must not exceed maxVirtualSize (64Gi, the default): no image could pass both'],
-  ['minVirtualSize above maxVirtualSize', A({ minVirtualSize: '4Gi', maxVirtualSize: '2Gi' }),
-    'loco/Seeder: invalid minVirtualSize "4Gi": must not exceed maxVirtualSize (2Gi): no image could pass both'],
-  ['maxVirtualSize in mode C without a seeder', C({ maxVirtualSize: '8Gi' }),
-    'loco: invalid maxVirtualSize "8Gi": is a setting of the seeder, and mode ephemeral has none unless seedEphemeralDisk is set'],
-  ['imageSize not a quantity', C({ disk: { imageSize: 'big' } }),
-    `loco/Disk: invalid imageSize "big": must be a positive Kubernetes quantity such as '10Gi', '512Mi' or '20G' (suffixes Ki, Mi, Gi, Ti, Pi, Ei, k, M, G, T, P, E)`],
+  ['size 10GB', disk(DiskVolume.newClaim({ size: '10GB' })),
+    `${DISK}: invalid size "10GB": ${QUANTITY}`],
+  ['size -1Gi', disk(DiskVolume.newClaim({ size: '-1Gi' })),
+    `${DISK}: invalid size "-1Gi": ${QUANTITY}`],
+  ['sizeLimit 20gb', C({ emptyDir: { sizeLimit: '20gb' } }),
+    `${DISK}: invalid sizeLimit "20gb": ${QUANTITY}`],
+  ['overlaySize 0', disk(DiskVolume.sharedBase({ overlaySize: '0' })),
+    `${DISK}: invalid overlaySize "0": ${QUANTITY}`],
+  ['minVirtualSize not a quantity', seederWith({ minVirtualSize: '2GB' }),
+    `test/Seeder: invalid minVirtualSize "2GB": ${QUANTITY}`],
+  ['maxVirtualSize with a fraction of a byte', A({ seeder: { maxVirtualSize: '1.5' } }),
+    `${SEEDER}: invalid maxVirtualSize "1.5": must be a whole number of bytes of at most 9007199254740991`],
+  ['minVirtualSize above the default maxVirtualSize', B({ seeder: { minVirtualSize: '100Gi' } }),
+    `${SEEDER}: invalid minVirtualSize "100Gi": must not exceed maxVirtualSize (64Gi, the default): no image could pass both`],
+  ['minVirtualSize above maxVirtualSize', A({ seeder: { minVirtualSize: '4Gi', maxVirtualSize: '2Gi' } }),
+    `${SEEDER}: invalid minVirtualSize "4Gi": must not exceed maxVirtualSize (2Gi): no image could pass both`],
+  ['maxVirtualSize not a quantity in the ephemeral seeder', C({ seeder: { maxVirtualSize: '8GB' } }),
+    `${SEEDER}: invalid maxVirtualSize "8GB": ${QUANTITY}`],
+  ['imageSize not a quantity', C({ emptyDir: { imageSize: 'big' } }),
+    `${DISK}: invalid imageSize "big": ${QUANTITY}`],
   // a volume smaller than the declared image
-  ['emptyDir sizeLimit smaller than imageSize', C({ disk: { sizeLimit: '4Gi', imageSize: '5Gi' } }),
-    'loco/Disk: invalid sizeLimit "4Gi": must be at least imageSize (5Gi), plus room for the overlays: the kubelet evicts the pod once the emptyDir holds more than its sizeLimit'],
-  ['claim size smaller than imageSize', disk({ size: '1Gi', imageSize: '1500Mi' }),
-    'loco/Disk: invalid size "1Gi": must be at least imageSize (1500Mi), plus room for the overlays: the seeder cannot copy the image onto a smaller claim'],
+  ['emptyDir sizeLimit smaller than imageSize', C({ emptyDir: { sizeLimit: '4Gi', imageSize: '5Gi' } }),
+    `${DISK}: invalid sizeLimit "4Gi": must be at least imageSize (5Gi), plus room for the overlays: the kubelet evicts the pod once the emptyDir holds more than its sizeLimit`],
+  ['claim size smaller than imageSize', disk(DiskVolume.newClaim({ size: '1Gi', imageSize: '1500Mi' })),
+    `${DISK}: invalid size "1Gi": must be at least imageSize (1500Mi), plus room for the overlays: the seeder cannot copy the image onto a smaller claim`],
   // snapshot references
-  ['snapshot without tag or digest', B({ snapshotImage: 'ghcr.io/mroie/qemu-snapshots' }),
-    'loco: invalid snapshotImage "ghcr.io/mroie/qemu-snapshots": must be an image reference [registry/]repository:tag or [registry/]repository@sha256:<64 hex digits>, e.g. ghcr.io/mroie/qemu-snapshots:win98-base'],
-  ['snapshot repository with upper case', B({ snapshotImage: 'ghcr.io/MRoie/qemu-snapshots:win98-base' }),
-    'loco: invalid snapshotImage "ghcr.io/MRoie/qemu-snapshots:win98-base": must be an image reference [registry/]repository:tag or [registry/]repository@sha256:<64 hex digits>, e.g. ghcr.io/mroie/qemu-snapshots:win98-base'],
-  ['snapshot digest too short', B({ snapshotImage: 'ghcr.io/mroie/qemu-snapshots@sha256:abc123' }),
-    'loco: invalid snapshotImage "ghcr.io/mroie/qemu-snapshots@sha256:abc123": must be an image reference [registry/]repository:tag or [registry/]repository@sha256:<64 hex digits>, e.g. ghcr.io/mroie/qemu-snapshots:win98-base'],
-  ['snapshot tag starting with -', B({ snapshotImage: 'ghcr.io/mroie/qemu-snapshots:-base' }),
-    'loco: invalid snapshotImage "ghcr.io/mroie/qemu-snapshots:-base": must be an image reference [registry/]repository:tag or [registry/]repository@sha256:<64 hex digits>, e.g. ghcr.io/mroie/qemu-snapshots:win98-base'],
-  ['snapshot registry given as a URL', C({ snapshotImage: 'https://ghcr.io/mroie/qemu-snapshots:win98-base' }),
-    'loco: invalid snapshotImage "https://ghcr.io/mroie/qemu-snapshots:win98-base": must be an image reference [registry/]repository:tag or [registry/]repository@sha256:<64 hex digits>, e.g. ghcr.io/mroie/qemu-snapshots:win98-base'],
+  ['snapshot without tag or digest', B({ seeder: { sources: [snapshot('ghcr.io/mroie/qemu-snapshots')] } }),
+    `${SEEDER}: invalid sources.snapshot.image "ghcr.io/mroie/qemu-snapshots": has no tag, which means latest: give a version tag or a digest (ContainerImage.fromTag, ContainerImage.fromDigest)`],
+  ['snapshot repository with upper case', B({ seeder: { sources: [snapshot('ghcr.io/MRoie/qemu-snapshots:win98-base')] } }),
+    `${SEEDER}: invalid sources.snapshot.image "ghcr.io/MRoie/qemu-snapshots:win98-base": ${ANY_IMAGE}`],
+  ['snapshot digest too short', B({ seeder: { sources: [snapshot('ghcr.io/mroie/qemu-snapshots@sha256:abc123')] } }),
+    `${SEEDER}: invalid sources.snapshot.image "ghcr.io/mroie/qemu-snapshots@sha256:abc123": ${ANY_IMAGE}`],
+  ['snapshot tag starting with -', B({ seeder: { sources: [snapshot('ghcr.io/mroie/qemu-snapshots:-base')] } }),
+    `${SEEDER}: invalid sources.snapshot.image "ghcr.io/mroie/qemu-snapshots:-base": ${ANY_IMAGE}`],
+  ['snapshot registry given as a URL', C({ snapshotImage: ContainerImage.fromReference('https://ghcr.io/mroie/qemu-snapshots:win98-base') }),
+    `${LOCO}: invalid mode.snapshotImage "https://ghcr.io/mroie/qemu-snapshots:win98-base": ${ANY_IMAGE}`],
   // modes
-  ['mode A without the built-in source', A({ seedSources: [SeedSource.SNAPSHOT] }),
-    `loco: invalid seedSources ["snapshot"]: mode persistent seeds from the image built into the emulator image and must include 'builtin'; use mode hybrid to seed from the snapshot`],
-  ['mode C given a claim', C({ disk: { kind: EmulatorDiskKind.CLAIM } }),
-    'loco: invalid disk.kind "claim": mode ephemeral keeps nothing and takes an emptyDir disk; use mode persistent or hybrid for a claim'],
-  ['mode C given a claim name', C({ disk: { claimName: 'win98-disk' } }),
-    'loco/Disk: invalid claimName "win98-disk": does not apply to disk kind empty-dir, which takes sizeLimit, medium, imageSize (claimName applies to claim, existing-claim, shared-base)'],
-  ['mode C given seed sources', C({ seedSources: [SeedSource.SNAPSHOT] }),
-    'loco: invalid seedSources ["snapshot"]: mode ephemeral has no seeder: the entrypoint downloads the snapshot at start (or set seedEphemeralDisk to seed it from the snapshot)'],
-  ['mode A given an emptyDir', A({ disk: { kind: EmulatorDiskKind.EMPTY_DIR } }),
-    'loco: invalid disk.kind "empty-dir": mode persistent keeps the disk on a claim; use mode ephemeral for an emptyDir'],
+  ['mode A without the built-in source', A({ seeder: { sources: [SeedSource.snapshot(SNAPSHOT)] } }),
+    `${LOCO}: invalid mode.seeder.sources ["snapshot"]: mode persistent seeds from the image built into the emulator image and must include SeedSource.builtin(); use StorageMode.hybrid() to seed from the snapshot`],
+  ['mode A given an emptyDir', A({ volume: DiskVolume.emptyDir() }),
+    `${LOCO}: invalid mode.volume "DiskVolume.emptyDir()": mode persistent keeps the disk on a claim; use StorageMode.ephemeral() for an emptyDir`],
   // read-only disks and seeders
-  ['a read-only disk with a seeder', A({}, { readOnlyDisk: true }),
-    'loco/Emulator: invalid readOnlyDisk true: cannot be combined with a seeder, which must write the disk; drop the seeder or mount the disk read-write'],
-  ['a ReadOnlyMany claim with a seeder', disk({ accessModes: [DiskAccessMode.READ_ONLY_MANY] }),
-    'loco/Seeder: invalid disk "loco/Disk": is ReadOnlyMany only, and the seeder must write the image onto it: give the disk a writable access mode (ReadWriteOnce, ReadWriteMany) or drop the seeder'],
+  ['a read-only disk with a seeder', A({}, { security: { readOnlyDisk: true } }),
+    `${EMULATOR}: invalid security.readOnlyDisk true: cannot be combined with a seeder, which must write the disk; drop the seeder or mount the disk read-write`],
+  ['a ReadOnlyMany claim with a seeder', disk(DiskVolume.newClaim({ accessModes: [DiskAccessMode.READ_ONLY_MANY] })),
+    `${SEEDER}: invalid disk "${DISK}": is ReadOnlyMany only, and the seeder must write the image onto it: give the disk a writable access mode (ReadWriteOnce, ReadWriteMany) or drop the seeder`],
   ['a seeder for another disk', standalone((scope) => {
-    const seeded = new EmulatorDisk(scope, 'Disk', { claimName: 'seeded' });
-    const other = new EmulatorDisk(scope, 'OtherDisk', { claimName: 'other' });
-    const seeder = new DiskSeeder(scope, 'Seeder', { disk: seeded, image: 'qemu-loco:v1' });
-    new QemuStatefulSet(scope, 'Emulator', { disk: other, seeder, image: 'qemu-loco', tag: 'v1' });
+    const seeded = new EmulatorDisk(scope, 'Disk', { volume: DiskVolume.newClaim({ claimName: 'seeded' }) });
+    const other = new EmulatorDisk(scope, 'OtherDisk', { volume: DiskVolume.newClaim({ claimName: 'other' }) });
+    const seeder = new DiskSeeder(scope, 'Seeder', { disk: seeded, image: image('qemu-loco') });
+    new QemuStatefulSet(scope, 'Emulator', { disk: other, seeder, image: image('qemu-loco') });
   }),
     'test/Emulator: invalid seeder "test/Seeder": must seed the same disk as the emulator mounts (test/OtherDisk)'],
-  ['a seeder running as root on a provisioned claim', standalone((scope) => {
-    new DiskSeeder(scope, 'Seeder', { disk: new EmulatorDisk(scope, 'Disk'), image: 'qemu-loco:v1', runAsUser: 0 });
-  }),
+  ['a seeder running as root on a provisioned claim', seederWith({ runAsUser: 0 }),
     'test/Seeder: invalid runAsUser 0: must be a whole number of at least 1: the seeder needs no root, the pod fsGroup gives it the volume'],
-  ['the same seed source twice', B({ seedSources: [SeedSource.SNAPSHOT, SeedSource.SNAPSHOT] }),
-    'loco/Seeder: invalid sources ["snapshot","snapshot"]: must name each source at most once'],
-  ['a malformed expected sha256', A({ expectedSha256: 'ABC' }),
-    'loco/Seeder: invalid expectedSha256 "ABC": must be 64 lower-case hex digits'],
+  ['the same seed source twice', B({ seeder: { sources: [SeedSource.snapshot(SNAPSHOT), SeedSource.snapshot(SNAPSHOT)] } }),
+    `${SEEDER}: invalid sources ["snapshot","snapshot"]: must name each source at most once`],
+  ['a malformed expected sha256', A({ seeder: { expectedSha256: 'ABC' } }),
+    `${SEEDER}: invalid expectedSha256 "ABC": must be 64 lower-case hex digits`],
   // hostPath PersistentVolume opt-in
-  ['a hostPath PersistentVolume without the acknowledgement', disk({ hostPathVolume: { acknowledgeNodeLocal: false } }),
-    'loco/Disk: invalid hostPathVolume.acknowledgeNodeLocal false: must be true to create a hostPath PersistentVolume: it keeps the disk on one node and suits single-node clusters only; leave hostPathVolume unset to let the StorageClass provision the claim'],
-  ['a hostPath PersistentVolume at a relative path', disk({ hostPathVolume: { acknowledgeNodeLocal: true, path: 'tmp/win98' } }),
-    `loco/Disk: invalid hostPathVolume.path "tmp/win98": ${ABSOLUTE}`],
-  ['a hostPath PersistentVolume with a .. segment', disk({ hostPathVolume: { acknowledgeNodeLocal: true, path: '/tmp/../etc' } }),
-    `loco/Disk: invalid hostPathVolume.path "/tmp/../etc": ${ABSOLUTE}`],
-  ["a hostPath PersistentVolume at the node's root", disk({ hostPathVolume: { acknowledgeNodeLocal: true, path: '/' } }),
-    `loco/Disk: invalid hostPathVolume.path "/": ${ABSOLUTE}`],
+  ['a hostPath PersistentVolume without the acknowledgement', disk(DiskVolume.newClaim({ hostPathVolume: { acknowledgeNodeLocal: false } })),
+    `${DISK}: invalid hostPathVolume.acknowledgeNodeLocal false: must be true to create a hostPath PersistentVolume: it keeps the disk on one node and suits single-node clusters only; leave hostPathVolume unset to let the StorageClass provision the claim`],
+  ['a hostPath PersistentVolume at a relative path', disk(DiskVolume.newClaim({ hostPathVolume: { acknowledgeNodeLocal: true, path: 'tmp/win98' } })),
+    `${DISK}: invalid hostPathVolume.path "tmp/win98": ${ABSOLUTE}`],
+  ['a hostPath PersistentVolume with a .. segment', disk(DiskVolume.newClaim({ hostPathVolume: { acknowledgeNodeLocal: true, path: '/tmp/../etc' } })),
+    `${DISK}: invalid hostPathVolume.path "/tmp/../etc": ${ABSOLUTE}`],
+  ["a hostPath PersistentVolume at the node's root", disk(DiskVolume.newClaim({ hostPathVolume: { acknowledgeNodeLocal: true, path: '/' } })),
+    `${DISK}: invalid hostPathVolume.path "/": ${ABSOLUTE}`],
   // ports
   ['vnc port clashing with the health port', C({}, { ports: { vnc: 8080 } }),
-    'loco/Emulator: invalid ports.health 8080: clashes with ports.vnc (both 8080/TCP); give each port its own number'],
+    `${EMULATOR}: invalid ports.health 8080: clashes with ports.vnc (both 8080/TCP); give each port its own number`],
   ['a port above 65535', C({}, { ports: { lanSocket: 70000 } }),
-    'loco/Emulator: invalid ports.lanSocket 70000: must be a whole number from 1 to 65535'],
+    `${EMULATOR}: invalid ports.lanSocket 70000: must be a whole number from 1 to 65535`],
   // probes
   ['liveness failureThreshold 0', C({}, { probes: { liveness: { failureThreshold: 0 } } }),
-    'loco/Emulator: invalid probes.liveness.failureThreshold 0: must be a whole number at least 1'],
+    `${EMULATOR}: invalid probes.liveness.failureThreshold 0: must be a whole number at least 1`],
   ['startup periodSeconds 0', C({}, { probes: { startup: { periodSeconds: 0 } } }),
-    'loco/Emulator: invalid probes.startup.periodSeconds 0: must be a whole number at least 1'],
+    `${EMULATOR}: invalid probes.startup.periodSeconds 0: must be a whole number at least 1`],
   ['readiness initialDelaySeconds -1', C({}, { probes: { readiness: { initialDelaySeconds: -1 } } }),
-    'loco/Emulator: invalid probes.readiness.initialDelaySeconds -1: must be a whole number at least 0'],
+    `${EMULATOR}: invalid probes.readiness.initialDelaySeconds -1: must be a whole number at least 0`],
   ['a probe path without /', C({}, { probes: { readiness: { path: 'health' } } }),
-    `loco/Emulator: invalid probes.readiness.path "health": must be an HTTP path starting with '/'`],
+    `${EMULATOR}: invalid probes.readiness.path "health": must be an HTTP path starting with '/'`],
   // several replicas on one ReadWriteOnce claim
   ['3 replicas on one ReadWriteOnce claim without the single-node acknowledgement', A({}, { replicas: 3 }),
-    "loco/Emulator: invalid replicas 3: 3 replicas share the ReadWriteOnce claim 'win98-disk': on a multi-node cluster every pod scheduled to another node fails with a Multi-Attach error. Use a claim per replica (EmulatorDiskKind.CLAIM_PER_REPLICA, SHARED_BASE or GOLDEN_CLONE: volumeClaimTemplates), a ReadWriteMany claim, or set sharedClaimOnOneNode: true to keep all replicas on one node"],
+    `${EMULATOR}: invalid replicas 3: 3 replicas share the ReadWriteOnce claim 'win98-disk': on a multi-node cluster every pod scheduled to another node fails with a Multi-Attach error. Use a claim per replica (DiskVolume.claimPerReplica(), sharedBase() or goldenClone(): volumeClaimTemplates), a ReadWriteMany claim, or set scheduling.sharedClaimOnOneNode: true to keep all replicas on one node`],
   // images
-  ['the latest tag without allowLatestTag', C({}, { tag: 'latest' }),
-    `loco/Emulator: invalid tag "latest": 'latest' runs whatever was pushed last on each node: pin a version tag or imageDigest, or set allowLatestTag: true`],
-  ['no tag and no digest', C({}, { tag: undefined }),
-    'loco/Emulator: invalid tag (not set): must be an image tag (letters, digits, _ . -, at most 128 characters), or give imageDigest'],
-  ['a digest that is not sha256', C({}, { imageDigest: 'md5:abc' }),
-    'loco/Emulator: invalid imageDigest "md5:abc": must be sha256:<64 lower-case hex digits>'],
-  ['a tag inside the image repository', C({}, { image: 'qemu-loco:v1' }),
-    `loco/Emulator: invalid image "qemu-loco:v1": ${REPOSITORY}`],
-  ['an emulator image in upper case', C({}, { image: 'Qemu-Loco' }),
-    `loco/Emulator: invalid image "Qemu-Loco": ${REPOSITORY}`],
-  ['an emulator image with a space', C({}, { image: 'qemu loco' }),
-    `loco/Emulator: invalid image "qemu loco": ${REPOSITORY}`],
-  ['a seeder image with a space', seederWith({ image: 'qemu loco:v1' }),
+  ['the latest tag without allowLatestTag', C({}, { image: image('qemu-loco', 'latest') }),
+    `${LOCO}: invalid emulator.image "qemu-loco:latest": 'latest' runs whatever was pushed last on each node: pin a version tag or a digest, or pass allowLatestTag: true`],
+  ['no tag and no digest', C({}, { image: ContainerImage.fromReference('qemu-loco') }),
+    `${LOCO}: invalid emulator.image "qemu-loco": has no tag, which means latest: give a version tag or a digest (ContainerImage.fromTag, ContainerImage.fromDigest)`],
+  ['an empty tag', C({}, { image: image('qemu-loco', '') }),
+    `${LOCO}: invalid emulator.image tag "": must be an image tag: letters, digits, _ . -, at most 128 characters, not starting with . or -`],
+  ['a digest that is not sha256', C({}, { image: ContainerImage.fromDigest('qemu-loco', 'md5:abc') }),
+    `${LOCO}: invalid emulator.image digest "md5:abc": must be sha256:<64 lower-case hex digits>`],
+  ['a tag inside the image repository', C({}, { image: image('qemu-loco:v1') }),
+    `${LOCO}: invalid emulator.image repository "qemu-loco:v1": ${REPOSITORY}`],
+  ['an emulator image in upper case', C({}, { image: image('Qemu-Loco') }),
+    `${LOCO}: invalid emulator.image repository "Qemu-Loco": ${REPOSITORY}`],
+  ['an emulator image with a space', C({}, { image: image('qemu loco') }),
+    `${LOCO}: invalid emulator.image repository "qemu loco": ${REPOSITORY}`],
+  ['a seeder image with a space', seederWith({ image: ContainerImage.fromReference('qemu loco:v1') }),
     `test/Seeder: invalid image "qemu loco:v1": ${ANY_IMAGE}`],
-  ['a seeder image in upper case', seederWith({ image: 'QEMU-LOCO:v1' }),
+  ['a seeder image in upper case', seederWith({ image: ContainerImage.fromReference('QEMU-LOCO:v1') }),
     `test/Seeder: invalid image "QEMU-LOCO:v1": ${ANY_IMAGE}`],
-  ['a tools image in upper case', seederWith({ sources: [SeedSource.SNAPSHOT], snapshotImage: 'ghcr.io/mroie/qemu-snapshots:win98-base', toolsImage: 'Busybox:1.35' }),
-    `test/Seeder: invalid toolsImage "Busybox:1.35": ${ANY_IMAGE}`],
-  ['an unknown pull policy', C({}, { imagePullPolicy: 'Sometimes' }),
-    'loco/Emulator: invalid imagePullPolicy "Sometimes": must be one of Always, IfNotPresent, Never'],
+  ['a tools image in upper case', seederWith({
+    sources: [SeedSource.snapshot(SNAPSHOT, { method: SnapshotMethod.kubeletPull({ toolsImage: ContainerImage.fromReference('Busybox:1.35') }) })],
+  }),
+    `test/Seeder: invalid sources.snapshot.method.toolsImage "Busybox:1.35": ${ANY_IMAGE}`],
   // devices and privileges
-  ['kvm by hostPath without privileged', C({}, { kvm: { source: DeviceSource.HOST_PATH } }),
-    `loco/Emulator: invalid kvm.source "hostPath": a hostPath device is only usable by a privileged container: set privileged: true, or use DeviceSource.DEVICE_PLUGIN with a device plugin's resource (devices.kubevirt.io/kvm)`],
-  ['a device plugin resource without a domain', C({}, { tun: { source: DeviceSource.DEVICE_PLUGIN, resourceName: 'tun' } }),
-    "loco/Emulator: invalid tun.resourceName \"tun\": must be a device plugin's extended resource name, <domain>/<name> outside kubernetes.io, e.g. devices.kubevirt.io/tun"],
-  ['a hostPath device outside /dev', C({}, { privileged: true, kvm: { source: DeviceSource.HOST_PATH, hostPath: 'kvm' } }),
-    "loco/Emulator: invalid kvm.hostPath \"kvm\": must be an absolute path under /dev on the node, e.g. /dev/kvm"],
-  ['a hostPath device that climbs out of /dev', C({}, { privileged: true, kvm: { source: DeviceSource.HOST_PATH, hostPath: '/dev/../etc/shadow' } }),
-    `loco/Emulator: invalid kvm.hostPath "/dev/../etc/shadow": ${ABSOLUTE}`],
-  ['two hostPath devices at one path', C({}, { privileged: true, kvm: { source: DeviceSource.HOST_PATH }, dri: { source: DeviceSource.HOST_PATH, hostPath: '/dev/kvm' } }),
-    'loco/Emulator: invalid dri.hostPath "/dev/kvm": clashes with volume dev-kvm mounted at /dev/kvm in the same container: choose a path that is neither it, inside it, nor around it'],
-  ['a hostPath device inside /dev/net/tun', C({}, { privileged: true, kvm: { source: DeviceSource.HOST_PATH, hostPath: '/dev/net/tun/kvm' } }),
-    'loco/Emulator: invalid kvm.hostPath "/dev/net/tun/kvm": clashes with volume dev-net-tun mounted at /dev/net/tun in the same container: choose a path that is neither it, inside it, nor around it'],
-  ['SYS_ADMIN as an extra capability', C({}, { extraCapabilities: ['SYS_ADMIN'] }),
-    'loco/Emulator: invalid extraCapabilities "SYS_ADMIN": is as good as privileged: set privileged: true instead, explicitly'],
-  ['a capability with the CAP_ prefix', C({}, { extraCapabilities: ['CAP_NET_RAW'] }),
-    'loco/Emulator: invalid extraCapabilities "CAP_NET_RAW": each must be a Linux capability name without the CAP_ prefix, e.g. NET_RAW'],
-  ['extra capabilities on a privileged emulator', C({}, { privileged: true, extraCapabilities: ['NET_RAW'] }),
-    'loco/Emulator: invalid extraCapabilities ["NET_RAW"]: does not apply with privileged: true, which already has every capability'],
+  ['kvm by hostPath without privileged', C({}, { devices: { kvm: Device.hostPath() } }),
+    `${EMULATOR}: invalid devices.kvm "Device.hostPath()": a hostPath device is only usable by a privileged container: set security.privileged: true, or use Device.devicePlugin() with a device plugin's resource (devices.kubevirt.io/kvm)`],
+  ['a device plugin resource without a domain', C({}, { devices: { tun: Device.devicePlugin('tun') } }),
+    `${EMULATOR}: invalid devices.tun "tun": must be a device plugin's extended resource name, <domain>/<name> outside kubernetes.io, e.g. devices.kubevirt.io/tun`],
+  ['a hostPath device outside /dev', C({}, { security: { privileged: true }, devices: { kvm: Device.hostPath('kvm') } }),
+    `${EMULATOR}: invalid devices.kvm "kvm": must be an absolute path under /dev on the node, e.g. /dev/kvm`],
+  ['a hostPath device that climbs out of /dev', C({}, { security: { privileged: true }, devices: { kvm: Device.hostPath('/dev/../etc/shadow') } }),
+    `${EMULATOR}: invalid devices.kvm "/dev/../etc/shadow": ${ABSOLUTE}`],
+  ['two hostPath devices at one path', C({}, { security: { privileged: true }, devices: { kvm: Device.hostPath(), dri: Device.hostPath('/dev/kvm') } }),
+    `${EMULATOR}: invalid devices.dri "/dev/kvm": clashes with volume dev-kvm mounted at /dev/kvm in the same container: choose a path that is neither it, inside it, nor around it`],
+  ['a hostPath device inside /dev/net/tun', C({}, { security: { privileged: true }, devices: { kvm: Device.hostPath('/dev/net/tun/kvm') } }),
+    `${EMULATOR}: invalid devices.kvm "/dev/net/tun/kvm": clashes with volume dev-net-tun mounted at /dev/net/tun in the same container: choose a path that is neither it, inside it, nor around it`],
+  ['SYS_ADMIN as an extra capability', C({}, { security: { extraCapabilities: ['SYS_ADMIN'] } }),
+    `${EMULATOR}: invalid security.extraCapabilities "SYS_ADMIN": is as good as privileged: set security.privileged: true instead, explicitly`],
+  ['a capability with the CAP_ prefix', C({}, { security: { extraCapabilities: ['CAP_NET_RAW'] } }),
+    `${EMULATOR}: invalid security.extraCapabilities "CAP_NET_RAW": each must be a Linux capability name without the CAP_ prefix, e.g. NET_RAW`],
+  ['extra capabilities on a privileged emulator', C({}, { security: { privileged: true, extraCapabilities: ['NET_RAW'] } }),
+    `${EMULATOR}: invalid security.extraCapabilities ["NET_RAW"]: does not apply with privileged: true, which already has every capability`],
   // environment, resources, grace period
   ['env setting DISK, which the construct owns', C({}, { env: { DISK: '/images/other.qcow2' } }),
-    'loco/Emulator: invalid env.DISK "/images/other.qcow2": clashes with DISK that the construct sets from the disk (seeder imagePath); set that property instead of env.DISK'],
+    `${EMULATOR}: invalid env.DISK "/images/other.qcow2": clashes with DISK that the construct sets from the disk (seeder imagePath); set that property instead of env.DISK`],
   ['an env name starting with a digit', C({}, { env: { '1ST': 'x' } }),
-    `loco/Emulator: invalid env "1ST": each name must be letters, digits, '_', '-' and '.', not starting with a digit`],
+    `${EMULATOR}: invalid env "1ST": each name must be letters, digits, '_', '-' and '.', not starting with a digit`],
   ['a resource quantity with a space', C({}, { resources: { limits: { memory: '2 Gi' } } }),
-    `loco/Emulator: invalid resources.limits.memory "2 Gi": must be a Kubernetes quantity such as '500m', '2' or '1Gi'`],
+    `${EMULATOR}: invalid resources.limits.memory "2 Gi": must be a Kubernetes quantity such as '500m', '2' or '1Gi'`],
   ['a request above its limit', C({}, { resources: { requests: { cpu: '8' }, limits: { cpu: '4' } } }),
-    'loco/Emulator: invalid resources.requests.cpu "8": must not exceed resources.limits.cpu (4)'],
-  ['a seeder snapshot with a malformed digest', standalone((scope) => {
-    new DiskSeeder(scope, 'Seeder', { disk: new EmulatorDisk(scope, 'Disk'), image: 'qemu-loco:v1', sources: [SeedSource.SNAPSHOT], snapshotImage: 'ghcr.io/mroie/qemu-snapshots@sha256:XYZ' });
-  }),
-    'test/Seeder: invalid snapshotImage "ghcr.io/mroie/qemu-snapshots@sha256:XYZ": must be an image reference [registry/]repository:tag or [registry/]repository@sha256:<64 hex digits>, e.g. ghcr.io/mroie/qemu-snapshots:win98-base'],
-  ['a seeder pull policy in lower case', B({}, { imagePullPolicy: 'always' }),
-    'loco/Seeder: invalid imagePullPolicy "always": must be one of Always, IfNotPresent, Never'],
-  ['a grace period of 5 seconds', C({}, { terminationGracePeriodSeconds: 5 }),
-    'loco/Emulator: invalid terminationGracePeriodSeconds 5: must be a whole number at least 10'],
+    `${EMULATOR}: invalid resources.requests.cpu "8": must not exceed resources.limits.cpu (4)`],
+  ['a seeder snapshot with a malformed digest', seederWith({ sources: [snapshot('ghcr.io/mroie/qemu-snapshots@sha256:XYZ')] }),
+    `test/Seeder: invalid sources.snapshot.image "ghcr.io/mroie/qemu-snapshots@sha256:XYZ": ${ANY_IMAGE}`],
+  ['a grace period of 5 seconds', C({}, { scheduling: { terminationGracePeriodSeconds: 5 } }),
+    `${EMULATOR}: invalid scheduling.terminationGracePeriodSeconds 5: must be a whole number at least 10`],
   // paths
   ['an image file name with a /', seederWith({ imageFileName: 'disks/win98.qcow2' }),
     `test/Seeder: invalid imageFileName "disks/win98.qcow2": ${FILE_NAME}`],
@@ -228,31 +232,29 @@ const CASES: [string, () => void, string][] = [
     'test/Seeder: invalid mountPath "/seed-tools/disk": clashes with the seed tools volume mounted at /seed-tools in the same container: choose a path that is neither it, inside it, nor around it'],
   ['a mountPath over the runtime\'s /dev', seederWith({ mountPath: '/dev/disk' }),
     "test/Seeder: invalid mountPath \"/dev/disk\": clashes with the container runtime's own filesystem mounted at /dev in the same container: choose a path that is neither it, inside it, nor around it"],
-  ['the built-in image on the disk volume itself', seederWith({ builtinImagePath: '/images/win98.qcow2' }),
-    'test/Seeder: invalid builtinImagePath "/images/win98.qcow2": clashes with the disk volume (mountPath) mounted at /images in the same container: choose a path that is neither it, inside it, nor around it'],
-  ['a relative built-in image path', seederWith({ builtinImagePath: 'opt/win98.qcow2' }),
-    `test/Seeder: invalid builtinImagePath "opt/win98.qcow2": ${ABSOLUTE}`],
-  ['a snapshot path with a .. segment', seederWith({ sources: [SeedSource.SNAPSHOT], snapshotImage: 'ghcr.io/mroie/qemu-snapshots:win98-base', snapshotPath: '/a/../snapshot.qcow2' }),
-    `test/Seeder: invalid snapshotPath "/a/../snapshot.qcow2": ${ABSOLUTE}`],
-  ['a kubelet-pulled snapshot path on the disk volume', seederWith({ sources: [SeedSource.SNAPSHOT], snapshotImage: 'ghcr.io/mroie/qemu-snapshots:win98-base', snapshotPath: '/images/snapshot.qcow2' }),
-    'test/Seeder: invalid snapshotPath "/images/snapshot.qcow2": clashes with the disk volume (mountPath) mounted at /images in the same container: choose a path that is neither it, inside it, nor around it'],
-  ['a snapshotDir with a .. segment', emulatorWith({ snapshotDir: '/images/../etc' }),
-    `test/Emulator: invalid snapshotDir "/images/../etc": ${ABSOLUTE}`],
-  ['a relative snapshotDir', emulatorWith({ snapshotDir: 'snapshots' }),
-    `test/Emulator: invalid snapshotDir "snapshots": ${ABSOLUTE}`],
-  ['a snapshotDir off the disk', emulatorWith({ snapshotDir: '/var/snapshots' }),
-    'test/Emulator: invalid snapshotDir "/var/snapshots": must be /images or a directory inside it, where the disk is mounted: elsewhere the overlays would be lost with the container and the reset would not find them'],
-  ['a snapshotDir beside /images with the same prefix', emulatorWith({ snapshotDir: '/images-snapshots' }),
-    'test/Emulator: invalid snapshotDir "/images-snapshots": must be /images or a directory inside it, where the disk is mounted: elsewhere the overlays would be lost with the container and the reset would not find them'],
+  ['the built-in image on the disk volume itself', seederWith({ sources: [SeedSource.builtin({ path: '/images/win98.qcow2' })] }),
+    'test/Seeder: invalid sources.builtin.path "/images/win98.qcow2": clashes with the disk volume (mountPath) mounted at /images in the same container: choose a path that is neither it, inside it, nor around it'],
+  ['a relative built-in image path', seederWith({ sources: [SeedSource.builtin({ path: 'opt/win98.qcow2' })] }),
+    `test/Seeder: invalid sources.builtin.path "opt/win98.qcow2": ${ABSOLUTE}`],
+  ['a snapshot path with a .. segment', seederWith({ sources: [SeedSource.snapshot(SNAPSHOT, { path: '/a/../snapshot.qcow2' })] }),
+    `test/Seeder: invalid sources.snapshot.path "/a/../snapshot.qcow2": ${ABSOLUTE}`],
+  ['a kubelet-pulled snapshot path on the disk volume', seederWith({ sources: [SeedSource.snapshot(SNAPSHOT, { path: '/images/snapshot.qcow2' })] }),
+    'test/Seeder: invalid sources.snapshot.path "/images/snapshot.qcow2": clashes with the disk volume (mountPath) mounted at /images in the same container: choose a path that is neither it, inside it, nor around it'],
+  ['a snapshotDir with a .. segment', emulatorWith({ overlays: { snapshotDir: '/images/../etc' } }),
+    `test/Emulator: invalid overlays.snapshotDir "/images/../etc": ${ABSOLUTE}`],
+  ['a relative snapshotDir', emulatorWith({ overlays: { snapshotDir: 'snapshots' } }),
+    `test/Emulator: invalid overlays.snapshotDir "snapshots": ${ABSOLUTE}`],
+  ['a snapshotDir off the disk', emulatorWith({ overlays: { snapshotDir: '/var/snapshots' } }),
+    'test/Emulator: invalid overlays.snapshotDir "/var/snapshots": must be /images or a directory inside it, where the disk is mounted: elsewhere the overlays would be lost with the container and the reset would not find them'],
+  ['a snapshotDir beside /images with the same prefix', emulatorWith({ overlays: { snapshotDir: '/images-snapshots' } }),
+    'test/Emulator: invalid overlays.snapshotDir "/images-snapshots": must be /images or a directory inside it, where the disk is mounted: elsewhere the overlays would be lost with the container and the reset would not find them'],
   ['a snapshotDir on the read-only shared base', standalone((scope) => {
-    const base = new EmulatorDisk(scope, 'Disk', { kind: EmulatorDiskKind.SHARED_BASE });
-    new QemuStatefulSet(scope, 'Emulator', { disk: base, image: 'qemu-loco', tag: 'v1', snapshotDir: '/images/base/overlays' });
+    const base = new EmulatorDisk(scope, 'Disk', { volume: DiskVolume.sharedBase() });
+    new QemuStatefulSet(scope, 'Emulator', { disk: base, image: image('qemu-loco'), overlays: { snapshotDir: '/images/base/overlays' } });
   }),
-    'test/Emulator: invalid snapshotDir "/images/base/overlays": clashes with the read-only shared base mounted at /images/base in the same container: choose a path that is neither it, inside it, nor around it'],
-  ['automountServiceAccountToken not a boolean', emulatorWith({ automountServiceAccountToken: 'yes' as unknown as boolean }),
-    'test/Emulator: invalid automountServiceAccountToken "yes": must be true or false'],
-  ['an unknown snapshot mode', emulatorWith({ snapshotMode: 'sometimes' }),
-    `test/Emulator: invalid snapshotMode "sometimes": must be 'persistent' or 'ephemeral'`],
+    'test/Emulator: invalid overlays.snapshotDir "/images/base/overlays": clashes with the read-only shared base mounted at /images/base in the same container: choose a path that is neither it, inside it, nor around it'],
+  ['automountServiceAccountToken not a boolean', emulatorWith({ security: { automountServiceAccountToken: 'yes' as unknown as boolean } }),
+    'test/Emulator: invalid security.automountServiceAccountToken "yes": must be true or false'],
 ];
 
 test('at least 30 bad inputs are covered', () => {
@@ -274,32 +276,41 @@ describe('accepted values', () => {
 
   test('paths with spaces, a file name with spaces, images with a registry port', () => {
     const objects = synth((scope) => {
-      const emulatorDisk = new EmulatorDisk(scope, 'Disk', { hostPathVolume: { acknowledgeNodeLocal: true, path: '/var/lib/loco disks' } });
+      const emulatorDisk = new EmulatorDisk(scope, 'Disk', { volume: DiskVolume.newClaim({ hostPathVolume: { acknowledgeNodeLocal: true, path: '/var/lib/loco disks' } }) });
       const seeder = new DiskSeeder(scope, 'Seeder', {
-        disk: emulatorDisk, image: 'localhost:5000/qemu-loco:v1', mountPath: '/data disk', imageFileName: 'win 98.qcow2',
-        builtinImagePath: '/opt/built in/win98.qcow2', sources: [SeedSource.SNAPSHOT, SeedSource.BUILTIN],
-        snapshotImage: 'Registry.Example.com:5000/snapshots:win98', toolsImage: 'registry.example.com:5000/busybox:1.35',
+        disk: emulatorDisk, image: ContainerImage.fromReference('localhost:5000/qemu-loco:v1'), mountPath: '/data disk', imageFileName: 'win 98.qcow2',
+        sources: [
+          SeedSource.snapshot(ContainerImage.fromReference('Registry.Example.com:5000/snapshots:win98'), {
+            method: SnapshotMethod.kubeletPull({ toolsImage: ContainerImage.fromReference('registry.example.com:5000/busybox:1.35') }),
+          }),
+          SeedSource.builtin({ path: '/opt/built in/win98.qcow2' }),
+        ],
       });
-      new QemuStatefulSet(scope, 'Emulator', { disk: emulatorDisk, seeder, image: 'localhost:5000/qemu-loco', tag: 'v1', snapshotDir: '/images/my snapshots' });
+      new QemuStatefulSet(scope, 'Emulator', {
+        disk: emulatorDisk, seeder, image: image('localhost:5000/qemu-loco'), overlays: { snapshotDir: '/images/my snapshots' },
+      });
     });
     const pod = podOf(objects);
     const seed = pod.initContainers.find((c: any) => c.name === 'seed-disk');
     expect(seed.env).toContainEqual({ name: 'SEED_TARGET', value: '/data disk/win 98.qcow2' });
     expect(seed.env).toContainEqual({ name: 'SEED_BUILTIN_PATH', value: '/opt/built in/win98.qcow2' });
+    expect(pod.initContainers.map((c: any) => c.image)).toEqual([
+      'registry.example.com:5000/busybox:1.35', 'Registry.Example.com:5000/snapshots:win98', 'localhost:5000/qemu-loco:v1',
+    ]);
     expect(pod.containers[0].env).toContainEqual({ name: 'SNAPSHOT_DIR', value: '/images/my snapshots' });
     expect(objects.find((o) => o.kind === 'PersistentVolume').spec.hostPath.path).toBe('/var/lib/loco disks');
   });
 
   test('snapshotDir may be /images itself', () => {
-    expect(emulatorWith({ snapshotDir: '/images' })).not.toThrow();
+    expect(emulatorWith({ overlays: { snapshotDir: '/images' } })).not.toThrow();
   });
 
-  test("env values, paths and the reset script are written so that the kubelet's $(VAR) expansion gives them back as written", () => {
+  test("env values and paths are written so that the kubelet's $(VAR) expansion gives them back as written; the reset script is a file, not expanded", () => {
     const objects = synth((scope) => {
       const emulatorDisk = new EmulatorDisk(scope, 'Disk');
       new QemuStatefulSet(scope, 'Emulator', {
-        disk: emulatorDisk, image: 'qemu-loco', tag: 'v1', resetToken: 'r1',
-        snapshotDir: '/images/$(POD_NAME)', env: { GREETING: 'cost $(PRICE) or $$5, $HOME stays' },
+        disk: emulatorDisk, image: image('qemu-loco'), overlays: { resetToken: 'r1', snapshotDir: '/images/$(POD_NAME)' },
+        env: { GREETING: 'cost $(PRICE) or $$5, $HOME stays' },
       });
     });
     const pod = podOf(objects);
@@ -307,19 +318,23 @@ describe('accepted values', () => {
     expect(pod.containers[0].env).toContainEqual({ name: 'SNAPSHOT_DIR', value: '/images/$$(POD_NAME)' });
     const reset = pod.initContainers.find((c: any) => c.name === 'reset-overlay');
     expect(reset.env).toContainEqual({ name: 'SNAPSHOT_DIR', value: '/images/$$(POD_NAME)' });
-    expect(reset.command[2]).toContain('[ "$$(cat "$state")" = "$TOKEN" ]');
+    // The kubelet expands $(VAR) in command and args, not in ConfigMap files: the script ships as it is.
+    expect(reset.command).toEqual(['/bin/sh', '/qemu-scripts/reset-overlay.sh']);
+    const scripts = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('qemu-emulator-scripts-'));
+    expect(scripts.data['reset-overlay.sh']).toBe(shippedScript('reset-overlay.sh'));
+    expect(scripts.data['reset-overlay.sh']).toContain('[ "$(cat "$state")" = "$TOKEN" ]');
   });
 
   test('the emulator pod and the seeding Job mount no service account token, unless asked', () => {
     const objects = synth((scope) => {
-      const base = new EmulatorDisk(scope, 'Disk', { kind: EmulatorDiskKind.SHARED_BASE });
-      const seeder = new DiskSeeder(scope, 'Seeder', { disk: base, image: 'qemu-loco:v1' });
-      new QemuStatefulSet(scope, 'Emulator', { disk: base, seeder, image: 'qemu-loco', tag: 'v1' });
+      const base = new EmulatorDisk(scope, 'Disk', { volume: DiskVolume.sharedBase() });
+      const seeder = new DiskSeeder(scope, 'Seeder', { disk: base, image: image('qemu-loco') });
+      new QemuStatefulSet(scope, 'Emulator', { disk: base, seeder, image: image('qemu-loco') });
     });
     expect(podOf(objects).automountServiceAccountToken).toBe(false);
     expect(podOf(objects, 'Job').automountServiceAccountToken).toBe(false);
     const asked = synth((scope) => {
-      new QemuStatefulSet(scope, 'Emulator', { disk: new EmulatorDisk(scope, 'Disk'), image: 'qemu-loco', tag: 'v1', automountServiceAccountToken: true });
+      new QemuStatefulSet(scope, 'Emulator', { disk: new EmulatorDisk(scope, 'Disk'), image: image('qemu-loco'), security: { automountServiceAccountToken: true } });
     });
     expect(podOf(asked).automountServiceAccountToken).toBe(true);
   });

@@ -1,7 +1,9 @@
-import { Chart, Testing } from 'cdk8s';
+import { Chart, ChartProps, Testing } from 'cdk8s';
+import { ImagePullPolicy } from 'cdk8s-plus-28';
 import {
-  ClaimRetention, CloneSourceKind, DeviceSource, DiskAccessMode, DiskSeeder, EmptyDirMedium, EmulatorDisk, EmulatorDiskKind, EmulatorOptions,
-  LegoLocoChart, LegoLocoChartProps, QemuStatefulSet, SeedSource, SeedVerification, SnapshotMethod, StorageMode,
+  ClaimRetention, CloneSource, ContainerImage, Device, DiskAccessMode, DiskSeeder, DiskVolume, EmptyDirMedium, EmulatorDisk, EmulatorOptions,
+  EphemeralModeOptions, HybridModeOptions, LegoLoco, LegoLocoChart, PersistentModeOptions, QemuStatefulSet, SeedSource, SeedVerification,
+  SnapshotMethod, StorageMode, StorageModeKind,
 } from '../../lib';
 
 /** A synthesized object, as plain JSON. */
@@ -10,81 +12,100 @@ export type K8sObject = { apiVersion: string; kind: string; metadata: { name?: s
 /** A named way of using the library: the option matrix the validity and Pod Security tests share. */
 export interface Combination {
   readonly name: string;
-  /** The storage mode, for charts; undefined for constructs used on their own. */
-  readonly mode?: StorageMode;
+  /** The storage mode, for Lego Loco installations; undefined for the constructs used on their own. */
+  readonly mode?: StorageModeKind;
   readonly build: () => Chart;
 }
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
-const emulator: EmulatorOptions = { image: 'qemu-loco', tag: 'v1.2.0', replicas: 1 };
+const emulator: EmulatorOptions = { image: ContainerImage.fromTag('qemu-loco', 'v1.2.0'), replicas: 1 };
 
-function chart(mode: StorageMode, props: Partial<LegoLocoChartProps> = {}, emulatorProps: Partial<EmulatorOptions> = {}): () => Chart {
-  return () => new LegoLocoChart(Testing.app(), 'loco', { mode, ...props, emulator: { ...emulator, ...emulatorProps } });
+/** A LegoLocoChart in the given mode, with the emulator's options on top of the defaults here. */
+function chart(name: string, mode: StorageMode, emulatorProps: Partial<EmulatorOptions> = {}, chartProps: ChartProps = {}): Combination {
+  return { name, mode: mode.kind, build: () => new LegoLocoChart(Testing.app(), 'loco', { ...chartProps, mode, emulator: { ...emulator, ...emulatorProps } }) };
 }
 
 /** The constructs on their own, in a plain chart, as another project would use them. */
-function standalone(build: (scope: Chart) => void): () => Chart {
-  return () => {
-    const scope = new Chart(Testing.app(), 'standalone', { namespace: 'games' });
-    build(scope);
-    return scope;
+function standalone(name: string, build: (scope: Chart) => void, mode?: StorageModeKind): Combination {
+  return {
+    name,
+    mode,
+    build: () => {
+      const scope = new Chart(Testing.app(), 'standalone', { namespace: 'games' });
+      build(scope);
+      return scope;
+    },
   };
 }
 
-const A = StorageMode.PERSISTENT;
-const B = StorageMode.HYBRID;
-const C = StorageMode.EPHEMERAL;
+const A = (options?: PersistentModeOptions) => StorageMode.persistent(options);
+const B = (options?: HybridModeOptions) => StorageMode.hybrid(options);
+const C = (options?: EphemeralModeOptions) => StorageMode.ephemeral(options);
+const SNAPSHOT = LegoLoco.SNAPSHOT_IMAGE;
 
 export const COMBINATIONS: Combination[] = [
-  { name: 'A: defaults', mode: A, build: chart(A) },
-  { name: 'B: defaults', mode: B, build: chart(B) },
-  { name: 'C: defaults', mode: C, build: chart(C) },
-  { name: 'A: hostPath PersistentVolume, acknowledged', mode: A, build: chart(A, { disk: { hostPathVolume: { acknowledgeNodeLocal: true } } }) },
-  { name: 'B: hostPath PersistentVolume at a custom path, in a namespace', mode: B, build: chart(B, { namespace: 'loco', disk: { hostPathVolume: { acknowledgeNodeLocal: true, path: '/data/loco' }, size: '12Gi' } }) },
-  { name: 'A: existing claim, 9 replicas on one node', mode: A, build: chart(A, { disk: { kind: EmulatorDiskKind.EXISTING_CLAIM, claimName: 'players-disk' } }, { replicas: 9, sharedClaimOnOneNode: true }) },
-  { name: 'B: existing ReadWriteMany claim, 3 replicas', mode: B, build: chart(B, { disk: { kind: EmulatorDiskKind.EXISTING_CLAIM, accessModes: [DiskAccessMode.READ_WRITE_MANY] } }, { replicas: 3 }) },
-  { name: 'A: new ReadWriteMany claim with a storage class, 4 replicas', mode: A, build: chart(A, { disk: { accessModes: [DiskAccessMode.READ_WRITE_MANY], storageClassName: 'nfs', size: '50Gi', imageSize: '2Gi' } }, { replicas: 4 }) },
-  { name: 'A: a claim per replica, 5 replicas', mode: A, build: chart(A, { disk: { kind: EmulatorDiskKind.CLAIM_PER_REPLICA, size: '12Gi' } }, { replicas: 5 }) },
-  { name: 'B: shared read-only base with per-replica overlays, 9 replicas', mode: B, build: chart(B, { disk: { kind: EmulatorDiskKind.SHARED_BASE, overlaySize: '1Gi' } }, { replicas: 9 }) },
-  { name: 'A: golden clone of a claim, 3 replicas', mode: A, build: chart(A, { disk: { kind: EmulatorDiskKind.GOLDEN_CLONE, cloneFrom: { kind: CloneSourceKind.PERSISTENT_VOLUME_CLAIM, name: 'golden' } } }, { replicas: 3 }) },
-  { name: 'B: golden clone of a VolumeSnapshot', mode: B, build: chart(B, { disk: { kind: EmulatorDiskKind.GOLDEN_CLONE, cloneFrom: { kind: CloneSourceKind.VOLUME_SNAPSHOT, name: 'win98-golden' } } }) },
-  { name: 'C: emptyDir in memory with a declared image size', mode: C, build: chart(C, { disk: { medium: EmptyDirMedium.MEMORY, sizeLimit: '4Gi', imageSize: '2Gi' } }) },
-  { name: 'C: seeded from the snapshot by kubelet pull', mode: C, build: chart(C, { seedEphemeralDisk: true }) },
-  { name: 'B: seed order built-in first, then snapshot', mode: B, build: chart(B, { seedSources: [SeedSource.BUILTIN, SeedSource.SNAPSHOT] }) },
-  { name: 'B: snapshot only, by the registry client', mode: B, build: chart(B, { seedSources: [SeedSource.SNAPSHOT], snapshotMethod: SnapshotMethod.REGISTRY_CLIENT }) },
-  { name: 'A: built-in only, header check and expected sha256', mode: A, build: chart(A, { seedSources: [SeedSource.BUILTIN], seedVerification: SeedVerification.HEADER, expectedSha256: 'ab'.repeat(32) }) },
-  { name: 'B: a private snapshot registry with a pinned snapshot digest', mode: B, build: chart(B, { snapshotImage: `registry.example.com:5000/loco/snapshots@${DIGEST}` }, { imagePullSecrets: ['registry-credentials'] }) },
-  { name: 'A: probes off', mode: A, build: chart(A, {}, { probes: { startup: { enabled: false }, liveness: { enabled: false }, readiness: { enabled: false } } }) },
-  { name: 'C: probes tuned', mode: C, build: chart(C, {}, { probes: { startup: { failureThreshold: 60, periodSeconds: 5 }, liveness: { path: '/health', timeoutSeconds: 2 } } }) },
-  { name: 'A: kvm and dri from device plugins', mode: A, build: chart(A, {}, { kvm: {}, dri: { resourceName: 'squat.ai/dri' } }) },
-  { name: 'B: kvm and dri by hostPath, privileged', mode: B, build: chart(B, {}, { privileged: true, kvm: { source: DeviceSource.HOST_PATH }, dri: { source: DeviceSource.HOST_PATH } }) },
-  { name: 'C: tun and kvm from device plugins', mode: C, build: chart(C, {}, { tun: { source: DeviceSource.DEVICE_PLUGIN }, kvm: { source: DeviceSource.DEVICE_PLUGIN } }) },
-  { name: 'C: privileged as the Helm chart', mode: C, build: chart(C, {}, { privileged: true }) },
-  { name: 'A: extra env, scheduling and an extra capability', mode: A, build: chart(A, {}, {
+  chart('A: defaults', A()),
+  chart('B: defaults', B()),
+  chart('C: defaults', C()),
+  chart('A: hostPath PersistentVolume, acknowledged', A({ volume: DiskVolume.newClaim({ hostPathVolume: { acknowledgeNodeLocal: true } }) })),
+  chart('B: hostPath PersistentVolume at a custom path, in a namespace',
+    B({ volume: DiskVolume.newClaim({ hostPathVolume: { acknowledgeNodeLocal: true, path: '/data/loco' }, size: '12Gi' }) }), {}, { namespace: 'loco' }),
+  chart('A: existing claim, 9 replicas on one node', A({ volume: DiskVolume.existingClaim('players-disk') }), { replicas: 9, scheduling: { sharedClaimOnOneNode: true } }),
+  chart('B: existing ReadWriteMany claim, 3 replicas', B({ volume: DiskVolume.existingClaim('win98-disk', { accessModes: [DiskAccessMode.READ_WRITE_MANY] }) }), { replicas: 3 }),
+  chart('A: new ReadWriteMany claim with a storage class, 4 replicas',
+    A({ volume: DiskVolume.newClaim({ accessModes: [DiskAccessMode.READ_WRITE_MANY], storageClassName: 'nfs', size: '50Gi', imageSize: '2Gi' }) }), { replicas: 4 }),
+  chart('A: a claim per replica, 5 replicas', A({ volume: DiskVolume.claimPerReplica({ size: '12Gi' }) }), { replicas: 5 }),
+  chart('B: shared read-only base with per-replica overlays, 9 replicas', B({ volume: DiskVolume.sharedBase({ overlaySize: '1Gi' }) }), { replicas: 9 }),
+  chart('A: golden clone of a claim, 3 replicas', A({ volume: DiskVolume.goldenClone(CloneSource.fromClaim('golden')) }), { replicas: 3 }),
+  chart('B: golden clone of a VolumeSnapshot', B({ volume: DiskVolume.goldenClone(CloneSource.fromVolumeSnapshot('win98-golden')) })),
+  chart('C: emptyDir in memory with a declared image size', C({ emptyDir: { medium: EmptyDirMedium.MEMORY, sizeLimit: '4Gi', imageSize: '2Gi' } })),
+  chart('C: seeded from the snapshot by kubelet pull', C({ seeder: {} })),
+  chart('C: seeded from the snapshot by the registry client', C({ seeder: { method: SnapshotMethod.registryClient() } })),
+  chart('B: seed order built-in first, then snapshot', B({ seeder: { sources: [SeedSource.builtin(), SeedSource.snapshot(SNAPSHOT)] } })),
+  chart('B: snapshot only, by the registry client', B({ seeder: { sources: [SeedSource.snapshot(SNAPSHOT, { method: SnapshotMethod.registryClient() })] } })),
+  chart('A: built-in only, header check and expected sha256',
+    A({ seeder: { sources: [SeedSource.builtin()], verification: SeedVerification.HEADER, expectedSha256: 'ab'.repeat(32) } })),
+  chart('B: a private snapshot registry with a pinned snapshot digest', B({
+    seeder: { sources: [SeedSource.snapshot(ContainerImage.fromReference(`registry.example.com:5000/loco/snapshots@${DIGEST}`)), SeedSource.builtin()] },
+  }), { imagePullSecrets: ['registry-credentials'] }),
+  chart('A: probes off', A(), { probes: { startup: { enabled: false }, liveness: { enabled: false }, readiness: { enabled: false } } }),
+  chart('C: probes tuned', C(), { probes: { startup: { failureThreshold: 60, periodSeconds: 5 }, liveness: { path: '/health', timeoutSeconds: 2 } } }),
+  chart('A: kvm and dri from device plugins', A(), { devices: { kvm: Device.devicePlugin(), dri: Device.devicePlugin('squat.ai/dri') } }),
+  chart('B: kvm and dri by hostPath, privileged', B(), { security: { privileged: true }, devices: { kvm: Device.hostPath(), dri: Device.hostPath() } }),
+  chart('C: tun and kvm from device plugins', C(), { devices: { tun: Device.devicePlugin(), kvm: Device.devicePlugin() } }),
+  chart('C: privileged as the Helm chart', C(), { security: { privileged: true } }),
+  chart('A: extra env, scheduling and an extra capability', A(), {
     env: { BRIDGE: 'loco-br', TAP_IF: 'tap0', LOCO_DEBUG: '1' },
-    nodeSelector: { 'kubernetes.io/arch': 'amd64' },
-    tolerations: [{ key: 'emulators', operator: 'Exists', effect: 'NoSchedule' }],
-    extraCapabilities: ['NET_RAW'],
-  }) },
-  { name: 'B: digest-pinned emulator image', mode: B, build: chart(B, {}, { tag: undefined, imageDigest: DIGEST }) },
-  { name: 'C: latest tag, allowed, pulled always', mode: C, build: chart(C, {}, { tag: 'latest', allowLatestTag: true }) },
-  { name: 'A: custom names, ports, resources and grace period', mode: A, build: chart(A, {}, {
+    scheduling: { nodeSelector: { 'kubernetes.io/arch': 'amd64' }, tolerations: [{ key: 'emulators', operator: 'Exists', effect: 'NoSchedule' }] },
+    security: { extraCapabilities: ['NET_RAW'] },
+  }),
+  chart('B: digest-pinned emulator image', B(), { image: ContainerImage.fromDigest('qemu-loco', DIGEST) }),
+  chart('C: latest tag, allowed, pulled always', C(), { image: ContainerImage.fromTag('qemu-loco', 'latest', { allowLatestTag: true }) }),
+  chart('A: latest tag loaded by hand, pulled if not present', A(), {
+    image: ContainerImage.fromTag('qemu-loco', 'latest', { allowLatestTag: true, pullPolicy: ImagePullPolicy.IF_NOT_PRESENT }),
+  }),
+  chart('A: custom names, ports, resources and grace period', A(), {
     name: 'lego-loco', serviceName: 'loco-lan', ports: { vnc: 5900, health: 9090, lanSocket: 5555, lanMulticast: 5555 },
-    resources: { requests: { cpu: '2', memory: '2Gi' }, limits: { cpu: '4', memory: '3Gi' } }, terminationGracePeriodSeconds: 300,
-  }) },
-  { name: 'B: one-shot reset and claim retention', mode: B, build: chart(B, { disk: { kind: EmulatorDiskKind.CLAIM_PER_REPLICA } }, {
-    replicas: 2, resetToken: '2026-11-27', claimRetentionPolicy: { whenScaled: ClaimRetention.DELETE },
-  }) },
-  { name: 'C: read-only disk (no seeder)', mode: C, build: chart(C, {}, { readOnlyDisk: true }) },
-  { name: 'standalone: disk, seeder and emulator in a namespace', build: standalone((scope) => {
-    const disk = new EmulatorDisk(scope, 'Disk', { claimName: 'dos-disk', size: '2Gi' });
-    const seeder = new DiskSeeder(scope, 'Seeder', { disk, image: 'ghcr.io/example/qemu-dos:3.1', imageFileName: 'dos.qcow2' });
-    new QemuStatefulSet(scope, 'Emulator', { disk, seeder, image: 'ghcr.io/example/qemu-dos', tag: '3.1', name: 'dos' });
-  }) },
-  { name: 'standalone: emulator on an emptyDir without a seeder', build: standalone((scope) => {
-    const disk = new EmulatorDisk(scope, 'Disk', { kind: EmulatorDiskKind.EMPTY_DIR });
-    new QemuStatefulSet(scope, 'Emulator', { disk, image: 'qemu-loco', tag: 'v1', prebuiltSnapshot: 'ghcr.io/mroie/qemu-snapshots:win98-base' });
-  }) },
+    resources: { requests: { cpu: '2', memory: '2Gi' }, limits: { cpu: '4', memory: '3Gi' } }, scheduling: { terminationGracePeriodSeconds: 300 },
+  }),
+  chart('B: one-shot reset and claim retention', B({ volume: DiskVolume.claimPerReplica() }), {
+    replicas: 2, overlays: { resetToken: '2026-11-27' }, claimRetentionPolicy: { whenScaled: ClaimRetention.DELETE },
+  }),
+  chart('C: read-only disk (no seeder)', C(), { security: { readOnlyDisk: true } }),
+  standalone('standalone: disk, seeder and emulator in a namespace', (scope) => {
+    const disk = new EmulatorDisk(scope, 'Disk', { volume: DiskVolume.newClaim({ claimName: 'dos-disk', size: '2Gi' }) });
+    const image = ContainerImage.fromTag('ghcr.io/example/qemu-dos', '3.1');
+    const seeder = new DiskSeeder(scope, 'Seeder', { disk, image, imageFileName: 'dos.qcow2' });
+    new QemuStatefulSet(scope, 'Emulator', { disk, seeder, image, name: 'dos' });
+  }),
+  standalone('standalone: emulator on an emptyDir without a seeder', (scope) => {
+    const disk = new EmulatorDisk(scope, 'Disk', { volume: DiskVolume.emptyDir() });
+    new QemuStatefulSet(scope, 'Emulator', { disk, image: ContainerImage.fromTag('qemu-loco', 'v1'), prebuiltSnapshot: SNAPSHOT });
+  }),
+  standalone('standalone: LegoLoco in a chart with labels, two installations, metadata', (scope) => {
+    new LegoLoco(scope, 'lab', { mode: B(), emulator, metadata: { labels: { team: 'retro' }, annotations: { 'example.com/owner': 'games' } } });
+    new LegoLoco(scope, 'demo', { mode: C(), emulator: { ...emulator, name: 'demo-emulator' } });
+  }, StorageModeKind.HYBRID),
 ];
 
 /** The objects a combination synthesizes. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { EmulatorDisk, EmulatorDiskKind, StorageMode } from '../../lib';
+import { EmulatorDisk, EmulatorDiskKind, StorageModeKind } from '../../lib';
 import { formatFailure, ManifestValidator } from '../../lib/manifest-validator';
 import { COMBINATIONS, synthesize } from './charts';
 
@@ -11,7 +11,7 @@ test('the matrix covers at least 20 combinations, every mode, every disk kind an
   expect(COMBINATIONS.length).toBeGreaterThanOrEqual(20);
   const names = COMBINATIONS.map((combination) => combination.name);
   expect(new Set(names).size).toBe(names.length);
-  expect(new Set(COMBINATIONS.map((combination) => combination.mode))).toEqual(new Set([...Object.values(StorageMode), undefined]));
+  expect(new Set(COMBINATIONS.map((combination) => combination.mode))).toEqual(new Set([...Object.values(StorageModeKind), undefined]));
   const charts = COMBINATIONS.map((combination) => combination.build());
   const diskKinds = new Set(charts.flatMap((chart) => chart.node.findAll()).filter((construct): construct is EmulatorDisk => construct instanceof EmulatorDisk).map((disk) => disk.kind));
   expect(diskKinds).toEqual(new Set(Object.values(EmulatorDiskKind)));

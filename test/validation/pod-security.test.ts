@@ -1,7 +1,6 @@
-import {
-  EMULATOR_CAPABILITIES, EMULATOR_CONTAINER_NAME, RESET_CONTAINER_NAME, SEEDER_CONTAINER_NAME, SNAPSHOT_CONTAINER_NAME, StorageMode,
-  TOOLS_CONTAINER_NAME, WAIT_CONTAINER_NAME,
-} from '../../lib';
+import { StorageModeKind } from '../../lib';
+import { SEEDER_CONTAINER_NAME, SNAPSHOT_CONTAINER_NAME, TOOLS_CONTAINER_NAME, WAIT_CONTAINER_NAME } from '../../lib/disk-seeder';
+import { EMULATOR_CAPABILITIES, EMULATOR_CONTAINER_NAME, RESET_CONTAINER_NAME } from '../../lib/qemu-stateful-set';
 import { COMBINATIONS, K8sObject, podSpecsOf, synthesize } from './charts';
 
 /**
@@ -208,7 +207,7 @@ describe('the Pod Security checks themselves', () => {
 describe('seeder containers meet "restricted" wherever they run', () => {
   const seederContainers = [SEEDER_CONTAINER_NAME, TOOLS_CONTAINER_NAME, SNAPSHOT_CONTAINER_NAME, WAIT_CONTAINER_NAME];
   const seeded = COMBINATIONS
-    .filter((combination) => combination.mode !== StorageMode.EPHEMERAL || combination.name.includes('seeded'))
+    .filter((combination) => combination.mode !== StorageModeKind.EPHEMERAL || combination.name.includes('seeded'))
     .filter((combination) => !combination.name.includes('without a seeder') && !combination.name.includes('hostPath PersistentVolume'));
   test.each(seeded.map((combination) => [combination.name]))('%s', (name) => {
     const pods = assess(objectsOf(name));
@@ -231,8 +230,8 @@ describe('seeder containers meet "restricted" wherever they run', () => {
 });
 
 describe('the emulator', () => {
-  test.each(Object.values(StorageMode))('in mode %s, by default: only the capability its TAP networking needs keeps it from baseline', (mode) => {
-    const name = `${mode === StorageMode.PERSISTENT ? 'A' : mode === StorageMode.HYBRID ? 'B' : 'C'}: defaults`;
+  test.each(Object.values(StorageModeKind))('in mode %s, by default: only the capability its TAP networking needs keeps it from baseline', (mode) => {
+    const name = `${mode === StorageModeKind.PERSISTENT ? 'A' : mode === StorageModeKind.HYBRID ? 'B' : 'C'}: defaults`;
     const [emulator] = containerNamed(objectsOf(name), EMULATOR_CONTAINER_NAME);
     expect(emulator.failed).toEqual(EMULATOR_DEFAULT_FAILS);
     const [pod] = assess(objectsOf(name)).filter((assessed) => assessed.owner.startsWith('StatefulSet/'));
