@@ -265,7 +265,7 @@ describe('a consumer app that installs the tarball', () => {
       const { App } = require('cdk8s');
       const { ContainerImage, LegoLocoChart, StorageMode } = require('cdk8s-qemu-loco');
       new LegoLocoChart(new App(), 'loco', { mode: StorageMode.ephemeral(), emulator: { image: ContainerImage.fromTag('qemu-loco', 'latest') } });`;
-    expect(() => run(process.execPath, ['-e', script], consumer)).toThrow(/loco\/Resource\/Resource: invalid image "qemu-loco:latest": 'latest' runs /);
+    expect(() => run(process.execPath, ['-e', script], consumer)).toThrow(/loco\/Resource: invalid emulator\.image "qemu-loco:latest": 'latest' runs /);
   });
 });
 
