@@ -110,7 +110,7 @@ describe.each(SHELLS)('under %s', (shell) => {
     expect(snapshotReason(failureLine(result))).toBe(
       `${published.reference}: none of its 1 layer(s) holds /snapshot.qcow2. What to do: check the snapshot image ` +
       '(it must be built with the qcow2 at /snapshot.qcow2, like FROM scratch + COPY snapshot.qcow2 /snapshot.qcow2), ' +
-      'or set snapshotPath to where its qcow2 is');
+      'or set the snapshot source\'s path to where its qcow2 is');
     expect(fs.readdirSync(volume)).toEqual([]);
   });
 
@@ -163,7 +163,7 @@ describe('a registry that requires authentication', () => {
     expect(result.exitCode).toBe(1);
     const reason = snapshotReason(failureLine(result));
     expect(reason).toMatch(/the registry requires credentials and none were given \(.*unauthorized/);
-    expect(reason).toContain(`create a kubernetes.io/dockerconfigjson Secret for ${private_.host} and set the seeder's registryAuthSecret`);
+    expect(reason).toContain(`create a kubernetes.io/dockerconfigjson Secret for ${private_.host} and name it in the registry client's authSecret`);
     expect(fs.readdirSync(volume)).toEqual([]);
   });
 
@@ -177,7 +177,7 @@ describe('a registry that requires authentication', () => {
 
     expect(result.exitCode).toBe(1);
     expect(snapshotReason(failureLine(result))).toMatch(
-      /the registry refused the credentials in \/seed-registry-auth\/auth\.json \(.*unauthorized.*\)\. What to do: check the user, token and registry host in the registryAuthSecret Secret/);
+      /the registry refused the credentials in \/seed-registry-auth\/auth\.json \(.*unauthorized.*\)\. What to do: check the user, token and registry host in the Secret named by the registry client's authSecret/);
     expect(fs.readdirSync(volume)).toEqual([]);
   });
 
@@ -192,6 +192,33 @@ describe('a registry that requires authentication', () => {
     expect(result.exitCode).toBe(0);
     expect(sha256Of(path.join(volume, DISK))).toBe(published.sha256);
     expect(leftovers(volume)).toEqual([]);
+  });
+});
+
+describe("the failure lines name the registry client's options", () => {
+  test('TLS verified (the default) against a plain-HTTP registry: says so and names tlsVerify', async () => {
+    const volume = freshVolume();
+
+    const result = await runPod(registryClientPod(registryClientChart(snapshot.reference, { tlsVerify: true }), 'dash', volume, noBuiltin));
+
+    expect(result.exitCode).toBe(1);
+    expect(snapshotReason(failureLine(result))).toMatch(new RegExp(
+      `^pulling ${snapshot.reference.replace(/[.]/g, '\\.')} from 127\\.0\\.0\\.1:\\d+ with skopeo: the registry speaks plain HTTP \\(.*server gave HTTP response to HTTPS client\\)\\. What to do: serve it over TLS, or, for a registry on a trusted ` +
+      "private network, set the registry client's tlsVerify to false$"));
+    expect(fs.readdirSync(volume)).toEqual([]);
+  });
+
+  test('an authSecret whose Secret has no .dockerconfigjson: the credentials file is missing, and the line names authSecret', async () => {
+    const volume = freshVolume();
+    const objects = registryClientChart(snapshot.reference, { authSecret: 'snapshot-pull' });
+
+    const result = await runPod(registryClientPod(objects, 'busybox', volume, noBuiltin, { volumes: { 'disk': volume, 'registry-auth': tempDir('empty-secret-') } }));
+
+    expect(result.exitCode).toBe(1);
+    expect(snapshotReason(failureLine(result))).toBe(
+      'the registry credentials file REGISTRY_AUTH_FILE=/seed-registry-auth/auth.json is missing or unreadable (user 1000). ' +
+      "What to do: check that the Secret named by the registry client's authSecret exists in the pod's namespace and has the key .dockerconfigjson");
+    expect(fs.readdirSync(volume)).toEqual([]);
   });
 });
 

@@ -72,6 +72,8 @@ export function publishSnapshot(registry: LocalRegistry, layout: OciLayout, repo
 export interface RegistryClientChartOptions extends SeedingOptions {
   /** The registry client's `authSecret`. */
   readonly authSecret?: string;
+  /** The registry client's `tlsVerify`. @default false: the local registry speaks plain HTTP */
+  readonly tlsVerify?: boolean;
   /** The snapshot source's `path` inside the image. */
   readonly snapshotPath?: string;
   /** The built-in image as the second source (an offline fallback). @default false */
@@ -83,9 +85,9 @@ export interface RegistryClientChartOptions extends SeedingOptions {
  * synthesized manifests carry it. The local registry speaks plain HTTP: tlsVerify false.
  */
 export function registryClientChart(snapshotImage: string, options: RegistryClientChartOptions = {}): K8sObject[] {
-  const { authSecret, snapshotPath, builtinFallback, ...seeding } = options;
+  const { authSecret, tlsVerify, snapshotPath, builtinFallback, ...seeding } = options;
   const snapshot = SeedSource.snapshot(ContainerImage.fromReference(snapshotImage), {
-    method: SnapshotMethod.registryClient({ authSecret, tlsVerify: false }),
+    method: SnapshotMethod.registryClient({ authSecret, tlsVerify: tlsVerify ?? false }),
     path: snapshotPath,
   });
   return seederChart({ ...seeding, sources: builtinFallback ? [snapshot, SeedSource.builtin()] : [snapshot] });
