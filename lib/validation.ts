@@ -10,6 +10,8 @@ export function invalidProp(scope: IConstruct, property: string, value: unknown,
 
 function describe(value: unknown): string {
   if (value === undefined) return '(not set)';
+  // JSON would print NaN and Infinity as null.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   try {
     return JSON.stringify(value);
   } catch {
