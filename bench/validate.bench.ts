@@ -20,7 +20,7 @@ const objects = modes.flatMap((mode) => Testing.synth(new LegoLocoChart(Testing.
   mode,
   emulator: {
     image: ContainerImage.fromTag('qemu-loco', 'v1'), replicas: 9,
-    scheduling: { sharedClaimOnOneNode: mode.kind !== StorageModeKind.EPHEMERAL },
+    scheduling: { sharedClaimOnOneNode: mode.kind === StorageModeKind.EPHEMERAL ? undefined : true },
   },
 })));
 

@@ -23,7 +23,9 @@ const BASE_BYTES = 4 << 20;
 function topologyChart(volume?: DiskVolume, overlays?: OverlayOptions): K8sObject[] {
   const chart = new Chart(Testing.app(), 'topology');
   const disk = new EmulatorDisk(chart, 'Disk', { volume });
-  const seeder = new DiskSeeder(chart, 'Seeder', { disk, image: ContainerImage.fromReference(IMAGE), baseWaitSeconds: 3 });
+  // A short wait for the shared base's Job, the only disk kind that waits.
+  const baseWaitSeconds = disk.kind === EmulatorDiskKind.SHARED_BASE ? 3 : undefined;
+  const seeder = new DiskSeeder(chart, 'Seeder', { disk, image: ContainerImage.fromReference(IMAGE), baseWaitSeconds });
   const emulator: EmulatorOptions = {
     image: ContainerImage.fromTag('qemu-loco', 'v1'), replicas: REPLICAS, overlays,
     scheduling: { sharedClaimOnOneNode: disk.kind === EmulatorDiskKind.CLAIM ? true : undefined },
