@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
-import { parseAllDocuments } from 'yaml';
+import type Ajv from 'ajv';
+import type { ErrorObject, KeywordCxt, ValidateFunction } from 'ajv';
 import {
   isDns1035Label, isDnsLabel, isDnsSubdomain, isEnvVarName, isLabelValue, isPortName, isQualifiedName, quantityValue,
 } from './validation';
@@ -99,26 +98,25 @@ export class ManifestValidator {
       this.definitionsByKind.set(`${group ? `${group}/` : ''}${version}/${kind}`, name);
     }
 
-    this.ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, validateFormats: true, verbose: true });
-    addFormats(this.ajv);
-    for (const keyword of KUBERNETES_EXTENSIONS) {
-      this.ajv.addKeyword({ keyword, schemaType: ['boolean', 'string', 'array', 'object'] });
-    }
-    this.ajv.addKeyword({
-      keyword: 'x-quantity',
-      schemaType: 'boolean',
-      errors: true,
-      validate: function quantity(_schema: boolean, data: unknown): boolean {
-        if (typeof data !== 'string' || quantityValue(data) !== undefined) return true;
-        (quantity as unknown as { errors: Partial<ErrorObject>[] }).errors = [{
-          keyword: 'x-quantity',
-          message: `"${data}" is not a quantity: use a number with an optional suffix Ki, Mi, Gi, Ti, Pi, Ei, m, k, M, G, T, P, E or an exponent (e.g. 10Gi, 500m, 1e3)`,
-          params: {},
-        }];
-        return false;
-      },
-    });
+    this.ajv = createAjv();
     this.ajv.addSchema({ definitions }, SCHEMA_ID);
+  }
+
+  /**
+   * The schema code of the kinds this library emits, compiled ahead of time (ajv standalone) into
+   * `manifest-schemas.js` by the build: what the synth-time checks load instead of ajv and the schema.
+   * @param kinds `apiVersion/kind` pairs, e.g. `apps/v1/StatefulSet`
+   */
+  public standaloneCode(kinds: string[]): string {
+    const exports: Record<string, string> = {};
+    for (const kind of kinds) {
+      const definition = this.definitionsByKind.get(kind);
+      if (definition === undefined) throw new Error(`standaloneCode: Kubernetes ${KUBERNETES_VERSION} has no kind ${kind}`);
+      exports[kind] = `${SCHEMA_ID}#/definitions/${definition}`;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const standalone = require('ajv/dist/standalone').default as (ajv: Ajv, refs: Record<string, string>) => string;
+    return standalone(this.ajv, exports);
   }
 
   /** The `apiVersion/kind` pairs this validator knows, e.g. `apps/v1/StatefulSet`. */
@@ -151,13 +149,7 @@ export class ManifestValidator {
           (similar.length ? ` (it has ${similar.map((known) => known.replace(/\/([^/]+)$/, ' $1')).join(', ')})` : ''),
       }];
     }
-    const validateSchema = this.compile(definition);
-    const failures: ManifestFailure[] = [];
-    if (!validateSchema(manifest)) {
-      failures.push(...schemaFailures(label, validateSchema.errors ?? []));
-    }
-    failures.push(...apiServerChecks(manifest, manifest.kind).map((failure) => ({ object: label, ...failure })));
-    return failures;
+    return checkWith(this.compile(definition), manifest);
   }
 
   /**
@@ -172,6 +164,8 @@ export class ManifestValidator {
   } {
     const failures: YamlFailure[] = [];
     let objects = 0;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { parseAllDocuments } = require('yaml') as typeof import('yaml');
     for (const [index, document] of parseAllDocuments(text).entries()) {
       if (document.errors.length > 0) {
         failures.push({ document: index + 1, object: '?', path: '(root)', message: `YAML: ${document.errors[0].message.split('\n')[0]}` });
@@ -196,9 +190,71 @@ export class ManifestValidator {
   }
 }
 
-/** Validates one object with the shared validator. */
+/** The schema check of a kind, then the API server's rules. */
+function checkWith(validateSchema: ValidateFunction, manifest: Record<string, unknown>): ManifestFailure[] {
+  const label = objectLabel(manifest);
+  const failures: ManifestFailure[] = [];
+  if (!validateSchema(manifest)) {
+    failures.push(...schemaFailures(label, validateSchema.errors ?? []));
+  }
+  failures.push(...apiServerChecks(manifest, String(manifest.kind)).map((failure) => ({ object: label, ...failure })));
+  return failures;
+}
+
+/** The kinds this library emits, whose schema code the build compiles ahead of time. */
+export const EMITTED_KINDS = ['v1/ConfigMap', 'v1/PersistentVolumeClaim', 'v1/PersistentVolume', 'v1/Service', 'apps/v1/StatefulSet', 'batch/v1/Job'];
+/** The file the build writes the ahead-of-time schema code of EMITTED_KINDS to, beside this module. */
+export const STANDALONE_FILE = 'manifest-schemas.js';
+
+/**
+ * Validates one object: with the schema code compiled ahead of time when the build has made it and
+ * the object is of a kind it holds (no ajv or schema to load, which is what synth needs), else with
+ * the shared validator.
+ */
 export function validateManifest(object: unknown): ManifestFailure[] {
-  return ManifestValidator.shared().validate(object);
+  const manifest = object as Record<string, unknown> | null;
+  const kind = manifest && typeof manifest === 'object' ? `${String(manifest.apiVersion)}/${String(manifest.kind)}` : '';
+  const precompiled = standaloneValidators()?.[kind];
+  return precompiled ? checkWith(precompiled, manifest!) : ManifestValidator.shared().validate(object);
+}
+
+let standalone: Record<string, ValidateFunction> | null | undefined;
+
+function standaloneValidators(): Record<string, ValidateFunction> | null {
+  if (standalone === undefined) {
+    const file = join(__dirname, STANDALONE_FILE);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    standalone = existsSync(file) ? require(file) as Record<string, ValidateFunction> : null;
+  }
+  return standalone;
+}
+
+/** The Ajv instance: strict, every error, formats, the Kubernetes extensions and quantities. */
+function createAjv(): Ajv {
+  // Loaded here: the synth-time checks use the ahead-of-time code and never load ajv.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const AjvClass = require('ajv').default as typeof Ajv;
+  const addFormats = require('ajv-formats').default as (ajv: Ajv) => Ajv;
+  const { _, str } = require('ajv') as typeof import('ajv');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const ajv = new AjvClass({ allErrors: true, strict: true, strictTypes: false, validateFormats: true, verbose: true, code: { source: true } });
+  addFormats(ajv);
+  for (const keyword of KUBERNETES_EXTENSIONS) {
+    ajv.addKeyword({ keyword, schemaType: ['boolean', 'string', 'array', 'object'] });
+  }
+  ajv.addKeyword({
+    keyword: 'x-quantity',
+    schemaType: 'boolean',
+    error: {
+      message: (cxt) => str`"${cxt.data}" is not a quantity: use a number with an optional suffix Ki, Mi, Gi, Ti, Pi, Ei, m, k, M, G, T, P, E or an exponent (e.g. 10Gi, 500m, 1e3)`,
+    },
+    code(cxt: KeywordCxt) {
+      // The one quantity grammar, required by path so that the ahead-of-time code can load it too.
+      const quantity = cxt.gen.scopeValue('func', { ref: quantityValue, code: _`require("./validation").quantityValue` });
+      cxt.fail(_`typeof ${cxt.data} == "string" && ${quantity}(${cxt.data}) === undefined`);
+    },
+  });
+  return ajv;
 }
 
 /** Formats a failure as one line: `Kind/name: path: message`. */

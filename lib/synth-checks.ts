@@ -13,10 +13,11 @@ export class ManifestChecks {
    * better than the checks (a field a newer API server accepts, a CRD-backed value). The reason is
    * required and kept in the object's construct metadata, so that a review sees it.
    *
-   * @param object an object made by one of this library's constructs (e.g. `emulator.statefulSet`)
+   * @param apiObject an object made by one of this library's constructs (e.g. `emulator.statefulSet`)
    * @param reason why the checks do not apply to it
    */
-  public static skip(object: ApiObject, reason: string): void {
+  public static skip(apiObject: ApiObject, reason: string): void {
+    const object = apiObject;
     if (!(object instanceof ApiObject)) {
       throw new Error(`ManifestChecks.skip: invalid object ${String(object)}: must be an ApiObject made by one of this library's constructs`);
     }
@@ -27,9 +28,9 @@ export class ManifestChecks {
     SKIPPED.add(object);
   }
 
-  /** Whether the checks were turned off for `object`. */
-  public static isSkipped(object: ApiObject): boolean {
-    return SKIPPED.has(object);
+  /** Whether the checks were turned off for `apiObject`. */
+  public static isSkipped(apiObject: ApiObject): boolean {
+    return SKIPPED.has(apiObject);
   }
 
   private constructor() {}
@@ -89,7 +90,7 @@ const CLUSTER_SCOPED = new Set(['PersistentVolume', 'Namespace', 'StorageClass',
  * the other object comes later in the app or is not one of this library's.
  */
 function collisions(scope: Construct): string[] {
-  const mine = ownObjects(scope);
+  const mine = ownObjects(scope).filter((object) => !SKIPPED.has(object));
   if (mine.length === 0) return [];
   const all = ownObjects(scope.node.root);
   const messages: string[] = [];
@@ -98,7 +99,8 @@ function collisions(scope: Construct): string[] {
     const index = all.indexOf(object);
     all.forEach((other, otherIndex) => {
       if (other === object || identity(other) !== key) return;
-      if (otherIndex > index || checkedOwner(other) === undefined) messages.push(collisionMessage(object, other));
+      // The other side reports it unless it comes first, runs these checks and was not skipped.
+      if (otherIndex > index || checkedOwner(other) === undefined || SKIPPED.has(other)) messages.push(collisionMessage(object, other));
     });
   }
   return messages;
