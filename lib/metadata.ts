@@ -44,7 +44,8 @@ export function labelValue(id: string): string {
 
 /** A name for a construct's objects, from its path (cdk8s' rules, without its path hash). */
 export function pathName(scope: Construct, maxLen = 42): string {
-  return Names.toDnsLabel(scope, { includeHash: false, maxLen });
+  // cdk8s keeps '_' of construct ids, which no DNS-1123 name may hold.
+  return Names.toDnsLabel(scope, { includeHash: false, maxLen }).replace(/_/g, '-');
 }
 
 /**

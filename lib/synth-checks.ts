@@ -69,7 +69,27 @@ function manifestFailures(scope: Construct): string[] {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { formatFailure, validateManifest } = require('./manifest-validator') as typeof import('./manifest-validator');
   return objects.flatMap((object) => validateManifest(object.toJson()).map((failure) =>
-    `${object.node.path}: ${formatFailure(failure)} (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)`));
+    `${object.node.path}: ${formatFailure(failure)}${setBy(failure.path)} (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)`));
+}
+
+/** The props that write the fields of the produced objects, so that a failure names what to change. */
+const FIELD_PROPS: [RegExp, string][] = [
+  [/^metadata\.namespace/, "the chart's namespace"],
+  [/^metadata\.labels/, "the chart's labels or the construct's metadata.labels"],
+  [/^metadata\.annotations/, "the construct's metadata.annotations"],
+  [/^spec\.template\.spec\.(tolerations|nodeSelector|affinity)/, 'scheduling.$1'],
+  [/^spec\.template\.spec\.containers\[0\]\.resources/, 'resources'],
+  [/^spec\.template\.spec\.containers\[0\]\.env/, 'env'],
+  [/^spec\.replicas/, 'replicas'],
+  [/^spec\.storageClassName|^spec\.volumeClaimTemplates\[\d+\]\.spec\.storageClassName/, 'storageClassName'],
+];
+
+function setBy(path: string): string {
+  for (const [field, prop] of FIELD_PROPS) {
+    const match = field.exec(path);
+    if (match) return ` (set by ${prop.replace('$1', match[1] ?? '')})`;
+  }
+  return '';
 }
 
 /** Where an object lives: its namespace (none for cluster-scoped kinds), kind and name. */

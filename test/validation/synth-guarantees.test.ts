@@ -184,6 +184,78 @@ describe('a prop is applied or refused, never ignored', () => {
   });
 });
 
+describe('every object produced passes the API server\'s rules at synth, with the prop that set the field', () => {
+  const C = (emulatorProps: Partial<EmulatorOptions>, props: object = {}) => (app: App) =>
+    new LegoLocoChart(app, 'loco', { ...props, mode: StorageMode.ephemeral(), emulator: { ...emulator, ...emulatorProps } });
+  const CASES: [string, (app: App) => void, string[]][] = [
+    ['a namespace in upper case', C({}, { namespace: 'Games' }),
+      [
+        "[loco/Resource/Resource] loco/Resource/Resource/Scripts: ConfigMap/loco-emulator-scripts-989d61ff85: metadata.namespace: \"Games\" is not a valid namespace: it must be a DNS-1123 label: at most 63 characters of lower-case letters, digits and '-', starting and ending with a letter or digit (set by the chart's namespace) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)",
+        "[loco/Resource/Resource] loco/Resource/Resource/Service: Service/loco-emulator: metadata.namespace: \"Games\" is not a valid namespace: it must be a DNS-1123 label: at most 63 characters of lower-case letters, digits and '-', starting and ending with a letter or digit (set by the chart's namespace) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)",
+        "[loco/Resource/Resource] loco/Resource/Resource/Resource: StatefulSet/loco-emulator: metadata.namespace: \"Games\" is not a valid namespace: it must be a DNS-1123 label: at most 63 characters of lower-case letters, digits and '-', starting and ending with a letter or digit (set by the chart's namespace) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)"]],
+    ['a chart label value with a space', C({}, { labels: { team: 'retro games' } }),
+      [
+        "[loco/Resource/Resource] loco/Resource/Resource/Scripts: ConfigMap/loco-emulator-scripts-989d61ff85: metadata.labels.team: \"retro games\" is not a valid label value: at most 63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit (or empty) (set by the chart's labels or the construct's metadata.labels) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)",
+        "[loco/Resource/Resource] loco/Resource/Resource/Service: Service/loco-emulator: metadata.labels.team: \"retro games\" is not a valid label value: at most 63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit (or empty) (set by the chart's labels or the construct's metadata.labels) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)",
+        "[loco/Resource/Resource] loco/Resource/Resource/Resource: StatefulSet/loco-emulator: metadata.labels.team: \"retro games\" is not a valid label value: at most 63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit (or empty) (set by the chart's labels or the construct's metadata.labels) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)"]],
+    ['an annotation key with a space', C({}, { metadata: { annotations: { 'bad key': 'x' } } }),
+      [
+        "[loco/Resource/Resource] loco/Resource/Resource/Scripts: ConfigMap/loco-emulator-scripts-989d61ff85: metadata.annotations[\"bad key\"]: \"bad key\" is not a valid annotation key: [prefix/]name, the prefix a DNS-1123 subdomain and the name at most 63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit (set by the construct's metadata.annotations) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)",
+        "[loco/Resource/Resource] loco/Resource/Resource/Service: Service/loco-emulator: metadata.annotations[\"bad key\"]: \"bad key\" is not a valid annotation key: [prefix/]name, the prefix a DNS-1123 subdomain and the name at most 63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit (set by the construct's metadata.annotations) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)",
+        "[loco/Resource/Resource] loco/Resource/Resource/Resource: StatefulSet/loco-emulator: metadata.annotations[\"bad key\"]: \"bad key\" is not a valid annotation key: [prefix/]name, the prefix a DNS-1123 subdomain and the name at most 63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit (set by the construct's metadata.annotations) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)"]],
+    ['a toleration operator Equals', C({ scheduling: { tolerations: [{ key: 'k', operator: 'Equals', value: 'v' }] } }),
+      [
+        "[loco/Resource/Resource] loco/Resource/Resource/Resource: StatefulSet/loco-emulator: spec.template.spec.tolerations[0].operator: \"Equals\" is not an operator: it must be Equal or Exists (set by scheduling.tolerations) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)"]],
+    ['a value with operator Exists', C({ scheduling: { tolerations: [{ key: 'k', operator: 'Exists', value: 'v' }] } }),
+      [
+        "[loco/Resource/Resource] loco/Resource/Resource/Resource: StatefulSet/loco-emulator: spec.template.spec.tolerations[0].value: \"v\" must be empty when operator is Exists (set by scheduling.tolerations) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)"]],
+    ['an unknown taint effect', C({ scheduling: { tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoRun' }] } }),
+      [
+        "[loco/Resource/Resource] loco/Resource/Resource/Resource: StatefulSet/loco-emulator: spec.template.spec.tolerations[0].effect: \"NoRun\" is not a taint effect: it must be one of NoSchedule, PreferNoSchedule, NoExecute (or empty for all) (set by scheduling.tolerations) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)"]],
+    ['tolerationSeconds with NoSchedule', C({ scheduling: { tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoSchedule', tolerationSeconds: 5 }] } }),
+      [
+        "[loco/Resource/Resource] loco/Resource/Resource/Resource: StatefulSet/loco-emulator: spec.template.spec.tolerations[0].effect: must be NoExecute when tolerationSeconds is set (set by scheduling.tolerations) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)"]],
+    ['a nodeSelector key with a space', C({ scheduling: { nodeSelector: { 'bad key': 'x' } } }),
+      [
+        "[loco/Resource/Resource] loco/Resource/Resource/Resource: StatefulSet/loco-emulator: spec.template.spec.nodeSelector[\"bad key\"]: \"bad key\" is not a valid nodeSelector key: [prefix/]name, the prefix a DNS-1123 subdomain and the name at most 63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit (set by scheduling.nodeSelector) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)"]],
+    ['a nodeSelector value with a space', C({ scheduling: { nodeSelector: { disk: 'very fast' } } }),
+      [
+        "[loco/Resource/Resource] loco/Resource/Resource/Resource: StatefulSet/loco-emulator: spec.template.spec.nodeSelector.disk: \"very fast\" is not a valid nodeSelector value: at most 63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit (or empty) (set by scheduling.nodeSelector) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)"]],
+    ['an affinity operator Within', C({ scheduling: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'Within', values: ['a'] }] }] } } } } }),
+      [
+        "[loco/Resource/Resource] loco/Resource/Resource/Resource: StatefulSet/loco-emulator: spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator: \"Within\" is not a selector operator: it must be one of In, NotIn, Exists, DoesNotExist, Gt, Lt (set by scheduling.affinity) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)"]],
+    ['a storage class in upper case with _', (app) => new LegoLocoChart(app, 'loco', { mode: StorageMode.persistent({ volume: DiskVolume.newClaim({ storageClassName: 'Fast_SSD' }) }), emulator: { image } }),
+      [
+        "[loco/Resource/Disk] loco/Resource/Disk/Resource: PersistentVolumeClaim/win98-disk: spec.storageClassName: \"Fast_SSD\" is not a valid storage class name: it must be a DNS-1123 subdomain: at most 253 characters of lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (set by storageClassName) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)"]],
+    ['half an extended resource', C({ resources: { requests: { 'example.com/gpu': '500m' }, limits: { 'example.com/gpu': '500m' } } }),
+      [
+        "[loco/Resource/Resource] loco/Resource/Resource/Resource: StatefulSet/loco-emulator: spec.template.spec.containers[0].resources.limits[\"example.com/gpu\"]: 500m is not a whole number: an extended resource (example.com/gpu) is counted in whole units (set by resources) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)",
+        "[loco/Resource/Resource] loco/Resource/Resource/Resource: StatefulSet/loco-emulator: spec.template.spec.containers[0].resources.requests[\"example.com/gpu\"]: 500m is not a whole number: an extended resource (example.com/gpu) is counted in whole units (set by resources) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)"]],
+    ['an extended resource request below its limit', C({ resources: { requests: { 'example.com/gpu': '1' }, limits: { 'example.com/gpu': '2' } } }),
+      [
+        "[loco/Resource/Resource] loco/Resource/Resource/Resource: StatefulSet/loco-emulator: spec.template.spec.containers[0].resources.requests[\"example.com/gpu\"]: request 1 differs from the limit 2: example.com/gpu cannot be overcommitted, so the request must equal the limit (set by resources) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)"]],
+    ['a resource name without a domain', C({ resources: { requests: { cpus: '1' }, limits: { cpus: '1' } } }),
+      [
+        "[loco/Resource/Resource] loco/Resource/Resource/Resource: StatefulSet/loco-emulator: spec.template.spec.containers[0].resources.limits.cpus: \"cpus\" is not a resource a container can ask for: cpu, memory, ephemeral-storage, hugepages-<size>, or an extended resource <domain>/<name> (set by resources) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)",
+        "[loco/Resource/Resource] loco/Resource/Resource/Resource: StatefulSet/loco-emulator: spec.template.spec.containers[0].resources.requests.cpus: \"cpus\" is not a resource a container can ask for: cpu, memory, ephemeral-storage, hugepages-<size>, or an extended resource <domain>/<name> (set by resources) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)"]],
+    ['replicas beyond int32', C({ replicas: 2 ** 31 }),
+      [
+        "[loco/Resource/Resource] loco/Resource/Resource/Resource: StatefulSet/loco-emulator: spec.replicas: 2147483648 is out of range: it must be a whole number from 0 to 2147483647 (set by replicas) (Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)"]],
+  ];
+  test.each(CASES)('%s', (_, build, lines) => {
+    const app = Testing.app();
+    build(app);
+    expect(synthErrors(app)).toEqual(lines);
+  });
+
+  test('names made from construct ids with _ are made valid (cdk8s keeps the _)', () => {
+    const app = Testing.app();
+    const chart = new LegoLocoChart(app, 'loco_games', { mode: StorageMode.persistent(), emulator });
+    expect(synthErrors(app)).toEqual([]);
+    expect(chart.seeder!.scriptConfigMap.name).toBe('loco-games-seeder-scripts-4fc0378a32');
+  });
+});
+
 describe('ManifestChecks.skip, the escape hatch', () => {
   test('turns the checks off for one object, with its reason recorded, and for that object only', () => {
     const app = Testing.app();
