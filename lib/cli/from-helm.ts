@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { basename, join } from 'path';
 import { parseArgs } from 'util';
@@ -178,17 +178,21 @@ export function runFromHelm(argv: string[]): number {
 
 const COMMAND = 'from-helm';
 
-/** Writes the output file; returns why it could not, as the one line to print. */
+/** Writes the output file; returns why it could not, as the one line to print (a partial new file is removed). */
 function writeOutput(file: string, text: string): string | undefined {
+  const existed = existsSync(file);
   try {
     writeFileSync(file, text);
     return undefined;
   } catch (error) {
-    const problem = pathProblem(error, file);
     const code = (error as NodeJS.ErrnoException).code;
+    // Only a write that ran out of room leaves a partial file.
+    if (!existed && (code === 'ENOSPC' || code === 'EDQUOT')) rmSync(file, { force: true });
+    const problem = pathProblem(error, file);
     const todo = code === 'EISDIR' ? `name a file in it, e.g. -o ${join(file, 'loco.k8s.yaml')}`
       : code === 'ENOENT' ? `create ${missingPart(file)} first, or give -o a path in an existing directory`
-        : 'give -o a path you can write, or leave -o out to write to standard output';
+        : code === 'ENOSPC' || code === 'EDQUOT' ? 'free some space there, or give -o a path on another file system'
+          : 'give -o a path you can write, or leave -o out to write to standard output';
     return `cannot write -o ${file}: ${problem}. What to do: ${todo}`;
   }
 }

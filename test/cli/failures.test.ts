@@ -1,7 +1,7 @@
 // Every user mistake through the commands as they ship: the documented exit status and one line
 // on stderr that names the path or option and says what to do, never a stack trace (exit 70).
 import { spawnSync } from 'child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { runCli } from './run-cli';
@@ -21,6 +21,8 @@ function aliasBomb(start: string): string {
 let work: string;
 /** A read-only file system (a tmpfs mounted ro): root writes nowhere in it. */
 let readOnly: string;
+/** A full file system (a tmpfs of 16 KiB, filled). */
+let full: string;
 /** A directory holding only links to the given programs, for a PATH that lacks the others. */
 let pathWith: (name: string, tools: string[]) => string;
 
@@ -29,6 +31,10 @@ beforeAll(() => {
   readOnly = join(work, 'read-only');
   mkdirSync(readOnly);
   expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'cli-failures-ro', readOnly]).status).toBe(0);
+  full = join(work, 'full');
+  mkdirSync(full);
+  expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'cli-failures-full', full]).status).toBe(0);
+  spawnSync('sh', ['-c', 'cat /dev/zero > "$0/filler"', full]);
   writeFileSync(join(work, 'a-file'), 'not a directory\n');
   mkdirSync(join(work, 'layout'));
   mkdirSync(join(work, 'empty'));
@@ -53,6 +59,7 @@ beforeAll(() => {
 
 afterAll(() => {
   spawnSync('umount', [readOnly]);
+  spawnSync('umount', [full]);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -72,6 +79,10 @@ const CASES: [string, Case][] = [
   ['from-helm -o into a read-only file system', {
     args: (w) => ['from-helm', VALUES, '-o', join(w, 'read-only', 'loco.k8s.yaml')], status: 2,
     stderr: (w) => `from-helm: cannot write -o ${w}/read-only/loco.k8s.yaml: the file system is read-only. What to do: give -o a path you can write, or leave -o out to write to standard output`,
+  }],
+  ['from-helm -o onto a full file system (and no partial file is left)', {
+    args: (w) => ['from-helm', VALUES, '-o', join(w, 'full', 'loco.k8s.yaml')], status: 2,
+    stderr: (w) => `from-helm: cannot write -o ${w}/full/loco.k8s.yaml: the file system is full. What to do: free some space there, or give -o a path on another file system`,
   }],
   ['from-helm -o under a file', {
     args: (w) => ['from-helm', VALUES, '-o', join(w, 'a-file', 'loco.k8s.yaml')], status: 2,
@@ -229,6 +240,11 @@ test.each(CASES)('%s', (_name, c) => {
   expect(run.stderr).not.toMatch(/^\s+at /m);
   expect(run.status).toBe(c.status);
   expect(run.stdout).toBe(c.stdout ? `${c.stdout(work)}\n` : '');
+});
+
+test('a failed -o leaves no partial file behind', () => {
+  expect(existsSync(join(full, 'loco.k8s.yaml'))).toBe(false);
+  expect(readdirSync(full)).toEqual(['filler']);
 });
 
 describe('validate --skip-kind', () => {
