@@ -12,15 +12,21 @@ const emulator: EmulatorOptions = {
   replicas: 9,
 };
 
-// GitOps layout: one folder per chart (dist/<chart>/), one file per object named `<Kind>.<name>`,
-// and a kustomization.yaml listing them; see docs/gitops.md.
-const app = new GitOpsApp();
-
 // Modes A and B keep the nine disks' overlays on one ReadWriteOnce claim, as the chart does;
 // sharedClaimOnOneNode keeps the nine pods on the node that has it attached.
 const onOneNode: EmulatorOptions = { ...emulator, scheduling: { sharedClaimOnOneNode: true } };
-new LegoLocoChart(app, 'loco-persistent', { mode: StorageMode.persistent(), emulator: onOneNode });
-new LegoLocoChart(app, 'loco-hybrid', { mode: StorageMode.hybrid(), emulator: onOneNode });
-new LegoLocoChart(app, 'loco-ephemeral', { mode: StorageMode.ephemeral(), emulator });
+const modes = {
+  'loco-persistent': { mode: StorageMode.persistent(), emulator: onOneNode },
+  'loco-hybrid': { mode: StorageMode.hybrid(), emulator: onOneNode },
+  'loco-ephemeral': { mode: StorageMode.ephemeral(), emulator },
+};
 
-app.synth();
+// GitOps layout: one folder per chart (dist/<chart>/), one file per object named `<Kind>.<name>`,
+// and a kustomization.yaml listing them; see docs/gitops.md. The three modes are alternatives,
+// installed one at a time under the same names, so each is an App of its own: synth checks that
+// nothing collides within what is installed together.
+for (const [id, props] of Object.entries(modes)) {
+  const app = new GitOpsApp();
+  new LegoLocoChart(app, id, props);
+  app.synth();
+}

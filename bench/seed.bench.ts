@@ -22,7 +22,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { DiskSeeder, EmulatorDisk, QemuStatefulSet } from '../lib';
+import { ContainerImage, DiskSeeder, EmulatorDisk, QemuStatefulSet } from '../lib';
 import { K8sObject, runPod } from '../test/harness/pod-runner';
 import { allocatedFileBytes, makeQcow2, sha256Of } from '../test/harness/qcow2';
 
@@ -33,8 +33,8 @@ const IMAGE = 'qemu-loco:v1';
 function chart(expectedSha256?: string): K8sObject[] {
   const scope = new Chart(Testing.app(), 'bench');
   const disk = new EmulatorDisk(scope, 'Disk');
-  const seeder = new DiskSeeder(scope, 'Seeder', { disk, image: IMAGE, expectedSha256 });
-  new QemuStatefulSet(scope, 'Emulator', { disk, seeder, image: 'qemu-loco', tag: 'v1' });
+  const seeder = new DiskSeeder(scope, 'Seeder', { disk, image: ContainerImage.fromReference(IMAGE), expectedSha256 });
+  new QemuStatefulSet(scope, 'Emulator', { disk, seeder, image: ContainerImage.fromTag('qemu-loco', 'v1') });
   return Testing.synth(scope) as K8sObject[];
 }
 

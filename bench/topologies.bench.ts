@@ -17,7 +17,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { CloneSourceKind, DiskSeeder, EmulatorDisk, EmulatorDiskKind, EmulatorDiskProps, PodManagementPolicy, QemuStatefulSet } from '../lib';
+import { CloneSource, ContainerImage, DiskSeeder, DiskVolume, EmulatorDisk, EmulatorDiskKind, PodManagementPolicy, QemuStatefulSet } from '../lib';
 import { K8sObject, runPod } from '../test/harness/pod-runner';
 import { allocatedBytes, makeQcow2 } from '../test/harness/qcow2';
 
@@ -25,20 +25,20 @@ const MIB = Number(process.env.TOPOLOGY_BENCH_MIB ?? 1024);
 const IMAGE = 'qemu-loco:v1';
 const COUNTS = [1, 3, 9];
 
-const TOPOLOGIES: { name: string; disk: EmulatorDiskProps }[] = [
-  { name: 'shared claim', disk: { kind: EmulatorDiskKind.CLAIM } },
-  { name: 'claim per replica', disk: { kind: EmulatorDiskKind.CLAIM_PER_REPLICA } },
-  { name: 'shared read-only base', disk: { kind: EmulatorDiskKind.SHARED_BASE } },
-  { name: 'golden clone', disk: { kind: EmulatorDiskKind.GOLDEN_CLONE, cloneFrom: { kind: CloneSourceKind.PERSISTENT_VOLUME_CLAIM, name: 'golden' } } },
+const TOPOLOGIES: { name: string; kind: EmulatorDiskKind; volume: DiskVolume }[] = [
+  { name: 'shared claim', kind: EmulatorDiskKind.CLAIM, volume: DiskVolume.newClaim() },
+  { name: 'claim per replica', kind: EmulatorDiskKind.CLAIM_PER_REPLICA, volume: DiskVolume.claimPerReplica() },
+  { name: 'shared read-only base', kind: EmulatorDiskKind.SHARED_BASE, volume: DiskVolume.sharedBase() },
+  { name: 'golden clone', kind: EmulatorDiskKind.GOLDEN_CLONE, volume: DiskVolume.goldenClone(CloneSource.fromClaim('golden')) },
 ];
 
-function chart(disk: EmulatorDiskProps, replicas: number, podManagementPolicy: PodManagementPolicy): K8sObject[] {
+function chart(volume: DiskVolume, replicas: number, podManagementPolicy: PodManagementPolicy): K8sObject[] {
   const scope = new Chart(Testing.app(), 'bench');
-  const emulatorDisk = new EmulatorDisk(scope, 'Disk', disk);
-  const seeder = new DiskSeeder(scope, 'Seeder', { disk: emulatorDisk, image: IMAGE });
+  const disk = new EmulatorDisk(scope, 'Disk', { volume });
+  const seeder = new DiskSeeder(scope, 'Seeder', { disk, image: ContainerImage.fromReference(IMAGE) });
   new QemuStatefulSet(scope, 'Emulator', {
-    disk: emulatorDisk, seeder, image: 'qemu-loco', tag: 'v1', replicas, podManagementPolicy,
-    sharedClaimOnOneNode: disk.kind === EmulatorDiskKind.CLAIM ? true : undefined,
+    disk, seeder, image: ContainerImage.fromTag('qemu-loco', 'v1'), replicas,
+    scheduling: { podManagementPolicy, sharedClaimOnOneNode: disk.kind === EmulatorDiskKind.CLAIM ? true : undefined },
   });
   return Testing.synth(scope) as K8sObject[];
 }
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
       times[key] = {};
       for (const n of COUNTS) {
         const runDir = fs.mkdtempSync(path.join(root, 'run-'));
-        const objects = chart(topology.disk, n, policy);
+        const objects = chart(topology.volume, n, policy);
         const volumes: string[] = [];
         const newVolume = (name: string) => {
           const dir = path.join(runDir, name);
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
         };
         // Claims cloned by the storage driver exist, filled, before any pod starts: not timed, not counted.
         const cloned: string[] = [];
-        if (topology.disk.kind === EmulatorDiskKind.GOLDEN_CLONE) {
+        if (topology.kind === EmulatorDiskKind.GOLDEN_CLONE) {
           for (let ordinal = 0; ordinal < n; ordinal++) {
             const dir = path.join(runDir, `clone-${ordinal}`);
             fs.mkdirSync(dir);
@@ -79,8 +79,8 @@ async function main(): Promise<void> {
             cloned.push(dir);
           }
         }
-        const shared = topology.disk.kind === EmulatorDiskKind.CLAIM ? newVolume('shared') : undefined;
-        const base = topology.disk.kind === EmulatorDiskKind.SHARED_BASE ? newVolume('base') : undefined;
+        const shared = topology.kind === EmulatorDiskKind.CLAIM ? newVolume('shared') : undefined;
+        const base = topology.kind === EmulatorDiskKind.SHARED_BASE ? newVolume('base') : undefined;
 
         const started = process.hrtime.bigint();
         if (base) {
@@ -91,9 +91,9 @@ async function main(): Promise<void> {
         const replica = async (ordinal: number) => {
           const disk = shared ?? cloned[ordinal] ?? newVolume(`replica-${ordinal}`);
           const result = await runPod({
-            objects, workload: 'loco-emulator', shell: 'busybox', images, timeoutMs: 600_000,
+            objects, workload: 'qemu-emulator', shell: 'busybox', images, timeoutMs: 600_000,
             volumes: base ? { base, disk } : { disk },
-            pod: { name: `loco-emulator-${ordinal}` },
+            pod: { name: `qemu-emulator-${ordinal}` },
           });
           if (result.exitCode !== 0) throw new Error(`replica ${ordinal} failed: ${result.output}`);
         };
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const written = volumes.reduce((sum, dir) => sum + allocatedBytes(dir), 0);
         times[key][n] = seconds;
-        const limit = topology.disk.kind === EmulatorDiskKind.SHARED_BASE ? `${((baseBytes + n * 2 ** 20) / 2 ** 20).toFixed(0)}` : '-';
+        const limit = topology.kind === EmulatorDiskKind.SHARED_BASE ? `${((baseBytes + n * 2 ** 20) / 2 ** 20).toFixed(0)}` : '-';
         console.log(`${topology.name.padEnd(22)} | ${policy.padEnd(12)} | ${String(n).padStart(2)} | ${(written / 2 ** 20).toFixed(1).padStart(19)} | ${limit.padStart(16)} | ${seconds.toFixed(2).padStart(13)}`);
         fs.rmSync(runDir, { recursive: true, force: true });
       }

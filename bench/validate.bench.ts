@@ -4,7 +4,7 @@
  * Prints figures; asserts nothing.
  */
 import { Testing } from 'cdk8s';
-import { LegoLocoChart, StorageMode } from '../lib';
+import { ContainerImage, LegoLocoChart, StorageMode, StorageModeKind } from '../lib';
 import { ManifestValidator } from '../lib/manifest-validator';
 
 function ms(start: bigint): string {
@@ -15,8 +15,13 @@ let start = process.hrtime.bigint();
 const validator = new ManifestValidator();
 console.log(`load and adapt the 1.28.0 schema: ${ms(start)} ms`);
 
-const objects = Object.values(StorageMode).flatMap((mode) => Testing.synth(new LegoLocoChart(Testing.app(), `loco-${mode}`, {
-  mode, emulator: { image: 'qemu-loco', tag: 'v1', replicas: 9, sharedClaimOnOneNode: mode !== StorageMode.EPHEMERAL },
+const modes = [StorageMode.persistent(), StorageMode.hybrid(), StorageMode.ephemeral()];
+const objects = modes.flatMap((mode) => Testing.synth(new LegoLocoChart(Testing.app(), `loco-${mode.kind}`, {
+  mode,
+  emulator: {
+    image: ContainerImage.fromTag('qemu-loco', 'v1'), replicas: 9,
+    scheduling: { sharedClaimOnOneNode: mode.kind === StorageModeKind.EPHEMERAL ? undefined : true },
+  },
 })));
 
 start = process.hrtime.bigint();

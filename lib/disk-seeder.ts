@@ -7,6 +7,7 @@ import { ContainerImage, ImageReference, ResolvedImage } from './container-image
 import { DEFAULT_BUILTIN_IMAGE_PATH, DEFAULT_IMAGE_FILE_NAME, DEFAULT_SNAPSHOT_PATH, IMAGES_MOUNT_PATH } from './disk-layout';
 import { DiskAccessMode, EmulatorDisk, EmulatorDiskKind } from './emulator-disk';
 import { applyMetadata, pathName, scriptConfigMap } from './metadata';
+import { addSynthChecks } from './synth-checks';
 import { lockedDownSecurityContext } from './security';
 import {
   checkAbsolutePath, checkDnsSubdomain, checkFileName, checkNoMountClash, invalidProp, kubeLiteral, literalEnv,
@@ -394,6 +395,7 @@ export class DiskSeeder extends Construct {
     // The base of a shared-base disk is seeded once for all replicas, by a Job rather than by nine init containers.
     this.seedJob = this.disk.kind === EmulatorDiskKind.SHARED_BASE ? this.seedingJob(props) : undefined;
     applyMetadata(this, props.metadata);
+    addSynthChecks(this);
   }
 
   /** The scripts the containers run, by file name. */
@@ -499,6 +501,13 @@ export class DiskSeeder extends Construct {
   /** The registry-client options, the verification, the user and the timings of the seeding. */
   private checkSeedingOptions(props: DiskSeederProps): void {
     const nodeLocal = this.disk.hostPathPersistentVolume !== undefined;
+    // Only a shared-base disk has a seeding Job (whose pull secrets these are) and a wait for it.
+    for (const prop of ['baseWaitSeconds', 'imagePullSecrets'] as const) {
+      if (props[prop] !== undefined && this.disk.kind !== EmulatorDiskKind.SHARED_BASE) {
+        throw invalidProp(this, prop, props[prop],
+          `applies only to a shared-base disk (DiskVolume.sharedBase()), seeded by a Job; disk kind ${this.disk.kind} is seeded in the emulator pod${prop === 'imagePullSecrets' ? ', whose own imagePullSecrets apply' : ''}`);
+      }
+    }
     if (this.config.authSecret !== undefined) checkDnsSubdomain(this, 'sources.snapshot.method.authSecret', this.config.authSecret);
     if (this.config.tlsVerify !== undefined && typeof this.config.tlsVerify !== 'boolean') {
       throw invalidProp(this, 'sources.snapshot.method.tlsVerify', this.config.tlsVerify, 'must be true or false');

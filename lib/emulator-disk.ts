@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { BASE_MOUNT_PATH, BASE_VOLUME_NAME, DISK_VOLUME_NAME, IMAGES_MOUNT_PATH } from './disk-layout';
 import { applyMetadata } from './metadata';
+import { addSynthChecks } from './synth-checks';
 import { checkAbsolutePath, checkDnsSubdomain, invalidProp, parseStorageQuantity } from './validation';
 
 /** How an EmulatorDisk provides its volume. */
@@ -98,8 +99,9 @@ export interface HostPathVolumeOptions {
   readonly acknowledgeNodeLocal: boolean;
 
   /**
-   * Directory on the node: an absolute path, no '..' (and not '/' itself).
-   * @default `/tmp/<claimName>`
+   * Directory on the node: an absolute path, no '..' (and not '/' itself). Two disks of one app
+   * may not share it.
+   * @default `/tmp/cdk8s-qemu-loco/<namespace>/<claimName>`
    */
   readonly path?: string;
 }
@@ -350,6 +352,7 @@ export class EmulatorDisk extends Construct {
     this.claimTemplates = bound.claimTemplates;
     this.emptyDir = bound.emptyDir;
     applyMetadata(this, props?.metadata);
+    addSynthChecks(this, () => this.sharedHostDirectories());
   }
 
   /** Whether pods on several nodes can write this disk at once. */
@@ -394,6 +397,17 @@ export class EmulatorDisk extends Construct {
       mounts.push({ name: BASE_VOLUME_NAME, mountPath: BASE_MOUNT_PATH, readOnly: true });
     }
     return mounts;
+  }
+
+  /** Two hostPath PersistentVolumes of one app on the same node directory would write one disk. */
+  private sharedHostDirectories(): string[] {
+    const path = this.hostPathPersistentVolume?.toJson().spec?.hostPath?.path;
+    if (path === undefined) return [];
+    const disks = this.node.root.node.findAll().filter((construct): construct is EmulatorDisk => construct instanceof EmulatorDisk);
+    return disks.slice(disks.indexOf(this) + 1)
+      .filter((other) => other.hostPathPersistentVolume?.toJson().spec?.hostPath?.path === path)
+      .map((other) => `${this.node.path} and ${other.node.path} both keep their disk in the node directory ${path} (hostPathVolume.path): ` +
+        'the two installations would write one disk; give each its own hostPathVolume.path');
   }
 
   /** The objects and templates the disk kind needs. */
@@ -490,12 +504,14 @@ export class EmulatorDisk extends Construct {
       throw invalidProp(this, 'hostPathVolume.acknowledgeNodeLocal', hostPath.acknowledgeNodeLocal,
         'must be true to create a hostPath PersistentVolume: it keeps the disk on one node and suits single-node clusters only; leave hostPathVolume unset to let the StorageClass provision the claim');
     }
-    const path = hostPath.path ?? `/tmp/${claimName}`;
-    checkAbsolutePath(this, 'hostPathVolume.path', path);
-    // PersistentVolumes are cluster-scoped: the chart's `<claim>-pv` collides between two
-    // installations, so the namespace is part of the name.
+    // PersistentVolumes and node directories are cluster-wide: the chart's `<claim>-pv` and
+    // `/tmp/<claim>` collide between two installations, so both include the namespace. A namespace
+    // has no '.', so `<namespace>.<claim>-pv` is one name per (namespace, claim); `a-b-disk-pv`
+    // could be namespace a with claim b-disk or namespace a-b with claim disk.
     const namespace = Chart.of(this).namespace ?? 'default';
-    const volumeName = `${namespace}-${claimName}-pv`;
+    const path = hostPath.path ?? `/tmp/cdk8s-qemu-loco/${namespace}/${claimName}`;
+    checkAbsolutePath(this, 'hostPathVolume.path', path);
+    const volumeName = `${namespace}.${claimName}-pv`;
     checkDnsSubdomain(this, 'hostPathVolume (PersistentVolume name)', volumeName);
     return new k8s.KubePersistentVolume(this, 'HostPathVolume', {
       metadata: { name: volumeName },

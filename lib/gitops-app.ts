@@ -42,6 +42,16 @@ export class GitOpsApp extends App {
     super({ ...props, yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE });
   }
 
+  /**
+   * Writes `kustomization.yaml` into each chart's folder of a plain cdk8s App synthesized with
+   * `YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE` (call it after `app.synth()`; a GitOpsApp
+   * does both).
+   * @returns the paths of the kustomization files written, in the app's chart order
+   */
+  public static writeKustomizations(app: App): string[] {
+    return writeKustomizations(app);
+  }
+
   /** Synthesizes every chart into its folder, then writes each folder's kustomization.yaml. */
   public synth(): void {
     super.synth();
@@ -59,7 +69,7 @@ export class GitOpsApp extends App {
  */
 export function writeKustomizations(app: App): string[] {
   if (app.yamlOutputType !== YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE) {
-    throw new Error(`writeKustomizations: the app writes YamlOutputType.${YamlOutputType[app.yamlOutputType]}; ` +
+    throw new Error(`GitOpsApp.writeKustomizations: the app writes YamlOutputType.${YamlOutputType[app.yamlOutputType]}; ` +
       'kustomization.yaml files need one folder per chart: create the App with yamlOutputType FOLDER_PER_CHART_FILE_PER_RESOURCE, or use GitOpsApp');
   }
   const charts = app.charts;

@@ -22,4 +22,5 @@ export type {
   EphemeralModeOptions, EphemeralSeederOptions, HybridModeOptions, LegoLocoChartProps, LegoLocoProps, PersistentModeOptions, SeederOptions,
 } from './lego-loco';
 export { GitOpsApp } from './gitops-app';
+export { ManifestChecks } from './synth-checks';
 export type { GitOpsAppProps } from './gitops-app';

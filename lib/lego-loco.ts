@@ -215,7 +215,8 @@ export class LegoLoco extends Construct {
       ...seeder,
       disk: this.disk,
       image: props.emulator.image,
-      imagePullSecrets: props.emulator.imagePullSecrets,
+      // The seeding Job of a shared base runs outside the emulator pod, with the same secrets.
+      imagePullSecrets: this.disk.kind === EmulatorDiskKind.SHARED_BASE ? props.emulator.imagePullSecrets : undefined,
     });
     this.checkSnapshotImage(mode);
     const snapshot = mode._snapshotImage ?? seeder?.sources?.find((source) => source.kind === SeedSourceKind.SNAPSHOT)?._snapshot?.image;

@@ -6,6 +6,7 @@ import { DEFAULT_IMAGE_FILE_NAME, DEFAULT_SNAPSHOT_DIR, BASE_MOUNT_PATH, IMAGES_
 import { DiskSeeder, shippedScript } from './disk-seeder';
 import { DiskAccessMode, EmulatorDisk, EmulatorDiskKind } from './emulator-disk';
 import { applyMetadata, checkLabels, scriptConfigMap } from './metadata';
+import { addSynthChecks } from './synth-checks';
 import { lockedDownSecurityContext } from './security';
 import {
   checkAbsolutePath, checkDnsLabel, checkInteger, checkResourceQuantity, checkNoMountClash, invalidProp, isEnvVarName, isQualifiedName,
@@ -564,7 +565,23 @@ export class QemuStatefulSet extends Construct {
     // The labels are in podLabels already, under the selector's; the rest (annotations, the
     // refused name and namespace) goes through applyMetadata, and the labels to the ConfigMap.
     applyMetadata(this, props.metadata && { ...props.metadata, labels: undefined });
+    addSynthChecks(this, () => this.sharedClaimAcrossStatefulSets());
     for (const [key, value] of Object.entries(props.metadata?.labels ?? {})) this.scriptConfigMap.metadata.addLabel(key, value);
+  }
+
+  /**
+   * Two StatefulSets mounting one ReadWriteOnce claim: each one's one-node affinity selects only
+   * its own pods, so the two can land on two nodes and fail with Multi-Attach.
+   */
+  private sharedClaimAcrossStatefulSets(): string[] {
+    const disk = this.props.disk;
+    if (!disk.sharedByReplicas || disk.sharedAcrossNodes) return [];
+    const key = (set: QemuStatefulSet) => `${set.statefulSet.metadata.namespace ?? 'default'}/${set.props.disk.claimName}`;
+    const sets = this.node.root.node.findAll().filter((construct): construct is QemuStatefulSet => construct instanceof QemuStatefulSet);
+    return sets.slice(sets.indexOf(this) + 1)
+      .filter((other) => other.props.disk.sharedByReplicas && !other.props.disk.sharedAcrossNodes && key(other) === key(this))
+      .map((other) => `${this.node.path} and ${other.node.path} both mount the ${disk.accessModes.join('/')} claim ${disk.claimName} in namespace ${this.statefulSet.metadata.namespace ?? 'default'}: ` +
+        'their pods can be scheduled to two nodes and fail with Multi-Attach; give each its own disk (claimName), or a ReadWriteMany claim');
   }
 
   /** The scripts the emulator pod runs, by file name. */
@@ -579,6 +596,7 @@ export class QemuStatefulSet extends Construct {
   private checkCombinations(): void {
     const props = this.props;
     this.checkSharedClaim();
+    this.checkDiskOptions();
     if (props.seeder && props.seeder.disk !== props.disk) {
       throw invalidProp(this, 'seeder', props.seeder.node.path, `must seed the same disk as the emulator mounts (${props.disk.node.path})`);
     }
@@ -657,7 +675,7 @@ export class QemuStatefulSet extends Construct {
       volumes,
       nodeSelector: scheduling.nodeSelector,
       tolerations: scheduling.tolerations,
-      affinity: scheduling.affinity ?? this.oneNodeAffinity(),
+      affinity: this.affinity(),
     };
   }
 
@@ -784,16 +802,34 @@ export class QemuStatefulSet extends Construct {
     }
   }
 
-  private oneNodeAffinity(): k8s.Affinity | undefined {
-    if (!this.props.scheduling?.sharedClaimOnOneNode || this.replicas === 1) return undefined;
+  /**
+   * The user's affinity, with the required one-node pod affinity of sharedClaimOnOneNode added to
+   * it (not replacing it, and not replaced by it).
+   */
+  private affinity(): k8s.Affinity | undefined {
+    const user = this.props.scheduling?.affinity;
+    if (!this.props.scheduling?.sharedClaimOnOneNode || this.replicas === 1) return user;
+    const oneNode: k8s.PodAffinityTerm = { labelSelector: { matchLabels: this.selectorLabels }, topologyKey: 'kubernetes.io/hostname' };
     return {
+      ...user,
       podAffinity: {
-        requiredDuringSchedulingIgnoredDuringExecution: [{
-          labelSelector: { matchLabels: this.selectorLabels },
-          topologyKey: 'kubernetes.io/hostname',
-        }],
+        ...user?.podAffinity,
+        requiredDuringSchedulingIgnoredDuringExecution: [...user?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [], oneNode],
       },
     };
+  }
+
+  /** sharedClaimOnOneNode and claimRetentionPolicy apply to some disks only: elsewhere they are refused, not ignored. */
+  private checkDiskOptions(): void {
+    const { disk, scheduling, claimRetentionPolicy } = this.props;
+    if (scheduling?.sharedClaimOnOneNode !== undefined && !disk.sharedByReplicas) {
+      throw invalidProp(this, 'scheduling.sharedClaimOnOneNode', scheduling.sharedClaimOnOneNode,
+        `applies only to a disk every replica shares (DiskVolume.newClaim(), DiskVolume.existingClaim()); disk kind ${disk.kind} gives each replica its own volume, so nothing needs to share a node`);
+    }
+    if (claimRetentionPolicy !== undefined && disk.claimTemplates.length === 0) {
+      throw invalidProp(this, 'claimRetentionPolicy', claimRetentionPolicy,
+        `applies only to claims made per replica (DiskVolume.claimPerReplica(), sharedBase(), goldenClone()); disk kind ${disk.kind} has none`);
+    }
   }
 
   private podManagementPolicy(policy: PodManagementPolicy | undefined): string | undefined {
@@ -869,7 +905,14 @@ export class QemuStatefulSet extends Construct {
   }
 
   private probe(kind: keyof typeof PROBE_DEFAULTS, options: HealthProbeOptions | undefined, ports: k8s.ContainerPort[]): k8s.Probe | undefined {
-    if (options?.enabled === false) return undefined;
+    if (options?.enabled === false) {
+      const set = Object.entries(options).filter(([field, value]) => field !== 'enabled' && value !== undefined).map(([field]) => field);
+      if (set.length > 0) {
+        throw invalidProp(this, `probes.${kind}.${set[0]}`, options[set[0] as keyof HealthProbeOptions],
+          `does not apply to a disabled probe (probes.${kind}.enabled: false); drop it, or enable the probe`);
+      }
+      return undefined;
+    }
     const merged = { ...PROBE_DEFAULTS[kind], ...stripUndefined(options ?? {}) };
     for (const field of ['periodSeconds', 'timeoutSeconds', 'failureThreshold'] as const) {
       checkInteger(this, `probes.${kind}.${field}`, merged[field], 1);

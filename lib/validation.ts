@@ -10,6 +10,8 @@ export function invalidProp(scope: IConstruct, property: string, value: unknown,
 
 function describe(value: unknown): string {
   if (value === undefined) return '(not set)';
+  // JSON would print NaN and Infinity as null.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   try {
     return JSON.stringify(value);
   } catch {
@@ -74,9 +76,46 @@ export function isPortName(value: unknown): value is string {
     && !value.startsWith('-') && !value.endsWith('-') && !value.includes('--');
 }
 
-/** Whether `value` is an environment variable name the API server accepts. */
+/** '.', '..' and names starting with '..' (hasChDirPrefix, k8s.io/apimachinery/pkg/util/validation). */
+function hasChDirPrefix(value: string): boolean {
+  return value === '.' || value.startsWith('..');
+}
+
+/**
+ * Whether `value` is an environment variable name the API server accepts: `[-._a-zA-Z][-._a-zA-Z0-9]*`,
+ * not '.', '..' or starting with '..'.
+ */
+// IsEnvVarName (k8s.io/apimachinery/pkg/util/validation/validation.go)
 export function isEnvVarName(value: unknown): value is string {
-  return typeof value === 'string' && ENV_VAR_NAME.test(value);
+  return typeof value === 'string' && ENV_VAR_NAME.test(value) && !hasChDirPrefix(value);
+}
+
+/** Whether `value` is a ConfigMap or Secret key: at most 253 of letters, digits, '-', '_', '.', not '.', '..' or '..'-prefixed. */
+// IsConfigMapKey (k8s.io/apimachinery/pkg/util/validation/validation.go)
+export function isConfigMapKey(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 253 && /^[-._a-zA-Z0-9]+$/.test(value) && !hasChDirPrefix(value);
+}
+
+/** Resource names of the kubernetes.io namespace: unprefixed ones and `*kubernetes.io/...`. */
+// IsNativeResource (pkg/apis/core/helper/helpers.go)
+export function isNativeResourceName(name: string): boolean {
+  return !name.includes('/') || name.includes('kubernetes.io/');
+}
+
+/** The resources a container may request without a domain: cpu, memory, ephemeral-storage, hugepages-<size>. */
+// IsStandardContainerResourceName (pkg/apis/core/helper/helpers.go)
+export function isStandardContainerResourceName(name: string): boolean {
+  return ['cpu', 'memory', 'ephemeral-storage'].includes(name) || name.startsWith('hugepages-');
+}
+
+/**
+ * Whether `name` is an extended resource (a device plugin's): `<domain>/<name>` outside
+ * kubernetes.io, a qualified name even with the quota prefix `requests.` put before it.
+ */
+// IsExtendedResourceName (pkg/apis/core/helper/helpers.go)
+export function isExtendedResourceName(name: unknown): name is string {
+  return typeof name === 'string' && !isNativeResourceName(name) && !name.startsWith('requests.')
+    && isQualifiedName(`requests.${name}`);
 }
 
 export function checkDnsLabel(scope: IConstruct, property: string, value: string, maxLength = 63): void {

@@ -33,6 +33,7 @@ const BUILD = path.join(ROOT, 'build');
 const HASH_FILE = '.source-hash';
 const LOCK = path.join(ROOT, '.build.lock');
 const LOCK_STALE_MS = 5 * 60 * 1000;
+const SCHEMA_FILE = 'k8s-v1.28.0-definitions.json';
 const ASSEMBLY = '.jsii';
 // Copied for jsii: what it reads (the package's name, version, targets, README for the assembly).
 const JSII_INPUTS = ['package.json', 'README.md'];
@@ -57,6 +58,8 @@ function sources() {
     'tsconfig.build.json',
     ...JSII_INPUTS,
     path.relative(ROOT, __filename),
+    'scripts/schema-code.js',
+    ...filesUnder('schemas'),
   ];
 }
 
@@ -149,6 +152,7 @@ function compile(hash) {
       fs.copyFileSync(path.join(ROOT, file), target);
     }
     compileAssembly(staging);
+    run([path.join(ROOT, 'scripts/schema-code.js'), path.join(output, 'lib'), path.join(ROOT, 'schemas', SCHEMA_FILE)]);
     fs.rmSync(path.join(output, 'tsconfig.tsbuildinfo'), { force: true });
     fs.writeFileSync(path.join(output, HASH_FILE), `${hash}\n`);
     fs.renameSync(path.join(staging, ASSEMBLY), path.join(ROOT, ASSEMBLY));

@@ -10,11 +10,12 @@
 #   apache2-utils   htpasswd: bcrypt users for the registry's auth
 #   (lint)          shellcheck, for the shipped scripts
 #   util-linux      unshare, setpriv, mount: the pod runner
+#   socat, procps   the QMP client and pgrep the emulator's preStop hook uses (test/pre-stop.run.test.ts)
 # It checks, without installing it, that kubectl (v1.32, with kustomize v5.5) is at /usr/bin/kubectl:
 # the GitOps tests build the synthesized folders with `kubectl kustomize`.
 # Needs root (or sudo) and Debian's package archive. apt's own output is kept short (-q) but shown.
 set -eu
-PACKAGES="busybox-static dash qemu-utils qemu-block-extra skopeo umoci docker-registry apache2-utils shellcheck util-linux"
+PACKAGES="busybox-static dash qemu-utils qemu-block-extra skopeo umoci docker-registry apache2-utils shellcheck util-linux socat procps"
 KUBECTL=${KUBECTL:-/usr/bin/kubectl}
 
 check_kubectl() {

@@ -131,3 +131,31 @@ export function chartsApiTypes(): void {
   // @ts-expect-error topologies "golden clone needs a source" (was: test/Disk: invalid cloneFrom (not set): is required for a golden-clone disk)
   DiskVolume.goldenClone();
 }
+
+// ---- Snapshot download methods (the runs: test/snapshot/download-methods.test.ts) ----
+
+// Imports under names of this section only, so that the sections' imports cannot clash when merged.
+import { Chart as DownloadsChart } from 'cdk8s';
+import * as downloads from '../lib';
+
+export function downloadMethodsApiTypes(chart: DownloadsChart): void {
+  const { ContainerImage, LegoLocoChart, SeedSource, SnapshotMethod, StorageMode } = downloads;
+  const image = ContainerImage.fromTag('qemu-loco', 'v1');
+  const snapshot = ContainerImage.fromReference('ghcr.io/mroie/qemu-snapshots:win98-base');
+
+  // The registry client's options are not the kubelet pull's.
+  // @ts-expect-error credentials of the kubelet pull are the pod's imagePullSecrets (was: invalid registryAuthSecret "pull-secret": applies only to snapshotMethod registry-client)
+  SnapshotMethod.kubeletPull({ authSecret: 'pull-secret' });
+  // @ts-expect-error the node's runtime decides TLS for a kubelet pull (was: invalid registryTlsVerify false: applies only to snapshotMethod registry-client)
+  SnapshotMethod.kubeletPull({ tlsVerify: false });
+  // @ts-expect-error mode B's registry settings are the method's, on its snapshot source (was: loco/Seeder: invalid registryAuthSecret "snapshot-pull" with kubelet-pull)
+  StorageMode.hybrid({ seeder: { sources: [SeedSource.snapshot(snapshot)], registryAuthSecret: 'snapshot-pull' } });
+
+  // Mode C without a seeder has no seeder settings to give.
+  // @ts-expect-error was: loco: invalid registryAuthSecret "snapshot-pull": is a setting of the seeder, and mode ephemeral has none unless seedEphemeralDisk is set
+  new LegoLocoChart(chart, 'NoSeederAuth', { mode: StorageMode.ephemeral({ registryAuthSecret: 'snapshot-pull' }), emulator: { image } });
+  // @ts-expect-error was: loco: invalid registryTlsVerify false: is a setting of the seeder, and mode ephemeral has none unless seedEphemeralDisk is set
+  new LegoLocoChart(chart, 'NoSeederTls', { mode: StorageMode.ephemeral({ registryTlsVerify: false }), emulator: { image } });
+  // @ts-expect-error the ephemeral seeder takes the method, whose options hold the registry settings
+  StorageMode.ephemeral({ seeder: { method: SnapshotMethod.registryClient(), authSecret: 'snapshot-pull' } });
+}

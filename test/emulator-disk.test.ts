@@ -43,14 +43,14 @@ describe('EmulatorDisk', () => {
     expect(disk.volume!.persistentVolumeClaim).toEqual({ claimName: 'saved-games' });
   });
 
-  test('a hostPath volume is a Retain PV at /tmp/<claim>, bound through volumeName with a matching (empty) class', () => {
+  test('a hostPath volume is a Retain PV at /tmp/cdk8s-qemu-loco/<namespace>/<claim>, bound through volumeName with a matching (empty) class', () => {
     const chart = testChart({ namespace: 'loco' });
     new EmulatorDisk(chart, 'Disk', { volume: DiskVolume.newClaim({ hostPathVolume: { acknowledgeNodeLocal: true } }) });
     const objects = synth(chart);
 
     const pv = only(objects, 'PersistentVolume');
     const claim = only(objects, 'PersistentVolumeClaim');
-    expect(pv.spec.hostPath).toEqual({ path: '/tmp/win98-disk', type: 'DirectoryOrCreate' });
+    expect(pv.spec.hostPath).toEqual({ path: '/tmp/cdk8s-qemu-loco/loco/win98-disk', type: 'DirectoryOrCreate' });
     expect(pv.spec.persistentVolumeReclaimPolicy).toBe('Retain');
     expect(pv.spec.capacity.storage).toBe('10Gi');
     expect(claim.spec.volumeName).toBe(pv.metadata.name);
@@ -166,6 +166,6 @@ describe('EmulatorDisk: its primary object and its metadata', () => {
     new EmulatorDisk(chart, 'Disk', { volume: DiskVolume.newClaim({ hostPathVolume: { acknowledgeNodeLocal: true } }) });
     const objects = synth(chart);
     expect(only(objects, 'PersistentVolumeClaim').metadata.namespace).toBe('arcade');
-    expect(only(objects, 'PersistentVolume').metadata.name).toBe('arcade-win98-disk-pv');
+    expect(only(objects, 'PersistentVolume').metadata.name).toBe('arcade.win98-disk-pv');
   });
 });

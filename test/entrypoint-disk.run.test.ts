@@ -8,7 +8,7 @@ import { Testing } from 'cdk8s';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { LegoLocoChart, LegoLocoChartProps, StorageMode } from '../lib';
+import { ContainerImage, LegoLocoChart, StorageMode, StorageModeKind } from '../lib';
 import { ImageContents, K8sObject, PodResult, runPod, Shell, SHELLS } from './harness/pod-runner';
 import { cleanupDirs, makeQcow2, sha256Of, tempDir } from './harness/qcow2';
 
@@ -16,6 +16,7 @@ jest.setTimeout(120_000);
 afterAll(cleanupDirs);
 
 const IMAGE = 'qemu-loco:v1';
+/** The snapshot the modes take by default (LegoLoco.SNAPSHOT_IMAGE). */
 const SNAPSHOT = 'ghcr.io/mroie/qemu-snapshots:win98-base';
 const REPLICAS = 3;
 const FIXTURES = path.join(__dirname, 'fixtures', 'entrypoint');
@@ -23,12 +24,13 @@ const STAND_IN = '/opt/stand-in/entrypoint-disk-setup.sh';
 const FAKE_REGISTRY_DIR = '/opt/fake-registry';
 const REGISTRY_LOG_DIR = '/var/log/fake-registry';
 
-function chart(mode: StorageMode, props: Partial<LegoLocoChartProps> = {}): K8sObject[] {
-  return Testing.synth(new LegoLocoChart(Testing.app(), `loco-${mode}`, {
+function chart(mode: StorageMode): K8sObject[] {
+  return Testing.synth(new LegoLocoChart(Testing.app(), `loco-${mode.kind}`, {
     mode,
-    emulator: { image: 'qemu-loco', tag: 'v1', replicas: REPLICAS, sharedClaimOnOneNode: mode === StorageMode.EPHEMERAL ? undefined : true },
-    snapshotImage: SNAPSHOT,
-    ...props,
+    emulator: {
+      image: ContainerImage.fromTag('qemu-loco', 'v1'), replicas: REPLICAS,
+      scheduling: { sharedClaimOnOneNode: mode.kind === StorageModeKind.EPHEMERAL ? undefined : true },
+    },
   })) as K8sObject[];
 }
 
@@ -119,8 +121,8 @@ function expectOverlaysOnSeededBase(volume: string, ordinals: number[], baseSha:
 
 describe.each(SHELLS)('under %s', (shell) => {
   test.each([
-    ['A, persistent: seeded from the built-in image', StorageMode.PERSISTENT, () => path.join(builtinDir, 'win98.qcow2.builtin')],
-    ['B, hybrid: seeded from the snapshot (kubelet pull)', StorageMode.HYBRID, () => snapshotFile],
+    ['A, persistent: seeded from the built-in image', StorageMode.persistent(), () => path.join(builtinDir, 'win98.qcow2.builtin')],
+    ['B, hybrid: seeded from the snapshot (kubelet pull)', StorageMode.hybrid(), () => snapshotFile],
   ])('mode %s; the replicas share the claim: one base, one overlay each on it, no download', async (_name, mode, source) => {
     const objects = chart(mode);
     const claim = tempDir('claim-');
@@ -134,8 +136,8 @@ describe.each(SHELLS)('under %s', (shell) => {
     expectOverlaysOnSeededBase(claim, [0, 1, 2], sha256Of(source()));
   });
 
-  test('mode C with seedEphemeralDisk: each pod\'s emptyDir gets the verified snapshot and its overlay on it, no download', async () => {
-    const objects = chart(StorageMode.EPHEMERAL, { seedEphemeralDisk: true });
+  test('mode C with a seeder: each pod\'s emptyDir gets the verified snapshot and its overlay on it, no download', async () => {
+    const objects = chart(StorageMode.ephemeral({ seeder: {} }));
     for (let ordinal = 0; ordinal < REPLICAS; ordinal++) {
       const replica = await runReplica(objects, shell, ordinal);
       expect(replica.result.container('seed-disk').stdout).toContain('seeded /images/win98.qcow2');
@@ -145,7 +147,7 @@ describe.each(SHELLS)('under %s', (shell) => {
   });
 
   test('mode C without a seeder: the entrypoint downloads the snapshot into each instance\'s own file', async () => {
-    const objects = chart(StorageMode.EPHEMERAL);
+    const objects = chart(StorageMode.ephemeral());
     for (let ordinal = 0; ordinal < REPLICAS; ordinal++) {
       const replica = await runReplica(objects, shell, ordinal);
       expect(replica.result.containers.map((container) => container.name)).toEqual(['entrypoint-disk-setup']);

@@ -7,7 +7,6 @@ import * as path from 'path';
 import { ApiObject, App, Chart, YamlOutputType } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { ContainerImage, DiskVolume, EmulatorDisk, GitOpsApp, LegoLocoChart, QemuStatefulSet, StorageMode } from '../lib';
-import { writeKustomizations } from '../lib/gitops-app';
 import { cleanupDirs, tempDir } from './harness/qcow2';
 
 const KUBECTL = '/usr/bin/kubectl';
@@ -100,17 +99,17 @@ describe('GitOpsApp', () => {
     });
   });
 
-  test('writeKustomizations on a plain App in the folder layout does the same; another layout is refused, saying what to do', () => {
+  test('GitOpsApp.writeKustomizations on a plain App in the folder layout does the same; another layout is refused, saying what to do', () => {
     const outdir = tempDir('gitops-plain-');
     const app = new App({ outdir, yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE });
     const loco = new LegoLocoChart(app, 'loco', { mode: StorageMode.ephemeral(), emulator: { image: ContainerImage.fromTag('qemu-loco', 'v1') } });
     app.synth();
-    expect(writeKustomizations(app)).toEqual([path.join(outdir, 'loco', 'kustomization.yaml')]);
+    expect(GitOpsApp.writeKustomizations(app)).toEqual([path.join(outdir, 'loco', 'kustomization.yaml')]);
     expect(kindAndName(kustomize(path.join(outdir, 'loco'))))
       .toEqual([`ConfigMap/${loco.emulator.scriptConfigMap.name}`, 'Service/loco-emulator', 'StatefulSet/loco-emulator']);
 
-    expect(() => writeKustomizations(new App({ outdir: tempDir('gitops-file-per-chart-') })))
-      .toThrow('writeKustomizations: the app writes YamlOutputType.FILE_PER_CHART; kustomization.yaml files need one folder per chart: ' +
+    expect(() => GitOpsApp.writeKustomizations(new App({ outdir: tempDir('gitops-file-per-chart-') })))
+      .toThrow('GitOpsApp.writeKustomizations: the app writes YamlOutputType.FILE_PER_CHART; kustomization.yaml files need one folder per chart: ' +
         'create the App with yamlOutputType FOLDER_PER_CHART_FILE_PER_RESOURCE, or use GitOpsApp');
   });
 });

@@ -1,6 +1,6 @@
 import { App, Chart, Testing, Yaml } from 'cdk8s';
 import {
-  ContainerImage, DiskVolume, EmulatorOptions, LegoLoco, LegoLocoChart, LegoLocoChartProps, SeedSource, SnapshotMethod, StorageMode,
+  ContainerImage, EmulatorDiskKind, DiskVolume, EmulatorOptions, LegoLoco, LegoLocoChart, LegoLocoChartProps, SeedSource, SnapshotMethod, StorageMode,
   StorageModeKind,
 } from '../lib';
 import { FETCH_SCRIPT_FILE, seedScript, shippedScript } from '../lib/disk-seeder';
@@ -15,6 +15,15 @@ const MODES: [StorageModeKind, () => StorageMode][] = [
   [StorageModeKind.EPHEMERAL, () => StorageMode.ephemeral()],
 ];
 
+/**
+ * The emulator options for a mode: sharedClaimOnOneNode only where the replicas share one claim
+ * (an emptyDir or per-replica claims share nothing, and there it is refused).
+ */
+function emulatorFor(mode: StorageMode): EmulatorOptions {
+  const kind = mode._disk?.kind ?? EmulatorDiskKind.CLAIM;
+  return [EmulatorDiskKind.CLAIM, EmulatorDiskKind.EXISTING_CLAIM].includes(kind) ? emulator : { ...emulator, scheduling: undefined };
+}
+
 /** The objects of a chart and the parts of its emulator pod. */
 function parts(chart: Chart) {
   const objects = synth(chart);
@@ -24,7 +33,7 @@ function parts(chart: Chart) {
 
 /** A LegoLocoChart `loco-<mode>` in a fresh app. */
 function chartOf(mode: StorageMode, emulatorProps: Partial<EmulatorOptions> = {}, props: Partial<LegoLocoChartProps> = {}) {
-  return parts(new LegoLocoChart(Testing.app(), `loco-${mode.kind}`, { ...props, mode, emulator: { ...emulator, ...emulatorProps } }));
+  return parts(new LegoLocoChart(Testing.app(), `loco-${mode.kind}`, { ...props, mode, emulator: { ...emulatorFor(mode), ...emulatorProps } }));
 }
 
 /** The emulator's own scripts ConfigMap (pre-stop.sh) and the seeder's (seed-disk.sh and its helpers). */
@@ -276,7 +285,7 @@ describe('LegoLoco in a chart of your own', () => {
   }
 
   test.each(MODES)('in mode %s, every object takes the chart\'s namespace and labels, and the app.kubernetes.io labels with the construct\'s id', (_, mode) => {
-    const objects = userChart(Testing.app(), 'platform', 'games', (chart) => new LegoLoco(chart, 'lab', { mode: mode(), emulator }));
+    const objects = userChart(Testing.app(), 'platform', 'games', (chart) => new LegoLoco(chart, 'lab', { mode: mode(), emulator: emulatorFor(mode()) }));
     expect(objects.length).toBeGreaterThanOrEqual(3);
     for (const object of objects) {
       expect({ object: `${object.kind}/${object.metadata.name}`, namespace: object.metadata.namespace, labels: object.metadata.labels }).toEqual({
@@ -314,9 +323,9 @@ describe('LegoLoco in a chart of your own', () => {
   });
 
   test.each(MODES)('in mode %s, LegoLocoChart writes the same YAML as a chart holding LegoLoco with id Resource', (_, mode) => {
-    const chart = new LegoLocoChart(Testing.app(), 'loco', { mode: mode(), emulator, namespace: 'games', labels: { team: 'retro' } });
+    const chart = new LegoLocoChart(Testing.app(), 'loco', { mode: mode(), emulator: emulatorFor(mode()), namespace: 'games', labels: { team: 'retro' } });
     const plain = new Chart(Testing.app(), 'loco', { namespace: 'games', labels: { team: 'retro' } });
-    new LegoLoco(plain, 'Resource', { mode: mode(), emulator });
+    new LegoLoco(plain, 'Resource', { mode: mode(), emulator: emulatorFor(mode()) });
     expect(Yaml.stringify(...synth(chart))).toBe(Yaml.stringify(...synth(plain)));
     expect(only(synth(chart), 'StatefulSet').metadata.labels['app.kubernetes.io/instance']).toBe('loco');
   });
@@ -337,7 +346,7 @@ describe('metadata', () => {
 
   test.each(MODES)('on LegoLoco in mode %s lands on every object', (_, mode) => {
     const chart = new Chart(Testing.app(), 'platform');
-    new LegoLoco(chart, 'lab', { mode: mode(), emulator, metadata });
+    new LegoLoco(chart, 'lab', { mode: mode(), emulator: emulatorFor(mode()), metadata });
     hasMetadata(synth(chart));
   });
 

@@ -6,8 +6,9 @@ import { Chart, Testing } from 'cdk8s';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  CloneSourceKind, DiskSeeder, EmulatorDisk, EmulatorDiskKind, EmulatorDiskProps, QemuStatefulSet, QemuStatefulSetProps,
+  CloneSource, ContainerImage, DiskSeeder, DiskVolume, EmulatorDisk, EmulatorDiskKind, EmulatorOptions, OverlayOptions, QemuStatefulSet,
 } from '../lib';
+import { shippedScript } from '../lib/disk-seeder';
 import { K8sObject, PodResult, runPod, SHELLS } from './harness/pod-runner';
 import { allocatedBytes, cleanupDirs, makeQcow2, sha256Of, tempDir } from './harness/qcow2';
 
@@ -18,16 +19,18 @@ const IMAGE = 'qemu-loco:v1';
 const REPLICAS = 3;
 const BASE_BYTES = 4 << 20;
 
-/** A disk of the given kind seeded from the built-in image, under REPLICAS emulators. */
-function topologyChart(disk: EmulatorDiskProps, emulator: Partial<QemuStatefulSetProps> = {}): K8sObject[] {
+/** A disk of the given kind (a new claim by default) seeded from the built-in image, under REPLICAS emulators. */
+function topologyChart(volume?: DiskVolume, overlays?: OverlayOptions): K8sObject[] {
   const chart = new Chart(Testing.app(), 'topology');
-  const emulatorDisk = new EmulatorDisk(chart, 'Disk', disk);
-  const seeder = new DiskSeeder(chart, 'Seeder', { disk: emulatorDisk, image: IMAGE, baseWaitSeconds: 3 });
-  new QemuStatefulSet(chart, 'Emulator', {
-    disk: emulatorDisk, seeder, image: 'qemu-loco', tag: 'v1', replicas: REPLICAS,
-    sharedClaimOnOneNode: disk.kind === undefined || disk.kind === EmulatorDiskKind.CLAIM ? true : undefined,
-    ...emulator,
-  });
+  const disk = new EmulatorDisk(chart, 'Disk', { volume });
+  // A short wait for the shared base's Job, the only disk kind that waits.
+  const baseWaitSeconds = disk.kind === EmulatorDiskKind.SHARED_BASE ? 3 : undefined;
+  const seeder = new DiskSeeder(chart, 'Seeder', { disk, image: ContainerImage.fromReference(IMAGE), baseWaitSeconds });
+  const emulator: EmulatorOptions = {
+    image: ContainerImage.fromTag('qemu-loco', 'v1'), replicas: REPLICAS, overlays,
+    scheduling: { sharedClaimOnOneNode: disk.kind === EmulatorDiskKind.CLAIM ? true : undefined },
+  };
+  new QemuStatefulSet(chart, 'Emulator', { ...emulator, disk, seeder });
   return Testing.synth(chart) as K8sObject[];
 }
 
@@ -62,10 +65,10 @@ function withEntrypointStep(objects: K8sObject[]): K8sObject[] {
 function runReplica(objects: K8sObject[], ordinal: number, volumes: Record<string, string>): Promise<PodResult> {
   return runPod({
     objects: withEntrypointStep(objects),
-    workload: 'loco-emulator',
+    workload: 'qemu-emulator',
     shell: 'busybox',
     volumes,
-    pod: { name: `loco-emulator-${ordinal}` },
+    pod: { name: `qemu-emulator-${ordinal}` },
     images: { [IMAGE]: { files: { '/opt/builtin-images': builtinDir, '/opt/qemu-tools/qemu-io': '/usr/bin/qemu-io' } } },
   });
 }
@@ -87,7 +90,7 @@ function expectOverlayOn(result: PodResult, base: string, baseSha: string): void
 
 describe('shared claim (chart parity)', () => {
   test('one base, seeded once; every replica overlays it in the same claim, the base stays byte-identical', async () => {
-    const objects = topologyChart({});
+    const objects = topologyChart();
     const volume = tempDir('shared-claim-');
     for (let ordinal = 0; ordinal < REPLICAS; ordinal++) {
       const result = await runReplica(objects, ordinal, { disk: volume });
@@ -101,9 +104,9 @@ describe('shared claim (chart parity)', () => {
 
 describe('claim per replica', () => {
   test('each replica claim gets its own verified base copy and its overlay beside it', async () => {
-    const objects = topologyChart({ kind: EmulatorDiskKind.CLAIM_PER_REPLICA });
+    const objects = topologyChart(DiskVolume.claimPerReplica());
     for (let ordinal = 0; ordinal < REPLICAS; ordinal++) {
-      const claim = tempDir(`disk-loco-emulator-${ordinal}-`);
+      const claim = tempDir(`disk-qemu-emulator-${ordinal}-`);
       const result = await runReplica(objects, ordinal, { disk: claim });
       expect(result.container('seed-disk').stdout).toContain('seeded /images/win98.qcow2');
       expectOverlayOn(result, path.join(claim, 'win98.qcow2'), builtinSha);
@@ -114,7 +117,7 @@ describe('claim per replica', () => {
 
 describe('shared read-only base with per-replica overlays', () => {
   test('the Job seeds the base once; replicas wait for it, mount it read-only and overlay it on their own claims', async () => {
-    const objects = topologyChart({ kind: EmulatorDiskKind.SHARED_BASE });
+    const objects = topologyChart(DiskVolume.sharedBase());
     const base = tempDir('base-claim-');
     const jobName = objects.find((object) => object.kind === 'Job')!.metadata.name!;
 
@@ -124,7 +127,7 @@ describe('shared read-only base with per-replica overlays', () => {
     const baseBytes = allocatedBytes(base);
 
     for (let ordinal = 0; ordinal < REPLICAS; ordinal++) {
-      const overlays = tempDir(`disk-loco-emulator-${ordinal}-`);
+      const overlays = tempDir(`disk-qemu-emulator-${ordinal}-`);
       const result = await runReplica(objects, ordinal, { base, disk: overlays });
       expect(result.container('wait-for-base').stdout).toContain('base image ready: /images/base/win98.qcow2');
       expectOverlayOn(result, path.join(base, 'win98.qcow2'), builtinSha);
@@ -135,10 +138,10 @@ describe('shared read-only base with per-replica overlays', () => {
   });
 
   test('a replica whose base never arrives fails after the bound with one line saying what to do', async () => {
-    const objects = topologyChart({ kind: EmulatorDiskKind.SHARED_BASE });
+    const objects = topologyChart(DiskVolume.sharedBase());
     const result = await runPod({
-      objects, workload: 'loco-emulator', shell: 'busybox', initContainers: ['wait-for-base'],
-      volumes: { base: tempDir('empty-base-'), disk: tempDir('overlays-') }, pod: { name: 'loco-emulator-1' },
+      objects, workload: 'qemu-emulator', shell: 'busybox', initContainers: ['wait-for-base'],
+      volumes: { base: tempDir('empty-base-'), disk: tempDir('overlays-') }, pod: { name: 'qemu-emulator-1' },
       env: { WAIT_INTERVAL_SECONDS: '1' },
     });
     expect(result.exitCode).toBe(1);
@@ -148,12 +151,12 @@ describe('shared read-only base with per-replica overlays', () => {
 
 describe('golden clone', () => {
   test('a claim cloned from the golden disk arrives filled: the seeder keeps it, the overlay goes on top', async () => {
-    const objects = topologyChart({ kind: EmulatorDiskKind.GOLDEN_CLONE, cloneFrom: { kind: CloneSourceKind.PERSISTENT_VOLUME_CLAIM, name: 'win98-golden' } });
+    const objects = topologyChart(DiskVolume.goldenClone(CloneSource.fromClaim('win98-golden')));
     const golden = tempDir('golden-');
     fs.copyFileSync(path.join(builtinDir, 'win98.qcow2.builtin'), path.join(golden, 'win98.qcow2'));
     for (let ordinal = 0; ordinal < REPLICAS; ordinal++) {
       // What the CSI driver does for dataSourceRef: the new claim starts as a copy of the source.
-      const claim = tempDir(`disk-loco-emulator-${ordinal}-`);
+      const claim = tempDir(`disk-qemu-emulator-${ordinal}-`);
       fs.copyFileSync(path.join(golden, 'win98.qcow2'), path.join(claim, 'win98.qcow2'));
       const result = await runReplica(objects, ordinal, { disk: claim });
       expect(result.container('seed-disk').stdout).toContain('already present');
@@ -165,20 +168,28 @@ describe('golden clone', () => {
 describe('one-shot reset', () => {
   test('moves the overlay aside once per token, and keeps the overlay made after it', async () => {
     const volume = tempDir('reset-');
-    const first = topologyChart({}, { resetToken: 'r1' });
+    const first = topologyChart(undefined, { resetToken: 'r1' });
+    // The reset is a file of the StatefulSet's scripts ConfigMap, which the runs below mount as shipped.
+    const pod = first.find((object) => object.kind === 'StatefulSet')!.spec.template.spec;
+    const resetContainer = pod.initContainers.find((container: any) => container.name === 'reset-overlay');
+    expect(resetContainer.command).toEqual(['/bin/sh', '/qemu-scripts/reset-overlay.sh']);
+    expect(resetContainer.volumeMounts).toContainEqual({ name: 'qemu-scripts', mountPath: '/qemu-scripts', readOnly: true });
+    const scripts = pod.volumes.find((volume: any) => volume.name === 'qemu-scripts').configMap.name;
+    expect(first.find((object) => object.kind === 'ConfigMap' && object.metadata.name === scripts)!.data['reset-overlay.sh'])
+      .toBe(shippedScript('reset-overlay.sh'));
     expect((await runReplica(first, 1, { disk: volume })).exitCode).toBe(0);
     const overlay = path.join(volume, 'snapshots', 'win98_instance_1.qcow2');
     const before = sha256Of(overlay);
 
     // The same token again, in a later start: the reset already happened, the overlay stays.
-    const again = await runPod({ objects: first, workload: 'loco-emulator', shell: 'busybox', initContainers: ['reset-overlay'], volumes: { disk: volume }, pod: { name: 'loco-emulator-1' } });
+    const again = await runPod({ objects: first, workload: 'qemu-emulator', shell: 'busybox', initContainers: ['reset-overlay'], volumes: { disk: volume }, pod: { name: 'qemu-emulator-1' } });
     expect(again.output).toContain("reset 'r1' already done for instance 1");
     expect(sha256Of(overlay)).toBe(before);
 
     // A new token: this instance's overlay is moved aside; other instances' are not touched.
     fs.writeFileSync(path.join(volume, 'snapshots', 'win98_instance_2.qcow2'), 'other instance');
-    const second = topologyChart({}, { resetToken: 'r2' });
-    const reset = await runPod({ objects: second, workload: 'loco-emulator', shell: 'busybox', initContainers: ['reset-overlay'], volumes: { disk: volume }, pod: { name: 'loco-emulator-1' } });
+    const second = topologyChart(undefined, { resetToken: 'r2' });
+    const reset = await runPod({ objects: second, workload: 'qemu-emulator', shell: 'busybox', initContainers: ['reset-overlay'], volumes: { disk: volume }, pod: { name: 'qemu-emulator-1' } });
     expect(reset.exitCode).toBe(0);
     expect(fs.existsSync(overlay)).toBe(false);
     expect(sha256Of(`${overlay}.before-reset`)).toBe(before);
@@ -188,8 +199,8 @@ describe('one-shot reset', () => {
 
 describe.each(SHELLS)('one-shot reset of a snapshotDir with unusual characters, under %s', (shell) => {
   const reset = (volume: string, snapshotDir: string, token = 'r1') => runPod({
-    objects: topologyChart({}, { resetToken: token, snapshotDir }), workload: 'loco-emulator', shell,
-    initContainers: ['reset-overlay'], volumes: { disk: volume }, pod: { name: 'loco-emulator-1' },
+    objects: topologyChart(undefined, { resetToken: token, snapshotDir }), workload: 'qemu-emulator', shell,
+    initContainers: ['reset-overlay'], volumes: { disk: volume }, pod: { name: 'qemu-emulator-1' },
   });
   const overlayIn = (volume: string, dir: string) => {
     fs.mkdirSync(path.join(volume, dir), { recursive: true });

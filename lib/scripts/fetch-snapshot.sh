@@ -127,7 +127,7 @@ case $PROGRESS_INTERVAL in
   '' | *[!0-9]* | 0) fail "invalid SEED_PROGRESS_SECONDS '$PROGRESS_INTERVAL': must be a whole number of seconds, at least 1" ;;
 esac
 if [ -n "$AUTH_FILE" ] && [ ! -r "$AUTH_FILE" ]; then
-  fail "the registry credentials file REGISTRY_AUTH_FILE=$AUTH_FILE is missing or unreadable (user $(id -u)). What to do: check the registryAuthSecret Secret exists in the pod's namespace and has the key .dockerconfigjson"
+  fail "the registry credentials file REGISTRY_AUTH_FILE=$AUTH_FILE is missing or unreadable (user $(id -u)). What to do: check that the Secret named by the registry client's authSecret exists in the pod's namespace and has the key .dockerconfigjson"
 fi
 if ! command -v "$SKOPEO" >/dev/null 2>&1; then
   fail "skopeo is not installed in this image, so the registry-client method cannot pull $REF. What to do: run the seeder in an image that ships skopeo (the emulator image does), or use the kubelet-pull method"
@@ -298,13 +298,13 @@ explain_pull_failure() {
       fail "$tried: cannot write to the disk volume ($message). What to do: mount the disk volume read-write and give the pod an fsGroup that owns it" ;;
     *"unauthorized"* | *"authentication required"* | *"denied:"* | *"access to the resource is denied"* | *"401 Unauthorized"* | *"403 Forbidden"*)
       if [ -n "$2" ]; then
-        fail "$tried: the registry refused the credentials in $AUTH_FILE ($message). What to do: check the user, token and registry host in the registryAuthSecret Secret, and that they may pull this repository"
+        fail "$tried: the registry refused the credentials in $AUTH_FILE ($message). What to do: check the user, token and registry host in the Secret named by the registry client's authSecret, and that they may pull this repository"
       fi
-      fail "$tried: the registry requires credentials and none were given ($message). What to do: create a kubernetes.io/dockerconfigjson Secret for $REGISTRY and set the seeder's registryAuthSecret to it (or check the repository name: some registries answer unauthorized for a repository that does not exist)" ;;
+      fail "$tried: the registry requires credentials and none were given ($message). What to do: create a kubernetes.io/dockerconfigjson Secret for $REGISTRY and name it in the registry client's authSecret (or check the repository name: some registries answer unauthorized for a repository that does not exist)" ;;
     *"server gave HTTP response to HTTPS client"*)
-      fail "$tried: the registry speaks plain HTTP ($message). What to do: serve it over TLS, or, for a registry on a trusted private network, set the seeder's registryTlsVerify to false" ;;
+      fail "$tried: the registry speaks plain HTTP ($message). What to do: serve it over TLS, or, for a registry on a trusted private network, set the registry client's tlsVerify to false" ;;
     *x509* | *certificate*)
-      fail "$tried: the registry's TLS certificate is not trusted ($message). What to do: give the seeder image the registry's CA certificate, or, for a registry on a trusted private network, set registryTlsVerify to false" ;;
+      fail "$tried: the registry's TLS certificate is not trusted ($message). What to do: give the seeder image the registry's CA certificate, or, for a registry on a trusted private network, set the registry client's tlsVerify to false" ;;
     *"no space left on device"*) pull_volume_full "$message" ;;
     *"connection refused"* | *"no such host"* | *"i/o timeout"* | *"network is unreachable"* | *"no route to host"* | *"dial tcp"* | *"TLS handshake timeout"* | *"server misbehaving"* | *"connection reset"* | *"EOF"*)
       fail "$tried: the registry cannot be reached ($message). What to do: check the registry host in the snapshot reference and that the pod's network (DNS, egress rules, proxy) reaches it; a later source (the built-in image) is tried when configured" ;;
@@ -569,7 +569,7 @@ EOF
       found=$WORK/extracted
       break ;;
     "deleted "*)
-      fail "$REF: layer $layer_digest deletes $SNAPSHOT_PATH, so the image does not have it. How: ${verdict#deleted }. What to do: check the snapshot image's build, or set snapshotPath to where its qcow2 is" ;;
+      fail "$REF: layer $layer_digest deletes $SNAPSHOT_PATH, so the image does not have it. How: ${verdict#deleted }. What to do: check the snapshot image's build, or set the snapshot source's path to where its qcow2 is" ;;
     "refuse "*)
       fail "$REF: $SNAPSHOT_PATH in layer $layer_digest is refused: ${verdict#refuse }. What to do: build the snapshot image with the qcow2 itself at $SNAPSHOT_PATH (COPY snapshot.qcow2 $SNAPSHOT_PATH), no links" ;;
     none) listed_none="$listed_none$layer_digest " ;;
@@ -578,7 +578,7 @@ EOF
 done < "$WORK/layers"
 
 if [ -z "$found" ]; then
-  fail "$REF: none of its $layer_count layer(s) holds $SNAPSHOT_PATH. What to do: check the snapshot image (it must be built with the qcow2 at $SNAPSHOT_PATH, like FROM scratch + COPY snapshot.qcow2 /snapshot.qcow2), or set snapshotPath to where its qcow2 is"
+  fail "$REF: none of its $layer_count layer(s) holds $SNAPSHOT_PATH. What to do: check the snapshot image (it must be built with the qcow2 at $SNAPSHOT_PATH, like FROM scratch + COPY snapshot.qcow2 /snapshot.qcow2), or set the snapshot source's path to where its qcow2 is"
 fi
 size=$(stat -c %s "$found")
 # Same volume: a rename, not a copy.

@@ -4,7 +4,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { App } from 'cdk8s';
 import { runValidate } from '../../lib/cli/validate';
-import { LegoLocoChart, StorageMode } from '../../lib';
+import { ContainerImage, LegoLocoChart, StorageMode, StorageModeKind } from '../../lib';
 
 const CONFIG_MAP = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: seed\ndata:\n  a: b\n';
 const BAD_STATEFULSET = `apiVersion: apps/v1
@@ -38,14 +38,18 @@ function run(args: string[]): { code: number; out: string[]; err: string[] } {
 }
 
 test('validates freshly synthesized charts of all three modes (all valid, exit 0)', () => {
-  const app = new App({ outdir: join(work, 'dist') });
-  for (const mode of Object.values(StorageMode)) {
-    new LegoLocoChart(app, `loco-${mode}`, {
+  // The modes are alternatives under the same names: each is an app of its own, as in main.ts.
+  for (const mode of [StorageMode.persistent(), StorageMode.hybrid(), StorageMode.ephemeral()]) {
+    const app = new App({ outdir: join(work, 'dist', mode.kind) });
+    new LegoLocoChart(app, `loco-${mode.kind}`, {
       mode,
-      emulator: { image: 'qemu-loco', tag: 'v1', replicas: 3, sharedClaimOnOneNode: mode !== StorageMode.EPHEMERAL },
+      emulator: {
+        image: ContainerImage.fromTag('qemu-loco', 'v1'), replicas: 3,
+        scheduling: { sharedClaimOnOneNode: mode.kind === StorageModeKind.EPHEMERAL ? undefined : true },
+      },
     });
+    app.synth();
   }
-  app.synth();
   const { code, out, err } = run([join(work, 'dist')]);
   expect(err).toEqual([]);
   expect(out).toEqual([expect.stringMatching(/^validate: 1[0-9] objects in 3 files valid for Kubernetes 1\.28\.0$/)]);

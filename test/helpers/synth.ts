@@ -8,8 +8,15 @@ export function testChart(props: { namespace?: string } = {}): Chart {
   return new Chart(Testing.app(), 'test', props);
 }
 
-/** The chart's objects as they would be written to YAML. */
+/**
+ * The chart's objects as they would be written to YAML, after the validations `app.synth()` runs
+ * (the library's synth checks among them), failing the same way.
+ */
 export function synth(chart: Chart): K8sObject[] {
+  const errors = chart.node.root.node.findAll().flatMap((construct) => construct.node.validate().map((error) => `[${construct.node.path}] ${error}`));
+  if (errors.length > 0) {
+    throw new Error(`Validation failed with the following errors:\n  ${errors.join('\n  ')}`);
+  }
   return Testing.synth(chart) as K8sObject[];
 }
 

@@ -222,14 +222,15 @@ describe('a consumer app that installs the tarball', () => {
       .toEqual(['ajv', 'ajv-formats', 'fast-deep-equal', 'fast-uri', 'json-schema-traverse', 'require-from-string', 'yaml']);
   });
 
-  test('synthesizes the chart: disk claim, seeder ConfigMap, headless Service and StatefulSet', () => {
+  test("synthesizes the chart: disk claim, the seeder's and the emulator's scripts ConfigMaps, headless Service and StatefulSet", () => {
     const loco = manifests.filter((object) => object.chart === 'loco');
-    expect(loco.map((object) => object.kind).sort()).toEqual(['ConfigMap', 'PersistentVolumeClaim', 'Service', 'StatefulSet']);
+    expect(loco.map((object) => object.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'PersistentVolumeClaim', 'Service', 'StatefulSet']);
   });
 
-  test('ships the seeding script in the ConfigMap exactly as lib/scripts/seed-disk.sh', () => {
-    const configMap = manifests.find((object) => object.chart === 'loco' && object.kind === 'ConfigMap');
-    expect(configMap.data['seed-disk.sh']).toBe(readFileSync(join(ROOT, 'lib/scripts/seed-disk.sh'), 'utf8'));
+  test('ships the seeding script and the preStop hook in their ConfigMaps exactly as lib/scripts/ holds them', () => {
+    const configMap = (prefix: RegExp) => manifests.find((object) => object.chart === 'loco' && object.kind === 'ConfigMap' && prefix.test(object.metadata.name));
+    expect(configMap(/^loco-seeder-scripts-[0-9a-f]{10}$/).data['seed-disk.sh']).toBe(readFileSync(join(ROOT, 'lib/scripts/seed-disk.sh'), 'utf8'));
+    expect(configMap(/^loco-emulator-scripts-[0-9a-f]{10}$/).data['pre-stop.sh']).toBe(readFileSync(join(ROOT, 'lib/scripts/pre-stop.sh'), 'utf8'));
   });
 
   test("runs the consumer's emulator image and replicas", () => {
@@ -262,9 +263,9 @@ describe('a consumer app that installs the tarball', () => {
   test('reports bad input from the installed package with the construct path, property and value', () => {
     const script = `
       const { App } = require('cdk8s');
-      const { LegoLocoChart, StorageMode } = require('cdk8s-qemu-loco');
-      new LegoLocoChart(new App(), 'loco', { mode: StorageMode.EPHEMERAL, emulator: { image: 'qemu-loco', tag: 'latest' } });`;
-    expect(() => run(process.execPath, ['-e', script], consumer)).toThrow(/loco\/Emulator: invalid tag "latest": /);
+      const { ContainerImage, LegoLocoChart, StorageMode } = require('cdk8s-qemu-loco');
+      new LegoLocoChart(new App(), 'loco', { mode: StorageMode.ephemeral(), emulator: { image: ContainerImage.fromTag('qemu-loco', 'latest') } });`;
+    expect(() => run(process.execPath, ['-e', script], consumer)).toThrow(/loco\/Resource: invalid emulator\.image "qemu-loco:latest": 'latest' runs /);
   });
 });
 
@@ -294,7 +295,7 @@ describe("the consumer app's GitOps layout (GitOpsApp)", () => {
   test("docs/gitops.md's example app compiles, runs and writes a folder kubectl kustomize builds", () => {
     expect(readdirSync(join(consumer, 'deploy'))).toEqual(['loco-lab']);
     const built = parseAllDocuments(run(KUBECTL, ['kustomize', join('deploy', 'loco-lab')], consumer)).map((doc) => doc.toJS());
-    expect(built.map((object) => object.kind).sort()).toEqual(['ConfigMap', 'PersistentVolumeClaim', 'Service', 'StatefulSet']);
+    expect(built.map((object) => object.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'PersistentVolumeClaim', 'Service', 'StatefulSet']);
   });
 
   test('npx cdk8s-qemu-loco validate checks the whole dist/ the app wrote', () => {

@@ -11,8 +11,8 @@ import { DISK, emulatorImage, failureLine, freshVolume, leftovers, locoChart, se
 jest.setTimeout(60_000);
 afterAll(cleanupDirs);
 
-const persistent = locoChart(StorageMode.PERSISTENT);
-const hybrid = locoChart(StorageMode.HYBRID);
+const persistent = locoChart(StorageMode.persistent());
+const hybrid = locoChart(StorageMode.hybrid());
 
 describe.each(SHELLS)('under %s', (shell) => {
   test('mode A: copies the built-in image onto a fresh volume, verified', async () => {

@@ -218,7 +218,7 @@ describe.each(SHELLS)('under %s', (shell) => {
         sha256: '',
         sha256_note: 'not computed (no expected sha256 configured)',
         size: String(fs.statSync(image.builtin).size),
-        seeded_by: 'loco-emulator-0',
+        seeded_by: 'qemu-emulator-0',
       });
       expect(Math.abs(Date.parse(record.seeded_at) - Date.now())).toBeLessThan(60_000);
     });

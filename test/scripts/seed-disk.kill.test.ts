@@ -16,7 +16,7 @@ import { execFile } from 'child_process';
 import { promisify } from 'util';
 import * as fs from 'fs';
 import * as path from 'path';
-import { SeedSource, StorageMode } from '../../lib';
+import { StorageMode } from '../../lib';
 import { OciLayout } from '../harness/oci-image';
 import { ContainerResult, PodRunOptions, RunningPod, runPod, SHELLS, startPod } from '../harness/pod-runner';
 import { cleanupDirs, makeQcow2, sha256Of, tempDir } from '../harness/qcow2';
@@ -88,8 +88,8 @@ beforeAll(async () => {
   const ephemeral = seededEphemeralChart(snapshot.reference);
   const snapshotImage = initContainers(hybrid).find((c) => c.name === 'seed-snapshot').image;
   const rootfs = pullAsKubelet(registry, snapshotImage);
-  const modeA = locoChart(StorageMode.PERSISTENT);
-  const client = registryClientChart(snapshot.reference, { sources: [SeedSource.SNAPSHOT, SeedSource.BUILTIN] });
+  const modeA = locoChart(StorageMode.persistent());
+  const client = registryClientChart(snapshot.reference, { builtinFallback: true });
   const names = (objects: any[]) => initContainers(objects).map((c: any) => c.name);
 
   configurations = [
@@ -97,7 +97,7 @@ beforeAll(async () => {
       pod: (volume, shell) => podOptions(modeA, shell, volume, image.dir) },
     { name: 'mode B kubelet-pull (snapshot, builtin fallback present)', containers: names(hybrid), expected: staged,
       pod: (volume, shell) => kubeletPullPod(hybrid, shell, volume, image.dir, snapshotImage, rootfs) },
-    { name: 'mode C seedEphemeralDisk kubelet-pull (snapshot only)', containers: names(ephemeral), expected: staged,
+    { name: 'mode C with a seeder, kubelet-pull (snapshot only)', containers: names(ephemeral), expected: staged,
       pod: (volume, shell) => kubeletPullPod(ephemeral, shell, volume, emulatorImage({ withBuiltin: false }).dir, snapshotImage, rootfs) },
     { name: 'registry-client (snapshot, builtin fallback present)', containers: names(client), expected: fetched,
       pod: (volume, shell) => registryClientPod(client, shell, volume, image.dir) },

@@ -7,7 +7,8 @@
 import { Chart, Testing } from 'cdk8s';
 import * as fs from 'fs';
 import * as path from 'path';
-import { DiskSeeder, EmulatorDisk, EmulatorDiskKind, QemuStatefulSet, SeedSource, shippedScript, StorageMode } from '../../lib';
+import { ContainerImage, DiskSeeder, DiskVolume, EmulatorDisk, QemuStatefulSet, StorageMode } from '../../lib';
+import { shippedScript } from '../../lib/disk-seeder';
 import { BUILTIN_IMAGE_PATH, checkImage } from '../../lib/cli/check-image';
 import { CountingServer } from '../harness/counting-server';
 import { OciLayout } from '../harness/oci-image';
@@ -106,7 +107,7 @@ describe.each(SHELLS)('under %s, no source of the seeder makes a request', (shel
     expect(server.requests()).toEqual([]);
   });
 
-  const hybrid = locoChart(StorageMode.HYBRID);
+  const hybrid = locoChart(StorageMode.hybrid());
   let good: ReturnType<typeof emulatorImage>;
   let tools: string;
   beforeAll(async () => {
@@ -142,15 +143,15 @@ describe.each(SHELLS)('under %s, no source of the seeder makes a request', (shel
   test.each(CASE_NAMES)('wait-for-base refuses it as the shared base: %s', async (name) => {
     const policyCase = byName(name);
     const chart = new Chart(Testing.app(), 'shared');
-    const disk = new EmulatorDisk(chart, 'Disk', { kind: EmulatorDiskKind.SHARED_BASE });
-    const seeder = new DiskSeeder(chart, 'Seeder', { disk, image: EMULATOR_IMAGE, baseWaitSeconds: 3 });
-    new QemuStatefulSet(chart, 'Emulator', { disk, seeder, image: 'qemu-loco', tag: 'v1' });
+    const disk = new EmulatorDisk(chart, 'Disk', { volume: DiskVolume.sharedBase() });
+    const seeder = new DiskSeeder(chart, 'Seeder', { disk, image: ContainerImage.fromReference(EMULATOR_IMAGE), baseWaitSeconds: 3 });
+    new QemuStatefulSet(chart, 'Emulator', { disk, seeder, image: ContainerImage.fromTag('qemu-loco', 'v1') });
     const base = tempDir('base-claim-');
     fs.copyFileSync(imageOf(policyCase), path.join(base, DISK));
     fs.chmodSync(path.join(base, DISK), 0o644);
 
     const result = await runPod({
-      objects: Testing.synth(chart) as K8sObject[], workload: 'loco-emulator', shell, initContainers: ['wait-for-base'],
+      objects: Testing.synth(chart) as K8sObject[], workload: 'qemu-emulator', shell, initContainers: ['wait-for-base'],
       volumes: { base, disk: tempDir('overlays-') },
     });
     expect(result.exitCode).toBe(1);
@@ -177,7 +178,7 @@ describe('registry client and check-image', () => {
     const published = publishSnapshot(registry, layout, `qemu-snapshots:net-${index}`, { qcow2: imageOf(policyCase) });
     for (const shell of SHELLS) {
       const volume = freshVolume();
-      const objects = registryClientChart(published.reference, { sources: [SeedSource.SNAPSHOT] });
+      const objects = registryClientChart(published.reference);
       const result = await runPod(registryClientPod(objects, shell, volume, emulatorImage({ withBuiltin: false }).dir));
       expect(result.exitCode).toBe(1);
       expect(failureLine(result)).toMatch(/Tried: snapshot: /);

@@ -11,7 +11,7 @@ import { DISK, emulatorImage, failureLine, freshVolume, leftovers, locoChart, re
 jest.setTimeout(60_000);
 afterAll(cleanupDirs);
 
-const hybrid = locoChart(StorageMode.HYBRID);
+const hybrid = locoChart(StorageMode.hybrid());
 
 function snapshotImage(content?: (file: string) => void): { dir: string; file: string } {
   const dir = tempDir('snapshot-image-');

@@ -16,7 +16,7 @@ import { DISK, emulatorImage, failureLine, freshVolume, leftovers, locoChart, re
 jest.setTimeout(60_000);
 
 const plain = seederChart();
-const hybrid = locoChart(StorageMode.HYBRID);
+const hybrid = locoChart(StorageMode.hybrid());
 /** The seeder's user and the pod's fsGroup in the synthesized manifests. */
 const FS_GROUP = 1000;
 /** A failure must come this fast: no wait on a lock (the manifests wait up to 1800 s). */

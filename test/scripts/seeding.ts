@@ -5,7 +5,7 @@
 import { Chart, Testing } from 'cdk8s';
 import * as fs from 'fs';
 import * as path from 'path';
-import { DiskSeeder, DiskSeederProps, EmulatorDisk, LegoLocoChart, QemuStatefulSet, StorageMode } from '../../lib';
+import { ContainerImage, DiskSeeder, DiskSeederProps, EmulatorDisk, LegoLocoChart, QemuStatefulSet, StorageMode } from '../../lib';
 import { ImageContents, K8sObject, PodRunOptions, Shell, runPod, PodResult, startPod, RunningPod } from '../harness/pod-runner';
 import { makeQcow2, tempDir } from '../harness/qcow2';
 
@@ -18,11 +18,11 @@ export const DISK = 'win98.qcow2';
  */
 export const IMAGE_BYTES = 1 << 20;
 
-/** A LegoLocoChart in mode A or B, as main.ts builds them (one replica). */
-export function locoChart(mode: StorageMode.PERSISTENT | StorageMode.HYBRID): K8sObject[] {
-  return Testing.synth(new LegoLocoChart(Testing.app(), `loco-${mode}`, {
+/** A LegoLocoChart in mode A or B (StorageMode.persistent() or hybrid()), as main.ts builds them (one replica). */
+export function locoChart(mode: StorageMode): K8sObject[] {
+  return Testing.synth(new LegoLocoChart(Testing.app(), `loco-${mode.kind}`, {
     mode,
-    emulator: { image: 'qemu-loco', tag: 'v1' },
+    emulator: { image: ContainerImage.fromTag('qemu-loco', 'v1') },
   })) as K8sObject[];
 }
 
@@ -30,8 +30,8 @@ export function locoChart(mode: StorageMode.PERSISTENT | StorageMode.HYBRID): K8
 export function seederChart(props: Partial<DiskSeederProps> = {}): K8sObject[] {
   const chart = new Chart(Testing.app(), 'test');
   const disk = new EmulatorDisk(chart, 'Disk');
-  const seeder = new DiskSeeder(chart, 'Seeder', { disk, image: EMULATOR_IMAGE, ...props });
-  new QemuStatefulSet(chart, 'Emulator', { disk, seeder, image: 'qemu-loco', tag: 'v1' });
+  const seeder = new DiskSeeder(chart, 'Seeder', { disk, image: ContainerImage.fromReference(EMULATOR_IMAGE), ...props });
+  new QemuStatefulSet(chart, 'Emulator', { disk, seeder, image: ContainerImage.fromTag('qemu-loco', 'v1') });
   return Testing.synth(chart) as K8sObject[];
 }
 

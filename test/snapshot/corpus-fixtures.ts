@@ -11,7 +11,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
-import { SeedSource, SnapshotMethod } from '../../lib';
+import { ContainerImage, SeedSource, SnapshotMethod } from '../../lib';
 import { checkImage } from '../../lib/cli/check-image';
 import { K8sObject, runPod, Shell } from '../harness/pod-runner';
 import { sha256Of, tempDir } from '../harness/qcow2';
@@ -145,7 +145,7 @@ export async function runtimeView(registry: LocalRegistry, reference: string): P
 /** The kubelet-pull reader: the runtime's rootfs as the seed-snapshot image, then stage and seed. */
 export async function kubeletReader(reference: string, rootfs: string | undefined, shell: Shell, volume: string): Promise<ReaderVerdict> {
   if (!rootfs) return { refused: 'the runtime cannot unpack the image (the pod never starts)' };
-  const objects = seederChart({ sources: [SeedSource.SNAPSHOT], snapshotImage: reference, snapshotMethod: SnapshotMethod.KUBELET_PULL });
+  const objects = seederChart({ sources: [SeedSource.snapshot(ContainerImage.fromReference(reference), { method: SnapshotMethod.kubeletPull() })] });
   const image = initContainers(objects).find((container) => container.name === 'seed-snapshot').image;
   const pod = kubeletPullPod(objects, shell, volume, emptyEmulator(), image, rootfs);
   // seed-tools is not what the corpus reads: every pod starts from the emptyDir one run of it left.

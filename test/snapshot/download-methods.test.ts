@@ -2,23 +2,22 @@
 // pull policies, the scripts in the ConfigMap, the env the scripts read, the credentials mount,
 // and the synth-time errors of the options that belong to one method only.
 import { Testing } from 'cdk8s';
-import {
-  DiskSeeder, EmulatorDisk, FETCH_SCRIPT_FILE, LegoLocoChart, LegoLocoChartProps, SeedSource, shippedScript, SnapshotMethod, StorageMode,
-  TOOLS_SCRIPT_FILE,
-} from '../../lib';
-import { envOf, only, synth, testChart } from '../helpers/synth';
+import { ContainerImage, DiskSeeder, EmulatorDisk, LegoLoco, LegoLocoChart, SeedSource, SnapshotMethod, SnapshotMethodKind, StorageMode } from '../../lib';
+import { FETCH_SCRIPT_FILE, shippedScript, TOOLS_SCRIPT_FILE } from '../../lib/disk-seeder';
+import { envOf, K8sObject, only, synth, testChart } from '../helpers/synth';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
-function seederIn(props: Partial<ConstructorParameters<typeof DiskSeeder>[2]> = {}) {
+/** A seeder of the snapshot (by `method`, kubelet pull by default), then the built-in image. */
+function seederIn(options: { method?: SnapshotMethod; snapshotImage?: string; snapshotPath?: string } = {}) {
   const chart = testChart();
   const disk = new EmulatorDisk(chart, 'Disk');
+  // allowLatestTag: the pull-policy cases include a snapshot tagged latest.
+  const snapshotImage = ContainerImage.fromReference(options.snapshotImage ?? 'ghcr.io/mroie/qemu-snapshots:win98-base', { allowLatestTag: true });
   const seeder = new DiskSeeder(chart, 'Seeder', {
     disk,
-    image: 'qemu-loco:v1',
-    sources: [SeedSource.SNAPSHOT, SeedSource.BUILTIN],
-    snapshotImage: 'ghcr.io/mroie/qemu-snapshots:win98-base',
-    ...props,
+    image: ContainerImage.fromTag('qemu-loco', 'v1'),
+    sources: [SeedSource.snapshot(snapshotImage, { method: options.method, path: options.snapshotPath }), SeedSource.builtin()],
   });
   return { chart, seeder };
 }
@@ -33,7 +32,7 @@ describe('kubelet pull (the default)', () => {
   test('runs busybox first, then the snapshot image itself with that busybox, then the seeder', () => {
     const { chart, seeder } = seederIn();
 
-    expect(seeder.snapshotMethod).toBe(SnapshotMethod.KUBELET_PULL);
+    expect(seeder.snapshotMethod).toBe(SnapshotMethodKind.KUBELET_PULL);
     expect(seeder.initContainers.map((c) => c.name)).toEqual(['seed-tools', 'seed-snapshot', 'seed-disk']);
     expect(container(seeder, 'seed-tools').image).toBe('busybox:1.35');
     const snapshot = container(seeder, 'seed-snapshot');
@@ -60,17 +59,11 @@ describe('kubelet pull (the default)', () => {
     expect(container(seeder, 'seed-snapshot').command.slice(-2)).toEqual(['stage', '/disks/base.qcow2']);
   });
 
-  test.each([
-    ['registryAuthSecret', { registryAuthSecret: 'pull-secret' }, '"pull-secret": applies only to snapshotMethod registry-client; with kubelet-pull, give the credentials as the pod\'s imagePullSecrets'],
-    ['registryTlsVerify', { registryTlsVerify: false }, "false: applies only to snapshotMethod registry-client; with kubelet-pull, the node's container runtime configuration decides"],
-  ])('refuses %s, which only the registry client uses', (prop, props, message) => {
-    expect(() => seederIn(props)).toThrow(`test/Seeder: invalid ${prop} ${message}`);
-  });
 });
 
 describe('registry client', () => {
   test('runs only the seeder, which runs fetch-snapshot.sh from the ConfigMap', () => {
-    const { chart, seeder } = seederIn({ snapshotMethod: SnapshotMethod.REGISTRY_CLIENT });
+    const { chart, seeder } = seederIn({ method: SnapshotMethod.registryClient() });
 
     expect(seeder.initContainers.map((c) => c.name)).toEqual(['seed-disk']);
     const env = envOf(container(seeder, 'seed-disk'));
@@ -81,7 +74,7 @@ describe('registry client', () => {
     expect(env).not.toHaveProperty('SEED_REGISTRY_TLS_VERIFY');
     expect(env).not.toHaveProperty('SEED_SNAPSHOT_PATH');
     expect(env).not.toHaveProperty('REGISTRY_AUTH_FILE');
-    expect(env.SEED_HINT).toContain('registry credentials in registryAuthSecret');
+    expect(env.SEED_HINT).toContain("registry credentials in the registry client's authSecret");
     const data = only(synth(chart), 'ConfigMap').data;
     expect(data[FETCH_SCRIPT_FILE]).toBe(shippedScript(FETCH_SCRIPT_FILE));
     expect(data).not.toHaveProperty(TOOLS_SCRIPT_FILE);
@@ -89,7 +82,7 @@ describe('registry client', () => {
   });
 
   test('mounts the docker-config Secret read-only and points REGISTRY_AUTH_FILE at it', () => {
-    const { seeder } = seederIn({ snapshotMethod: SnapshotMethod.REGISTRY_CLIENT, registryAuthSecret: 'snapshot-pull' });
+    const { seeder } = seederIn({ method: SnapshotMethod.registryClient({ authSecret: 'snapshot-pull' }) });
     const seed = container(seeder, 'seed-disk');
 
     expect(seeder.volumes).toContainEqual({
@@ -101,61 +94,53 @@ describe('registry client', () => {
   });
 
   test('passes the path inside the image and the TLS opt-out to the script', () => {
-    const { seeder } = seederIn({ snapshotMethod: SnapshotMethod.REGISTRY_CLIENT, snapshotPath: '/disks/base.qcow2', registryTlsVerify: false });
+    const { seeder } = seederIn({ method: SnapshotMethod.registryClient({ tlsVerify: false }), snapshotPath: '/disks/base.qcow2' });
     const env = envOf(container(seeder, 'seed-disk'));
 
     expect(env.SEED_SNAPSHOT_PATH).toBe('/disks/base.qcow2');
     expect(env.SEED_REGISTRY_TLS_VERIFY).toBe('false');
   });
 
-  test('registryTlsVerify true is the default and adds nothing', () => {
-    const { seeder } = seederIn({ snapshotMethod: SnapshotMethod.REGISTRY_CLIENT, registryTlsVerify: true });
+  test('tlsVerify true is the default and adds nothing', () => {
+    const { seeder } = seederIn({ method: SnapshotMethod.registryClient({ tlsVerify: true }) });
     expect(envOf(container(seeder, 'seed-disk'))).not.toHaveProperty('SEED_REGISTRY_TLS_VERIFY');
   });
 
-  test('refuses a registryTlsVerify that is not a boolean', () => {
-    expect(() => seederIn({ snapshotMethod: SnapshotMethod.REGISTRY_CLIENT, registryTlsVerify: 'no' as unknown as boolean }))
-      .toThrow('test/Seeder: invalid registryTlsVerify "no": must be true or false');
+  test('refuses a tlsVerify that is not a boolean', () => {
+    expect(() => seederIn({ method: SnapshotMethod.registryClient({ tlsVerify: 'no' as unknown as boolean }) }))
+      .toThrow('test/Seeder: invalid sources.snapshot.method.tlsVerify "no": must be true or false');
   });
 });
 
 describe('LegoLocoChart', () => {
-  function loco(mode: StorageMode, props: Partial<LegoLocoChartProps> = {}) {
-    return Testing.synth(new LegoLocoChart(Testing.app(), 'loco', { mode, emulator: { image: 'qemu-loco', tag: 'v1' }, ...props })) as any[];
+  function loco(mode: StorageMode): { chart: LegoLocoChart; objects: K8sObject[] } {
+    const chart = new LegoLocoChart(Testing.app(), 'loco', { mode, emulator: { image: ContainerImage.fromTag('qemu-loco', 'v1') } });
+    return { chart, objects: Testing.synth(chart) as K8sObject[] };
   }
+  const snapshot = (method: SnapshotMethod) => SeedSource.snapshot(LegoLoco.SNAPSHOT_IMAGE, { method });
   function seedContainer(objects: any[]): any {
-    return objects.find((o) => o.kind === 'StatefulSet').spec.template.spec.initContainers.find((c: any) => c.name === 'seed-disk');
+    return objects.find((o) => o.kind === 'StatefulSet')!.spec.template.spec.initContainers.find((c: any) => c.name === 'seed-disk');
   }
 
   test('mode B with the registry client passes the credentials Secret and the TLS choice to its seeder', () => {
-    const objects = loco(StorageMode.HYBRID, { snapshotMethod: SnapshotMethod.REGISTRY_CLIENT, registryAuthSecret: 'snapshot-pull', registryTlsVerify: false });
+    const { objects } = loco(StorageMode.hybrid({
+      seeder: { sources: [snapshot(SnapshotMethod.registryClient({ authSecret: 'snapshot-pull', tlsVerify: false })), SeedSource.builtin()] },
+    }));
     const env = envOf(seedContainer(objects));
 
     expect(env.REGISTRY_AUTH_FILE).toBe('/seed-registry-auth/auth.json');
     expect(env.SEED_REGISTRY_TLS_VERIFY).toBe('false');
-    expect(objects.find((o) => o.kind === 'StatefulSet').spec.template.spec.volumes)
+    expect(objects.find((o) => o.kind === 'StatefulSet')!.spec.template.spec.volumes)
       .toContainEqual(expect.objectContaining({ name: 'registry-auth', secret: expect.objectContaining({ secretName: 'snapshot-pull' }) }));
   });
 
   test('mode C seeding with the registry client: one init container, the fetch script shipped', () => {
-    const objects = loco(StorageMode.EPHEMERAL, { seedEphemeralDisk: true, snapshotMethod: SnapshotMethod.REGISTRY_CLIENT });
-    const spec = objects.find((o) => o.kind === 'StatefulSet').spec.template.spec;
+    const { chart, objects } = loco(StorageMode.ephemeral({ seeder: { method: SnapshotMethod.registryClient() } }));
+    const spec = objects.find((o) => o.kind === 'StatefulSet')!.spec.template.spec;
 
     expect(spec.initContainers.map((c: any) => c.name)).toEqual(['seed-disk']);
     expect(envOf(seedContainer(objects)).SEED_SOURCES).toBe('snapshot');
-    expect(objects.find((o) => o.kind === 'ConfigMap').data[FETCH_SCRIPT_FILE]).toBe(shippedScript(FETCH_SCRIPT_FILE));
-  });
-
-  test.each([
-    ['registryAuthSecret', { registryAuthSecret: 'snapshot-pull' }, '"snapshot-pull"'],
-    ['registryTlsVerify', { registryTlsVerify: false }, 'false'],
-  ])('mode C without a seeder refuses %s', (prop, props, value) => {
-    expect(() => loco(StorageMode.EPHEMERAL, props)).toThrow(
-      `loco: invalid ${prop} ${value}: is a setting of the seeder, and mode ephemeral has none unless seedEphemeralDisk is set`);
-  });
-
-  test('mode B with kubelet pull refuses registryAuthSecret, pointing at imagePullSecrets', () => {
-    expect(() => loco(StorageMode.HYBRID, { registryAuthSecret: 'snapshot-pull' })).toThrow(
-      'loco/Seeder: invalid registryAuthSecret "snapshot-pull": applies only to snapshotMethod registry-client; with kubelet-pull, give the credentials as the pod\'s imagePullSecrets');
+    const scripts = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === chart.seeder!.scriptConfigMap.name)!;
+    expect(scripts.data[FETCH_SCRIPT_FILE]).toBe(shippedScript(FETCH_SCRIPT_FILE));
   });
 });

@@ -7,7 +7,6 @@
 // published file that is not a sound qcow2 never becomes the disk, and that mode B then falls back.
 import * as fs from 'fs';
 import * as path from 'path';
-import { SeedSource } from '../../lib';
 import { OciLayout } from '../harness/oci-image';
 import { K8sObject, runPod, SHELLS } from '../harness/pod-runner';
 import { cleanupDirs, makeQcow2, qemuImgCheckPasses, sha256Of } from '../harness/qcow2';
@@ -122,7 +121,7 @@ describe.each(SHELLS)('under %s', (shell) => {
   }
 });
 
-test('mode C with seedEphemeralDisk: the emptyDir is seeded from the pulled snapshot, verified, before the emulator starts', async () => {
+test('mode C with a seeder: the emptyDir is seeded from the pulled snapshot, verified, before the emulator starts', async () => {
   const objects = seededEphemeralChart(snapshot.reference);
   const spec = objects.find((o) => o.kind === 'StatefulSet')!.spec.template.spec;
   expect(spec.volumes.find((v: any) => v.name === 'disk').emptyDir).toBeDefined();
@@ -137,7 +136,7 @@ test('mode C with seedEphemeralDisk: the emptyDir is seeded from the pulled snap
 });
 
 test('the order of sources holds: with the built-in image first, the staged snapshot is not used (and removed)', async () => {
-  const objects = hybridChart(snapshot.reference, { seedSources: [SeedSource.BUILTIN, SeedSource.SNAPSHOT] });
+  const objects = hybridChart(snapshot.reference, { builtinFirst: true });
   const pulled = kubeletPulls(objects);
   const image = emulatorImage();
   const volume = freshVolume();
@@ -152,7 +151,7 @@ test('the order of sources holds: with the built-in image first, the staged snap
 });
 
 test('the order of sources holds: with the built-in image first but missing, the staged snapshot is next', async () => {
-  const objects = hybridChart(snapshot.reference, { seedSources: [SeedSource.BUILTIN, SeedSource.SNAPSHOT] });
+  const objects = hybridChart(snapshot.reference, { builtinFirst: true });
   const pulled = kubeletPulls(objects);
   const volume = freshVolume();
 

@@ -4,7 +4,6 @@
 // against a real docker-registry on 127.0.0.1, under busybox sh and dash.
 import * as fs from 'fs';
 import * as path from 'path';
-import { SeedSource } from '../../lib';
 import { OciLayout } from '../harness/oci-image';
 import { runPod, SHELLS, startPod, waitFor } from '../harness/pod-runner';
 import { cleanupDirs, makeQcow2, qemuImgCheckPasses, sha256Of, tempDir } from '../harness/qcow2';
@@ -36,7 +35,7 @@ afterAll(async () => {
 
 /** The fetch failure the seeder reports for the snapshot source, from its one failure line. */
 function snapshotReason(line: string): string {
-  const match = /Tried: snapshot: (.*)\. What to do: make one of the sources reachable \(registry credentials in registryAuthSecret,/.exec(line);
+  const match = /Tried: snapshot: (.*)\. What to do: make one of the sources reachable \(registry credentials in the registry client's authSecret,/.exec(line);
   expect(match).not.toBeNull();
   return match![1];
 }
@@ -111,7 +110,7 @@ describe.each(SHELLS)('under %s', (shell) => {
     expect(snapshotReason(failureLine(result))).toBe(
       `${published.reference}: none of its 1 layer(s) holds /snapshot.qcow2. What to do: check the snapshot image ` +
       '(it must be built with the qcow2 at /snapshot.qcow2, like FROM scratch + COPY snapshot.qcow2 /snapshot.qcow2), ' +
-      'or set snapshotPath to where its qcow2 is');
+      'or set the snapshot source\'s path to where its qcow2 is');
     expect(fs.readdirSync(volume)).toEqual([]);
   });
 
@@ -164,7 +163,7 @@ describe('a registry that requires authentication', () => {
     expect(result.exitCode).toBe(1);
     const reason = snapshotReason(failureLine(result));
     expect(reason).toMatch(/the registry requires credentials and none were given \(.*unauthorized/);
-    expect(reason).toContain(`create a kubernetes.io/dockerconfigjson Secret for ${private_.host} and set the seeder's registryAuthSecret`);
+    expect(reason).toContain(`create a kubernetes.io/dockerconfigjson Secret for ${private_.host} and name it in the registry client's authSecret`);
     expect(fs.readdirSync(volume)).toEqual([]);
   });
 
@@ -172,19 +171,19 @@ describe('a registry that requires authentication', () => {
     const volume = freshVolume();
     const wrong = authFileDir(private_);
     fs.writeFileSync(path.join(wrong, 'auth.json'), JSON.stringify({ auths: { [private_.host]: { auth: Buffer.from('puller:wrong').toString('base64') } } }));
-    const objects = registryClientChart(published.reference, { registryAuthSecret: 'snapshot-pull' });
+    const objects = registryClientChart(published.reference, { authSecret: 'snapshot-pull' });
 
     const result = await runPod(registryClientPod(objects, 'dash', volume, noBuiltin, { volumes: { 'disk': volume, 'registry-auth': wrong } }));
 
     expect(result.exitCode).toBe(1);
     expect(snapshotReason(failureLine(result))).toMatch(
-      /the registry refused the credentials in \/seed-registry-auth\/auth\.json \(.*unauthorized.*\)\. What to do: check the user, token and registry host in the registryAuthSecret Secret/);
+      /the registry refused the credentials in \/seed-registry-auth\/auth\.json \(.*unauthorized.*\)\. What to do: check the user, token and registry host in the Secret named by the registry client's authSecret/);
     expect(fs.readdirSync(volume)).toEqual([]);
   });
 
   test.each(SHELLS)('with the docker-config secret mounted: seeds the disk (%s)', async (shell) => {
     const volume = freshVolume();
-    const objects = registryClientChart(published.reference, { registryAuthSecret: 'snapshot-pull' });
+    const objects = registryClientChart(published.reference, { authSecret: 'snapshot-pull' });
 
     const result = await runPod(registryClientPod(objects, shell, volume, noBuiltin, {
       volumes: { 'disk': volume, 'registry-auth': authFileDir(private_) },
@@ -193,6 +192,33 @@ describe('a registry that requires authentication', () => {
     expect(result.exitCode).toBe(0);
     expect(sha256Of(path.join(volume, DISK))).toBe(published.sha256);
     expect(leftovers(volume)).toEqual([]);
+  });
+});
+
+describe("the failure lines name the registry client's options", () => {
+  test('TLS verified (the default) against a plain-HTTP registry: says so and names tlsVerify', async () => {
+    const volume = freshVolume();
+
+    const result = await runPod(registryClientPod(registryClientChart(snapshot.reference, { tlsVerify: true }), 'dash', volume, noBuiltin));
+
+    expect(result.exitCode).toBe(1);
+    expect(snapshotReason(failureLine(result))).toMatch(new RegExp(
+      `^pulling ${snapshot.reference.replace(/[.]/g, '\\.')} from 127\\.0\\.0\\.1:\\d+ with skopeo: the registry speaks plain HTTP \\(.*server gave HTTP response to HTTPS client\\)\\. What to do: serve it over TLS, or, for a registry on a trusted ` +
+      "private network, set the registry client's tlsVerify to false$"));
+    expect(fs.readdirSync(volume)).toEqual([]);
+  });
+
+  test('an authSecret whose Secret has no .dockerconfigjson: the credentials file is missing, and the line names authSecret', async () => {
+    const volume = freshVolume();
+    const objects = registryClientChart(snapshot.reference, { authSecret: 'snapshot-pull' });
+
+    const result = await runPod(registryClientPod(objects, 'busybox', volume, noBuiltin, { volumes: { 'disk': volume, 'registry-auth': tempDir('empty-secret-') } }));
+
+    expect(result.exitCode).toBe(1);
+    expect(snapshotReason(failureLine(result))).toBe(
+      'the registry credentials file REGISTRY_AUTH_FILE=/seed-registry-auth/auth.json is missing or unreadable (user 1000). ' +
+      "What to do: check that the Secret named by the registry client's authSecret exists in the pod's namespace and has the key .dockerconfigjson");
+    expect(fs.readdirSync(volume)).toEqual([]);
   });
 });
 
@@ -216,7 +242,7 @@ test('mode B order with the registry client: a failed pull falls back to the bui
   const volume = freshVolume();
 
   const result = await runPod(registryClientPod(
-    registryClientChart(reference, { sources: [SeedSource.SNAPSHOT, SeedSource.BUILTIN] }), 'dash', volume, image.dir));
+    registryClientChart(reference, { builtinFallback: true }), 'dash', volume, image.dir));
 
   expect(result.exitCode).toBe(0);
   expect(result.output).toMatch(/snapshot: fetch-snapshot: FAILED: pulling .* the registry cannot be reached/);

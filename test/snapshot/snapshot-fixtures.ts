@@ -13,7 +13,7 @@ import * as net from 'net';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { Testing } from 'cdk8s';
-import { DiskSeederProps, LegoLocoChart, SeedSource, SnapshotMethod, StorageMode } from '../../lib';
+import { ContainerImage, LegoLocoChart, SeedingOptions, SeedSource, SnapshotMethod, StorageMode } from '../../lib';
 import { ImageContents, K8sObject, PodRunOptions, Shell } from '../harness/pod-runner';
 import { OciLayout, LayerSpec } from '../harness/oci-image';
 import { LocalRegistry } from '../harness/registry';
@@ -68,38 +68,49 @@ export function publishSnapshot(registry: LocalRegistry, layout: OciLayout, repo
   };
 }
 
-/**
- * A seeder whose snapshot source uses the registry client, in front of the emulator, as the
- * synthesized manifests carry it. The local registry speaks plain HTTP: registryTlsVerify false.
- */
-export function registryClientChart(snapshotImage: string, props: Partial<DiskSeederProps> = {}): K8sObject[] {
-  return seederChart({
-    sources: [SeedSource.SNAPSHOT],
-    snapshotImage,
-    snapshotMethod: SnapshotMethod.REGISTRY_CLIENT,
-    registryTlsVerify: false,
-    ...props,
-  });
+/** What registryClientChart varies: the method's and the source's options, and the seeder's. */
+export interface RegistryClientChartOptions extends SeedingOptions {
+  /** The registry client's `authSecret`. */
+  readonly authSecret?: string;
+  /** The registry client's `tlsVerify`. @default false: the local registry speaks plain HTTP */
+  readonly tlsVerify?: boolean;
+  /** The snapshot source's `path` inside the image. */
+  readonly snapshotPath?: string;
+  /** The built-in image as the second source (an offline fallback). @default false */
+  readonly builtinFallback?: boolean;
 }
 
-/** Mode B of the LegoLocoChart (snapshot, then the built-in image) with the given snapshot. */
-export function hybridChart(snapshotImage: string, options: { snapshotMethod?: SnapshotMethod; seedSources?: SeedSource[] } = {}): K8sObject[] {
+/**
+ * A seeder whose snapshot source uses the registry client, in front of the emulator, as the
+ * synthesized manifests carry it. The local registry speaks plain HTTP: tlsVerify false.
+ */
+export function registryClientChart(snapshotImage: string, options: RegistryClientChartOptions = {}): K8sObject[] {
+  const { authSecret, tlsVerify, snapshotPath, builtinFallback, ...seeding } = options;
+  const snapshot = SeedSource.snapshot(ContainerImage.fromReference(snapshotImage), {
+    method: SnapshotMethod.registryClient({ authSecret, tlsVerify: tlsVerify ?? false }),
+    path: snapshotPath,
+  });
+  return seederChart({ ...seeding, sources: builtinFallback ? [snapshot, SeedSource.builtin()] : [snapshot] });
+}
+
+/**
+ * Mode B of the LegoLocoChart with the given snapshot: the snapshot, then the built-in image
+ * (or the other way round with `builtinFirst`).
+ */
+export function hybridChart(snapshotImage: string, options: { method?: SnapshotMethod; builtinFirst?: boolean } = {}): K8sObject[] {
+  const snapshot = SeedSource.snapshot(ContainerImage.fromReference(snapshotImage), { method: options.method });
+  const builtin = SeedSource.builtin();
   return Testing.synth(new LegoLocoChart(Testing.app(), 'loco-hybrid', {
-    mode: StorageMode.HYBRID,
-    emulator: { image: 'qemu-loco', tag: 'v1' },
-    snapshotImage,
-    ...options,
+    mode: StorageMode.hybrid({ seeder: { sources: options.builtinFirst ? [builtin, snapshot] : [snapshot, builtin] } }),
+    emulator: { image: ContainerImage.fromTag('qemu-loco', 'v1') },
   })) as K8sObject[];
 }
 
 /** Mode C of the LegoLocoChart with its emptyDir seeded from the snapshot before the emulator starts. */
-export function seededEphemeralChart(snapshotImage: string, snapshotMethod?: SnapshotMethod): K8sObject[] {
+export function seededEphemeralChart(snapshotImage: string, method?: SnapshotMethod): K8sObject[] {
   return Testing.synth(new LegoLocoChart(Testing.app(), 'loco-ephemeral', {
-    mode: StorageMode.EPHEMERAL,
-    emulator: { image: 'qemu-loco', tag: 'v1' },
-    snapshotImage,
-    seedEphemeralDisk: true,
-    snapshotMethod,
+    mode: StorageMode.ephemeral({ snapshotImage: ContainerImage.fromReference(snapshotImage), seeder: { method } }),
+    emulator: { image: ContainerImage.fromTag('qemu-loco', 'v1') },
   })) as K8sObject[];
 }
 
