@@ -2,8 +2,8 @@
 // cancels out). Prints figures; asserts nothing. Run with `npm run bench`.
 //
 // Synth: the README's command (`npm run synth`) against the cdk8s CLI's own floor (the same CLI
-// running an app that synthesizes nothing), and the app alone against loading cdk8s-plus-28.
-// Goals: 1.3x and 2x. Tests: unit and snapshot tests (in-process) against the whole suite.
+// running an app that synthesizes nothing), the app alone against loading cdk8s-plus-28, and
+// requiring the package against requiring cdk8s-plus-28. Goals: 1.3x, 2x and 1.1x. Tests: unit and snapshot tests (in-process) against the whole suite.
 // BENCH_RUNS (default 7) sets the runs per synth command; BENCH_TEST_RUNS (default 3) the runs of
 // each test timing; BENCH_SKIP_TESTS=1 skips the test timing.
 import { spawnSync } from 'child_process';
@@ -54,6 +54,8 @@ const synth: Record<string, Command> = {
   cli: { label: 'cdk8s synth of this app (no npm)', command: CDK8S, args: ['synth', '--no-check-upgrade', '--output', join(out, 'cli')] },
   app: { label: 'the app alone: node scripts/synth-app.js', command: process.execPath, args: ['scripts/synth-app.js'], env: { CDK8S_OUTDIR: join(out, 'app') } },
   load: { label: "module-load floor: node -e \"require('cdk8s-plus-28')\"", command: process.execPath, args: ['-e', "require('cdk8s-plus-28')"] },
+  // The package's entry point as an app requires it (package.json main: build/lib/index.js).
+  pkg: { label: "the package: node -e \"require('./build/lib')\"", command: process.execPath, args: ['-e', "require('./build/lib')"] },
   tsNode: { label: 'for comparison: main.ts through ts-node transpile-only', command: process.execPath, args: ['-r', 'ts-node/register/transpile-only', 'main.ts'], env: { CDK8S_OUTDIR: join(out, 'ts-node') } },
 };
 
@@ -93,6 +95,7 @@ function main(): void {
   console.log(`  README synth / CLI floor, both through npm run  ${x(m.readme / m.floorNpm)}  (npm run itself adds ${s(m.floorNpm - m.floor)})`);
   console.log(`  cdk8s synth of this app / CLI floor             ${x(m.cli / m.floor)}`);
   console.log(`  app alone / module-load floor                   ${x(m.app / m.load)}  goal <= 2x`);
+  console.log(`  require of the package / of cdk8s-plus-28       ${x(m.pkg / m.load)}  goal <= 1.1x`);
   console.log(`  ts-node transpile-only app / compiled app       ${x(m.tsNode / m.app)}`);
 
   if (process.env.BENCH_SKIP_TESTS === '1') return;

@@ -574,7 +574,10 @@ export class Migration {
       const statefulSet = (chart.toJson() as { kind: string; spec?: { template?: { spec?: BuiltPod } } }[]).find((object) => object.kind === 'StatefulSet');
       return { chartProps, pod: statefulSet?.spec?.template?.spec ?? {} };
     } catch (error) {
-      throw new HelmValuesError(`${this.source}: the migrated values make no valid chart: ${(error as Error).message.split('\n')[0]}`);
+      // cdk8s reports the synth checks as a heading and one indented line per failure.
+      const lines = (error as Error).message.split('\n').map((line) => line.trim()).filter(Boolean);
+      const reason = lines[0].startsWith('Validation failed') ? lines.slice(1).join('; ') : lines[0];
+      throw new HelmValuesError(`${this.source}: the migrated values make no valid chart: ${reason}`);
     }
   }
 

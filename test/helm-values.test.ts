@@ -425,9 +425,16 @@ describe('values the constructs refuse: a clear one-line error or an adjustment,
 
   test('a value a construct refuses is reported with the construct\'s reason', () => {
     const call = attempt({ emulator: { image: 'q', tag: 'no spaces allowed', diskPVC: 'd' } });
-    // The seeder runs the emulator image too, and is built first.
-    expect(call).toThrow(new HelmValuesError('bad.yaml: the migrated values make no valid chart: loco-persistent/Resource/Seeder: invalid image tag ' +
+    // Reported by the installation, which checks the image the seeder and the emulator share.
+    expect(call).toThrow(new HelmValuesError('bad.yaml: the migrated values make no valid chart: loco-persistent/Resource: invalid emulator.image tag ' +
       '"no spaces allowed": must be an image tag: letters, digits, _ . -, at most 128 characters, not starting with . or -'));
+  });
+
+  test('values the API server would refuse are reported with the synth check that refuses them', () => {
+    const call = attempt({ emulator: { image: 'q', tag: 'v1', tolerations: [{ key: 'k', operator: 'Equal', value: 'v', effect: 'NoSchedule', tolerationSeconds: 30 }] } });
+    expect(call).toThrow(new HelmValuesError('bad.yaml: the migrated values make no valid chart: [loco-ephemeral/Resource/Resource] ' +
+      'loco-ephemeral/Resource/Resource/Resource: StatefulSet/loco-emulator: spec.template.spec.tolerations[0].effect: must be NoExecute when tolerationSeconds is set ' +
+      '(Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)'));
   });
 
   test('a snapshot mode the entrypoint does not know', () => {

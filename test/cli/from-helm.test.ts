@@ -53,7 +53,7 @@ describe('the TypeScript it prints (HelmMigration.typescript, --typescript)', ()
     '  snapshotMode: ephemeral',
     '  snapshotReset: true',
     '  nodeSelector: { "kubernetes.io/arch": amd64 }',
-    '  tolerations: [{ key: dedicated, operator: Equal, value: emulators, effect: NoSchedule, tolerationSeconds: 30 }]',
+    '  tolerations: [{ key: dedicated, operator: Equal, value: emulators, effect: NoExecute, tolerationSeconds: 30 }]',
     '  env: { QUOTED: "it\'s \\"x\\" \\\\ \\n ${y} \u00fc", BIG: 1000000, HALF: 0.5 }',
     '',
   ].join('\n'));
@@ -76,7 +76,7 @@ describe('the TypeScript it prints (HelmMigration.typescript, --typescript)', ()
     });
     const program = ts.createProgram(files, {
       strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10,
-      baseUrl: ROOT, paths: { 'cdk8s-qemu-loco': ['lib/index.ts'] }, typeRoots: [join(ROOT, 'node_modules/@types')], types: ['node'],
+      baseUrl: ROOT, paths: { 'cdk8s-qemu-loco': ['lib/index.ts'], '*': ['node_modules/*'] }, typeRoots: [join(ROOT, 'node_modules/@types')], types: ['node'],
       skipLibCheck: true, noUnusedLocals: true,
     });
     const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n') +
