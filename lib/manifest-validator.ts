@@ -160,30 +160,52 @@ export class ManifestValidator {
 
   /**
    * Parses a stream of YAML documents (`---`-separated) and validates each object.
-   * A YAML syntax error is reported as a failure of the document it is in.
+   * A YAML syntax error, an alias past the reader's limits (an alias bomb) or an anchor that
+   * contains itself is reported as a failure of the document it is in. Objects of a kind in
+   * `options.skipKinds` that the schema does not know (custom resources) are skipped and listed.
    */
-  public validateYaml(text: string): {
+  public validateYaml(text: string, options: { readonly skipKinds?: readonly string[] } = {}): {
     /** How many objects the documents held. */
     objects: number;
     /** What is wrong, one entry per problem; empty when every object is valid. */
     failures: YamlFailure[];
+    /** The objects of skipped kinds, as `Kind/name`, with their document. */
+    skipped: { document: number; object: string }[];
+    /** Kinds of objects that failed for want of a schema, not skipped. */
+    unknownKinds: string[];
   } {
     const failures: YamlFailure[] = [];
+    const skipped: { document: number; object: string }[] = [];
+    const unknownKinds = new Set<string>();
     let objects = 0;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { parseAllDocuments } = require('yaml') as typeof import('yaml');
     for (const [index, document] of parseAllDocuments(text).entries()) {
-      if (document.errors.length > 0) {
-        failures.push({ document: index + 1, object: '?', path: '(root)', message: `YAML: ${document.errors[0].message.split('\n')[0]}` });
+      const read = documentObject(document);
+      if ('error' in read) {
+        failures.push({ document: index + 1, object: '?', path: '(root)', message: `YAML: ${read.error}` });
         continue;
       }
-      const object = document.toJS();
+      const parsed = read.object;
       // Empty documents (a trailing `---`) are not objects.
-      if (object === null || object === undefined) continue;
+      if (parsed === null || parsed === undefined) continue;
       objects++;
-      failures.push(...this.validate(object).map((failure) => ({ document: index + 1, ...failure })));
+      const kind = this.unknownKind(parsed);
+      if (kind !== undefined && options.skipKinds?.includes(kind)) {
+        skipped.push({ document: index + 1, object: objectLabel(parsed as Record<string, unknown>) });
+        continue;
+      }
+      if (kind !== undefined) unknownKinds.add(kind);
+      failures.push(...this.validate(parsed).map((failure) => ({ document: index + 1, ...failure })));
     }
-    return { objects, failures };
+    return { objects, failures, skipped, unknownKinds: [...unknownKinds] };
+  }
+
+  /** The kind of `object` when the schema has no definition for its apiVersion and kind. */
+  private unknownKind(object: unknown): string | undefined {
+    if (!isObject(object) || typeof object.apiVersion !== 'string' || typeof object.kind !== 'string') return undefined;
+    if (object.apiVersion === 'v1' && /List$/.test(object.kind)) return undefined;
+    return this.definitionsByKind.has(`${object.apiVersion}/${object.kind}`) ? undefined : object.kind;
   }
 
   private compile(definition: string): ValidateFunction {
@@ -363,6 +385,28 @@ function objectLabel(object: Record<string, unknown>): string {
   const kind = typeof object.kind === 'string' ? object.kind : '?';
   const name = dig(object, ['metadata', 'name']);
   return `${kind}/${typeof name === 'string' ? name : '?'}`;
+}
+
+/** The document's object, or what makes it unreadable: a syntax error, an alias bomb, a cycle. */
+function documentObject(document: ReturnType<typeof import('yaml').parseAllDocuments>[number]): { object: unknown } | { error: string } {
+  if (document.errors.length > 0) return { error: document.errors[0].message.split('\n')[0] };
+  let object: unknown;
+  try {
+    // The reader refuses aliases that expand past 100 uses of an anchor's nodes (an alias bomb).
+    object = document.toJS();
+  } catch (error) {
+    return {
+      error: (error as Error).message === 'Excessive alias count indicates a resource exhaustion attack'
+        ? 'its aliases expand past 100 copies (an alias bomb?); a manifest needs no aliases: write the values out'
+        : (error as Error).message,
+    };
+  }
+  try {
+    JSON.stringify(object);
+  } catch {
+    return { error: 'an anchor contains an alias to itself, so the object has no end; write the values out' };
+  }
+  return { object };
 }
 
 function describeType(value: unknown): string {

@@ -1,11 +1,12 @@
 import { spawnSync } from 'child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, statSync } from 'fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join, posix } from 'path';
 import { parseArgs } from 'util';
 import { SEED_SCRIPT_FILE } from '../disk-seeder';
 import { quantityValue } from '../validation';
 import { DEFAULT_BUILTIN_IMAGE_PATH } from '../disk-layout';
+import { EXIT, fail, optionError, pathProblem, usageError } from './usage';
 
 /**
  * `cdk8s-qemu-loco check-image`: does an emulator image hold a sound built-in disk image?
@@ -111,7 +112,10 @@ export interface CheckImageResult {
   readonly problem?: string;
 }
 
-/** The image could not be read at all (registry, credentials, missing tools): exit code 3. */
+/**
+ * The image could not be read at all (registry, credentials): exit code 3; its subclasses say
+ * when a program is missing (ToolMissing, exit 4) or --tmpdir cannot be used (UnusablePath, exit 2).
+ */
 export class ImageInspectionError extends Error {
   constructor(message: string) {
     super(message);
@@ -130,8 +134,28 @@ class Interrupted extends ImageInspectionError {
 function runTool(command: string, args: string[], options: { timeout?: number; maxBuffer?: number; env?: NodeJS.ProcessEnv } = {}) {
   const result = spawnSync(command, args, { encoding: 'utf8', ...options });
   if (result.signal === 'SIGINT' || result.signal === 'SIGTERM') throw new Interrupted(result.signal);
+  if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new ToolMissing(command);
   return result;
 }
+
+/** How to install each program check-image runs. */
+const PACKAGES: { [tool: string]: string } = {
+  'skopeo': 'apt-get install skopeo (Debian/Ubuntu), dnf install skopeo (Fedora)',
+  'qemu-img': 'apt-get install qemu-utils (Debian/Ubuntu), dnf install qemu-img (Fedora)',
+  'tar': 'apt-get install tar (Debian/Ubuntu), dnf install tar (Fedora)',
+  'sha256sum': 'apt-get install coreutils (Debian/Ubuntu), dnf install coreutils (Fedora)',
+  'sh': 'apt-get install dash (Debian/Ubuntu), dnf install bash (Fedora)',
+};
+
+/** A program check-image runs is not installed (not found in PATH): exit 4. */
+export class ToolMissing extends ImageInspectionError {
+  constructor(readonly tool: string) {
+    super(`${tool} is not installed (not found in PATH). What to do: install it: ${PACKAGES[tool] ?? `the package that provides ${tool}`}`);
+  }
+}
+
+/** A path the command line names cannot be used (--tmpdir): exit 2, bad usage. */
+export class UnusablePath extends ImageInspectionError {}
 
 const TRANSPORTS = /^(docker|oci|oci-archive|docker-archive|dir|containers-storage|docker-daemon):/;
 const MAX_LISTING = 512 * 1024 * 1024;
@@ -143,7 +167,8 @@ export function skopeoSource(image: string): string {
 
 /**
  * Copies the image to a temporary OCI layout, finds the file through the layers and checks it.
- * Throws ImageInspectionError when the image cannot be read.
+ * Throws ImageInspectionError when the image cannot be read: ToolMissing when skopeo, tar or
+ * qemu-img is not installed, UnusablePath when the temporary directory cannot be created.
  */
 export function checkImage(options: CheckImageOptions): CheckImageResult {
   const path = options.path ?? BUILTIN_IMAGE_PATH;
@@ -154,7 +179,7 @@ export function checkImage(options: CheckImageOptions): CheckImageResult {
     requireTool(tool);
   }
   const source = skopeoSource(options.image);
-  const work = mkdtempSync(join(options.tmpdir ?? tmpdir(), 'check-image-'));
+  const work = workDirectory(options.tmpdir);
   try {
     const layout = join(work, 'layout');
     copyImage(source, layout, options);
@@ -165,6 +190,18 @@ export function checkImage(options: CheckImageOptions): CheckImageResult {
     return { source, path, layerCount: 0, ok: false, problem: `the image is refused: ${error.message}` };
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** A fresh directory for the copy, under `parent` (--tmpdir) or the system's temporary directory. */
+function workDirectory(parent: string | undefined): string {
+  const where = parent ?? tmpdir();
+  try {
+    return mkdtempSync(join(where, 'check-image-'));
+  } catch (error) {
+    const option = parent === undefined ? 'TMPDIR' : '--tmpdir';
+    throw new UnusablePath(`cannot create the temporary copy in ${option} ${where}: ${pathProblem(error, where)}. ` +
+      `What to do: give --tmpdir an existing, writable directory with room for the image`);
   }
 }
 
@@ -519,8 +556,8 @@ function requireTool(tool: string): void {
   if (toolsFound.has(tool)) return;
   const probe = spawnSync(tool, ['--version'], { encoding: 'utf8' });
   if (probe.error) {
-    const packages: { [tool: string]: string } = { 'skopeo': 'skopeo', 'tar': 'tar', 'qemu-img': 'qemu-utils (Debian/Ubuntu) or qemu-img' };
-    throw new ImageInspectionError(`${tool} is not installed; install ${packages[tool]}`);
+    if ((probe.error as NodeJS.ErrnoException).code === 'ENOENT') throw new ToolMissing(tool);
+    throw new ImageInspectionError(`${tool} cannot be run: ${probe.error.message}`);
   }
   toolsFound.add(tool);
 }
@@ -566,7 +603,7 @@ qcow2, no backing or data file, not encrypted, then qemu-img check).
 Options:
   --authfile FILE        registry credentials file (auth.json of podman/skopeo login)
   --creds USER[:PASS]    registry credentials
-  --tls-verify=false     allow a registry over plain HTTP or with an untrusted certificate
+  --tls-verify false     allow a registry over plain HTTP or with an untrusted certificate
   --path PATH            file to look for (default ${BUILTIN_IMAGE_PATH})
   --tmpdir DIR           where to put the temporary copy (needs room for the image
                          and the file)
@@ -575,8 +612,10 @@ Options:
   --min-virtual-size Q   smallest virtual size accepted (the DiskSeeder's minVirtualSize)
   -h, --help             this help
 
-Exit status: 0 the file is there and sound; 1 it is missing or unsound;
-2 bad usage; 3 the image could not be read (reference, credentials, tools).`;
+Exit status: ${EXIT.OK} the file is there and sound; ${EXIT.FAILED} it is missing or unsound;
+${EXIT.USAGE} bad usage, or a path it names (--tmpdir, --authfile, a local image) cannot be
+used; ${EXIT.UNREADABLE} the image could not be read (reference, registry, credentials, no room);
+${EXIT.TOOL_MISSING} skopeo, tar or qemu-img is not installed.`;
 
 /** Runs `check-image` with its arguments; returns the exit code. */
 export function runCheckImage(argv: string[]): number {
@@ -591,8 +630,7 @@ function parseCheckImageArgs(argv: string[]): CheckImageOptions | number {
   let parsed;
   try {
     parsed = parseArgs({
-      // `--tls-verify` alone means true, as in skopeo.
-      args: argv.map((arg) => (arg === '--tls-verify' ? '--tls-verify=true' : arg)),
+      args: tlsVerifyArgs(argv),
       allowPositionals: true,
       options: {
         'authfile': { type: 'string' },
@@ -607,38 +645,116 @@ function parseCheckImageArgs(argv: string[]): CheckImageOptions | number {
       },
     });
   } catch (error) {
-    return usageError((error as Error).message);
+    return usageError(COMMAND, optionError(error));
   }
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(`${CHECK_IMAGE_USAGE}\n`);
-    return 0;
+    return EXIT.OK;
   }
-  if (positionals.length !== 1) {
-    return usageError(positionals.length === 0 ? 'name the image to check' : `one image at a time, not ${positionals.length}`);
-  }
-  const tlsVerify = values['tls-verify'];
-  if (tlsVerify !== undefined && tlsVerify !== 'true' && tlsVerify !== 'false') {
-    return usageError(`--tls-verify takes true or false, not '${tlsVerify}'`);
-  }
-  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) {
-    return usageError(`--timeout takes a whole number of seconds, not '${values.timeout}'`);
-  }
+  const problem = argumentProblem(positionals, values);
+  if (problem !== undefined) return usageError(COMMAND, problem);
+  const unusable = pathsProblem(positionals[0], values.authfile);
+  if (unusable !== undefined) return fail(COMMAND, unusable, EXIT.USAGE);
   const maxVirtualSize = sizeOption('max-virtual-size', values['max-virtual-size']);
   const minVirtualSize = sizeOption('min-virtual-size', values['min-virtual-size']);
-  if (maxVirtualSize === null || minVirtualSize === null) return 2;
+  if (maxVirtualSize === null || minVirtualSize === null) return EXIT.USAGE;
   return {
     image: positionals[0],
     path: values.path ?? BUILTIN_IMAGE_PATH,
     authfile: values.authfile,
     creds: values.creds,
-    tlsVerify: tlsVerify === undefined ? undefined : tlsVerify === 'true',
+    tlsVerify: values['tls-verify'] === undefined ? undefined : values['tls-verify'] === 'true',
     tmpdir: values.tmpdir,
-    timeoutSeconds: timeout,
+    timeoutSeconds: values.timeout === undefined ? undefined : Number(values.timeout),
     maxVirtualSize,
     minVirtualSize,
   };
+}
+
+const COMMAND = 'check-image';
+
+/**
+ * `--tls-verify` as skopeo takes it: alone it means true, and `--tls-verify false` (with a space)
+ * is `--tls-verify=false` (parseArgs would take the `false` for the image).
+ */
+function tlsVerifyArgs(argv: string[]): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') {
+      args.push(...argv.slice(i));
+      break;
+    }
+    if (argv[i] !== '--tls-verify') {
+      args.push(argv[i]);
+    } else if (argv[i + 1] === 'true' || argv[i + 1] === 'false') {
+      args.push(`--tls-verify=${argv[++i]}`);
+    } else {
+      args.push('--tls-verify=true');
+    }
+  }
+  return args;
+}
+
+/** What is wrong with the image and the options that take no quantity, if anything. */
+function argumentProblem(positionals: string[], values: { [option: string]: string | boolean | undefined }): string | undefined {
+  if (positionals.length !== 1) return positionals.length === 0 ? 'name the image to check' : `one image at a time, not ${positionals.length} (${positionals.join(' ')})`;
+  const tlsVerify = values['tls-verify'];
+  if (tlsVerify !== undefined && tlsVerify !== 'true' && tlsVerify !== 'false') return `--tls-verify takes true or false, not '${tlsVerify}'`;
+  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) return `--timeout takes a whole number of seconds, not '${values.timeout}'`;
+  const path = values.path;
+  if (typeof path === 'string' && !path.startsWith('/')) return `--path takes the absolute path of the file inside the image, not '${path}' (e.g. ${BUILTIN_IMAGE_PATH})`;
+  return undefined;
+}
+
+/** What is wrong with the local paths the command line names (the image, --authfile), if anything. */
+function pathsProblem(image: string, authfile: string | undefined): string | undefined {
+  if (authfile !== undefined) {
+    const problem = fileProblem(authfile);
+    if (problem !== undefined) return `cannot read --authfile ${authfile}: ${problem}. What to do: name the auth.json that podman login or skopeo login wrote`;
+  }
+  return imageProblem(image);
+}
+
+/** Why `path` is not a readable file, if it is not. */
+function fileProblem(path: string): string | undefined {
+  try {
+    if (statSync(path).isDirectory()) return 'it is a directory';
+    closeSync(openSync(path, 'r'));
+    return undefined;
+  } catch (error) {
+    return pathProblem(error, path);
+  }
+}
+
+/** Transports that read a local path, and what they read there. */
+const LOCAL_TRANSPORTS: { [transport: string]: string } = {
+  'oci': 'an OCI layout directory (oci:DIR[:TAG])',
+  'oci-archive': 'an OCI archive file (oci-archive:FILE[:TAG])',
+  'docker-archive': 'a docker save archive file (docker-archive:FILE)',
+  'dir': 'a skopeo dir: directory (dir:DIR)',
+};
+
+/**
+ * What is wrong with the image argument, if anything: a path given without a transport (a bare
+ * reference means docker://, which no path is), or a local transport's path that is not there.
+ */
+function imageProblem(image: string): string | undefined {
+  const local = /^(oci|oci-archive|docker-archive|dir):(.*)$/.exec(image);
+  if (local) {
+    // oci:DIR:TAG and oci-archive:FILE:TAG: the last colon separates a tag, when the path is not there.
+    const [, transport, rest] = local;
+    const path = existsSync(rest) || !rest.includes(':') ? rest : rest.slice(0, rest.lastIndexOf(':'));
+    if (existsSync(path)) return undefined;
+    return `cannot read ${image}: ${path} does not exist. What to do: name ${LOCAL_TRANSPORTS[transport]} that exists`;
+  }
+  const pathLike = /^(\.{1,2}|~)?\//.test(image) || /^\.{1,2}$/.test(image) || existsSync(image);
+  if (TRANSPORTS.test(image) || !pathLike) return undefined;
+  const hint = !existsSync(image) ? `oci:${image} (an OCI layout directory) or oci-archive:${image} (an OCI archive)`
+    : statSync(image).isDirectory() ? `oci:${image} (an OCI layout directory)`
+      : `oci-archive:${image} (an OCI archive) or docker-archive:${image} (docker save)`;
+  return `${image} is a path, not an image reference: did you mean ${hint}? A registry image is docker://host/repo:tag`;
 }
 
 /** A size option in bytes, `undefined` when not given, `null` after reporting a bad one. */
@@ -646,7 +762,7 @@ function sizeOption(name: string, given: string | undefined): number | undefined
   if (given === undefined) return undefined;
   const bytes = quantityValue(given);
   if (bytes === undefined || !Number.isSafeInteger(bytes) || bytes < 0) {
-    usageError(`--${name} takes a size in bytes or a quantity such as 2Gi, not '${given}'`);
+    usageError(COMMAND, `--${name} takes a size in bytes or a quantity such as 2Gi, not '${given}'`);
     return null;
   }
   return bytes;
@@ -666,13 +782,11 @@ function inspectInterruptibly(options: CheckImageOptions): CheckImageResult | nu
       return 130;
     }
     if (!(error instanceof ImageInspectionError)) throw error;
-    if (error instanceof OutOfSpace) {
-      process.stderr.write(`check-image: FAILED: could not inspect ${options.image}: ${error.message}\n`);
-      return 3;
-    }
-    process.stderr.write(`check-image: could not inspect ${options.image}: ${error.message}. What to do: check the image reference, ` +
-      'the registry credentials (--authfile, --creds) and, for a local registry over HTTP, --tls-verify=false\n');
-    return 3;
+    if (error instanceof ToolMissing) return fail(COMMAND, error.message, EXIT.TOOL_MISSING);
+    if (error instanceof UnusablePath) return fail(COMMAND, error.message, EXIT.USAGE);
+    if (error instanceof OutOfSpace) return fail(COMMAND, `FAILED: could not inspect ${options.image}: ${error.message}`, EXIT.UNREADABLE);
+    return fail(COMMAND, `could not inspect ${options.image}: ${error.message}. What to do: check the image reference, ` +
+      'the registry credentials (--authfile, --creds) and, for a local registry over HTTP, --tls-verify=false', EXIT.UNREADABLE);
   } finally {
     process.off('SIGINT', ignore).off('SIGTERM', ignore);
   }
@@ -704,9 +818,4 @@ function report(result: CheckImageResult, path: string): number {
   process.stderr.write(`check-image: FAILED: ${result.source} ${found} (tried: ${tried}). What to do: ${todo}, ` +
     'or use the hybrid mode (StorageMode.HYBRID), which downloads the snapshot instead\n');
   return 1;
-}
-
-function usageError(message: string): number {
-  process.stderr.write(`check-image: ${message}\n\n${CHECK_IMAGE_USAGE}\n`);
-  return 2;
 }

@@ -57,6 +57,11 @@ Run 'cdk8s-qemu-loco <command> --help' for a command's options.`;
  * exit code: 0 success, 2 bad usage, otherwise the subcommand's.
  */
 export async function main(argv: string[]): Promise<number> {
+  // A reader that stops early (`| head`) closes the pipe: stop writing, quietly, with the status.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
   const [name, ...rest] = argv;
   if (name === undefined) {
     process.stderr.write(`${usage()}\n`);

@@ -95,12 +95,12 @@ describe('check-image command against an OCI layout', () => {
     expect(run.stderr).toContain('no descriptor found for reference "no-such-tag"');
   });
 
-  test('bad usage exits 2 with the usage', () => {
+  test('bad usage exits 2 with one line naming the problem and where the options are', () => {
     const run = runCli(['check-image']);
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain('name the image to check');
-    expect(run.stderr).toContain('Usage: cdk8s-qemu-loco check-image');
+    expect(run.stderr).toBe('check-image: name the image to check (options: cdk8s-qemu-loco check-image --help)\n');
     expect(runCli(['check-image', '--tls-verify=maybe', 'x']).status).toBe(2);
+    expect(runCli(['check-image', '--help']).stdout).toContain('Usage: cdk8s-qemu-loco check-image');
   });
 });
 
@@ -287,6 +287,15 @@ describe('check-image command against a registry on 127.0.0.1', () => {
     const run = runCli(['check-image', '--tls-verify=false', registry.reference('qemu-loco:deleted-disk')]);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(`docker://${registry.reference('qemu-loco:deleted-disk')} has no ${BUILTIN_IMAGE_PATH}`);
+  });
+
+  test('--tls-verify false (with a space) is --tls-verify=false; --tls-verify alone is true', () => {
+    const run = runCli(['check-image', '--tls-verify', 'false', registry.reference('qemu-loco:with-disk')]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const verified = runCli(['check-image', '--tls-verify', registry.reference('qemu-loco:with-disk')]);
+    expect(verified.status).toBe(3);
+    expect(verified.stderr).toContain('--tls-verify=false');
   });
 
   test('without --tls-verify=false an HTTP registry cannot be read (exit 3, says what to do)', () => {

@@ -186,15 +186,14 @@ describe('the from-helm command', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe('from-helm: bad.yaml: cannot migrate: replicas must be a whole number of at least 1, not "many"\n');
 
-    const missing = runCli(['from-helm', join(work, 'missing.yaml')]);
-    expect(missing.status).toBe(1);
-    expect(missing.stderr).toBe(`from-helm: cannot read ${join(work, 'missing.yaml')}: ENOENT\n`);
+    // A values file that is not there is bad usage (exit 2): test/cli/failures.test.ts.
   });
 
-  test('bad usage exits 2 with the usage', () => {
+  test('bad usage exits 2 with one line naming the problem and where the options are', () => {
     const run = runCli(['from-helm']);
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain('Usage: cdk8s-qemu-loco from-helm');
+    expect(run.stderr).toBe('from-helm: name the values file(s) to migrate (options: cdk8s-qemu-loco from-helm --help)\n');
     expect(runCli(['from-helm', '--bogus', fixture('values.yaml')]).status).toBe(2);
+    expect(runCli(['from-helm', '--help']).stdout).toContain('Usage: cdk8s-qemu-loco from-helm');
   });
 });

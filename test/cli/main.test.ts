@@ -1,4 +1,6 @@
-import { accessSync, constants, readFileSync } from 'fs';
+import { spawnSync } from 'child_process';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import { join } from 'path';
 import { BIN, runCli } from './run-cli';
 
@@ -34,4 +36,19 @@ test('no command prints the usage and exits 2', () => {
 
 test('--version prints the package version', () => {
   expect(runCli(['--version']).stdout).toBe(`${PACKAGE.version}\n`);
+});
+
+test('a reader that closes the pipe early (| head) ends the command quietly, with its status', () => {
+  const work = mkdtempSync(join(tmpdir(), 'cli-epipe-'));
+  try {
+    // 3000 invalid objects: far more output than a pipe buffer holds.
+    writeFileSync(join(work, 'many.yaml'), 'apiVersion: v1\nkind: Frob\nmetadata: {name: a}\n---\n'.repeat(3000));
+    const run = spawnSync('sh', ['-c', '{ "$0" "$1" validate many.yaml 2>err; echo $? >status; } | head -c 1 >/dev/null', process.execPath, BIN],
+      { cwd: work, encoding: 'utf8', timeout: 60_000 });
+    expect(run.status).toBe(0);
+    expect(readFileSync(join(work, 'err'), 'utf8')).not.toMatch(/EPIPE|^\s+at /m);
+    expect(readFileSync(join(work, 'status'), 'utf8')).toBe('1\n');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 });

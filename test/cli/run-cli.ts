@@ -16,12 +16,12 @@ export interface CliRun {
  * global setup (test/global-setup.js) has brought up to date with the sources by content hash, so
  * a build/ left over from another change cannot answer for them.
  */
-export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): CliRun {
+export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): CliRun {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,
-    env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' },
+    env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false', ...options.env },
   });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };

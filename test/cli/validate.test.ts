@@ -81,19 +81,24 @@ test('walks directories for .yaml, .yml and .json, skipping kustomization.yaml a
   expect(run([join(work, 'chart')]).out).toEqual(['validate: 2 objects in 2 files valid for Kubernetes 1.28.0']);
 });
 
-test('a missing path or a directory without manifests is a failure, not a silent success', () => {
+test('a missing path or a directory without manifests is bad usage (exit 2), not a silent success', () => {
   mkdirSync(join(work, 'empty'));
-  const { code, err } = run([join(work, 'missing.yaml'), join(work, 'empty')]);
-  expect(err[0]).toBe(`${join(work, 'missing.yaml')}: cannot read: ENOENT`);
-  expect(err[1]).toMatch(/empty: no \*\.yaml, \*\.yml or \*\.json files found \(synthesize first/);
-  expect(code).toBe(1);
+  writeFileSync(join(work, 'a.yaml'), CONFIG_MAP);
+  const { code, out, err } = run([join(work, 'missing.yaml'), join(work, 'empty'), join(work, 'a.yaml')]);
+  expect(err).toEqual([
+    `validate: cannot read ${join(work, 'missing.yaml')}: it does not exist. What to do: name an existing file or directory`,
+    `validate: ${join(work, 'empty')}: no *.yaml, *.yml or *.json files found. What to do: synthesize first (npx cdk8s synth --no-check-upgrade) or name the manifests' directory`,
+  ]);
+  // The paths it can read are validated all the same.
+  expect(out).toEqual(['validate: 1 objects in 1 files valid for Kubernetes 1.28.0']);
+  expect(code).toBe(2);
 });
 
-test('refuses an unknown option and prints its usage on --help', () => {
-  expect(run(['--strict']).code).toBe(1);
+test('refuses an unknown option (exit 2, like the other commands) and prints its usage on --help', () => {
+  expect(run(['--strict'])).toEqual({ code: 2, out: [], err: ["validate: Unknown option '--strict' (options: cdk8s-qemu-loco validate --help)"] });
   const help = run(['--help']);
   expect(help.code).toBe(0);
-  expect(help.out[0]).toContain('usage: cdk8s-qemu-loco validate');
+  expect(help.out[0]).toContain('usage: cdk8s-qemu-loco validate [--skip-kind KIND]...');
 });
 
 test('the shipped command validates dist/ by default and exits with the status', () => {
