@@ -433,7 +433,7 @@ describe('values the constructs refuse: a clear one-line error or an adjustment,
   test('values the API server would refuse are reported with the synth check that refuses them', () => {
     const call = attempt({ emulator: { image: 'q', tag: 'v1', tolerations: [{ key: 'k', operator: 'Equal', value: 'v', effect: 'NoSchedule', tolerationSeconds: 30 }] } });
     expect(call).toThrow(new HelmValuesError('bad.yaml: the migrated values make no valid chart: [loco-ephemeral/Resource/Resource] ' +
-      'loco-ephemeral/Resource/Resource/Resource: StatefulSet/loco-emulator: spec.template.spec.tolerations[0].effect: must be NoExecute when tolerationSeconds is set ' +
+      'loco-ephemeral/Resource/Resource/Resource: StatefulSet/loco-emulator: spec.template.spec.tolerations[0].effect: must be NoExecute when tolerationSeconds is set (set by scheduling.tolerations) ' +
       '(Kubernetes would refuse this object; ManifestChecks.skip(object, reason) turns the check off for it)'));
   });
 
