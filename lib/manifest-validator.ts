@@ -252,9 +252,11 @@ let standalone: Record<string, ValidateFunction> | null | undefined;
 
 function standaloneValidators(): Record<string, ValidateFunction> | null {
   if (standalone === undefined) {
-    const file = join(__dirname, STANDALONE_FILE);
+    // Beside the compiled module; from the sources (ts-node, jest), the build's, which the tests
+    // keep current (their globalSetup builds first).
+    const file = [join(__dirname, STANDALONE_FILE), join(__dirname, '..', 'build', 'lib', STANDALONE_FILE)].find((candidate) => existsSync(candidate));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    standalone = existsSync(file) ? require(file) as Record<string, ValidateFunction> : null;
+    standalone = file === undefined ? null : require(file) as Record<string, ValidateFunction>;
   }
   return standalone;
 }

@@ -102,3 +102,26 @@ test('every optional property of a props or options struct says its @default', (
   expect(inputs.size).toBeGreaterThanOrEqual(4);
   expect(withoutDefault).toEqual([]);
 });
+
+/** The first fenced block of a language after a heading of the README. */
+function readmeBlock(heading: string, language: string): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const at = readme.indexOf(heading);
+  const match = at < 0 ? null : new RegExp('```' + language + '\\n([\\s\\S]*?)```').exec(readme.slice(at));
+  if (!match) throw new Error(`README.md: no ${language} block after ${heading}`);
+  return match[1];
+}
+
+test("the README's Python example is jsii-rosetta's translation of its TypeScript example, which compiles", () => {
+  // The translations scripts/docs.js made (beforeAll): rosetta translates the README's examples
+  // through the assembly, so the Python has the binding's names and keyword arguments.
+  const tablet = JSON.parse(readFileSync(join(ROOT, '.jsii.tabl.json'), 'utf8')) as {
+    snippets: Record<string, { translations: Record<string, { source: string }>; didCompile?: boolean }>;
+  };
+  const typescript = readmeBlock('### Using them in your cdk8s app', 'ts').trim();
+  const snippet = Object.values(tablet.snippets).find((candidate) => candidate.translations.$.source.trim() === typescript);
+  expect(snippet?.didCompile).toBe(true);
+  const python = readmeBlock('### From Python, Java, Go and .NET', 'python');
+  expect(python).toContain('LegoLocoChart(app, "loco",');
+  expect(python.trim()).toBe(snippet!.translations.python.source.trim());
+});
