@@ -59,21 +59,18 @@ describe('eslint.config.mjs', () => {
       { filePath: 'lib/helm-yaml.ts', code: functionOf(60) },
       { filePath: 'test/lint.test.ts', code: functionOf(61) },
       { filePath: 'scripts/lint.js', code: "'use strict';\nconst fs = require('fs');\nconsole.log(fs.existsSync(__dirname) == true, undefinedName);\n" },
+      { filePath: 'test/harness/registry.ts', code: STYLE_FIXTURE },
     ]);
   }, 60_000);
 
-  test('in lib/: loose equality, console, any and a promise nobody awaits are errors', () => {
-    expect(reports[0]).toEqual([
-      '1 @typescript-eslint/no-explicit-any error',
-      '2 eqeqeq error',
-      '2 no-console error',
-      '3 @typescript-eslint/no-floating-promises error',
-    ]);
+  test('in lib/: loose equality, console and any are errors', () => {
+    expect(reports[0]).toEqual(['1 @typescript-eslint/no-explicit-any error', '2 eqeqeq error', '2 no-console error']);
   });
 
-  test('in lib/cli/ the console is the command\'s output; in test/ `any` is allowed', () => {
+  test('in lib/cli/ the console is the command\'s output; in test/ `any` is allowed; a promise nobody awaits is an error where code is asynchronous', () => {
     expect(reports[1]).toEqual(['1 @typescript-eslint/no-explicit-any error', '2 eqeqeq error', '3 @typescript-eslint/no-floating-promises error']);
-    expect(reports[2]).toEqual(['2 eqeqeq error', '2 no-console error', '3 @typescript-eslint/no-floating-promises error']);
+    expect(reports[2]).toEqual(['2 eqeqeq error', '2 no-console error']);
+    expect(reports[7]).toEqual(['2 eqeqeq error', '2 no-console error', '3 @typescript-eslint/no-floating-promises error']);
   });
 
   test('a function in lib/ has at most 60 lines, not counting blank lines and comments; tests may have longer ones', () => {
