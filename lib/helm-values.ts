@@ -8,7 +8,7 @@ import { call, Code, CodeObject, constant, evaluateCode, importsOf, printCode } 
 import { decodeHelmYaml, goFormatFloat, HelmYamlError, setOwn } from './helm-yaml';
 import { LegoLoco, LegoLocoChart, LegoLocoChartProps, StorageMode, StorageModeKind } from './lego-loco';
 import { Device, DeviceSource, EmulatorProbes, HealthProbeOptions, SnapshotMode, TYPED_ENV } from './qemu-stateful-set';
-import { stripUndefined } from './validation';
+import { describeType, stripUndefined, summarize } from './validation';
 
 /**
  * Migration from the Lego Loco Helm chart (`helm/loco-chart` of MRoie/lego-loco-cluster): its
@@ -140,7 +140,7 @@ export function parseHelmValues(text: string, source = 'values'): ParsedHelmValu
   }
   const values = decoded.value ?? {};
   if (!isPlainObject(values)) {
-    throw new HelmValuesError(`${source}: a values file must be a mapping of keys to values, not ${describeType(values)}`);
+    throw new HelmValuesError(`${source}: a values file must be a mapping of keys to values, not ${describeType(values, 'yaml')}`);
   }
   const duplicateKeys = decoded.repeated.map((repeated) => repeated.path);
   const warnings = decoded.repeated.map((repeated) => `${source}: key ${repeated.path} appears ${repeated.lines.length} times ` +
@@ -195,7 +195,7 @@ export function propsFromHelmValues(values: HelmValues | string, options: HelmMi
     return { ...migration, warnings: [...parsed.warnings, ...migration.warnings] };
   }
   if (!isPlainObject(values)) {
-    throw new HelmValuesError(`${source}: the values must be a mapping of keys to values, not ${describeType(values)}`);
+    throw new HelmValuesError(`${source}: the values must be a mapping of keys to values, not ${describeType(values, 'yaml')}`);
   }
   return new Migration(values, options).run();
 }
@@ -680,7 +680,7 @@ export class Migration {
   private pullSecrets(value: unknown): string[] | undefined {
     if (value === undefined || value === null) return undefined;
     if (!Array.isArray(value)) {
-      this.problems.push(`imagePullSecrets must be a list of secret names, not ${describeType(value)}`);
+      this.problems.push(`imagePullSecrets must be a list of secret names, not ${describeType(value, 'yaml')}`);
       return undefined;
     }
     const names: string[] = [];
@@ -698,7 +698,7 @@ export class Migration {
   private passThrough(path: string, value: unknown, kind: 'list' | 'object'): Code {
     if (value === undefined || value === null) return undefined;
     if (kind === 'list' ? !Array.isArray(value) : !isPlainObject(value)) {
-      this.problems.push(`${path} must be a ${kind === 'list' ? 'list' : 'mapping'}, not ${describeType(value)}`);
+      this.problems.push(`${path} must be a ${kind === 'list' ? 'list' : 'mapping'}, not ${describeType(value, 'yaml')}`);
       return undefined;
     }
     const empty = Array.isArray(value) ? value.length === 0 : Object.keys(value as object).length === 0;
@@ -719,7 +719,7 @@ export class Migration {
   private mapping(path: string, value: unknown): HelmValues {
     if (value === undefined || value === null) return {};
     if (!isPlainObject(value)) {
-      this.problems.push(`${path} must be a mapping, not ${describeType(value)}`);
+      this.problems.push(`${path} must be a mapping, not ${describeType(value, 'yaml')}`);
       return {};
     }
     return value;
@@ -731,7 +731,7 @@ export class Migration {
     // As Helm prints them (fmt's %v): every number is a float64 there, so 1000000 is 1e+06.
     if (typeof value === 'number') return goFormatFloat(value, 64);
     if (typeof value === 'boolean') return String(value);
-    this.problems.push(`${path} must be a string, not ${describeType(value)}`);
+    this.problems.push(`${path} must be a string, not ${describeType(value, 'yaml')}`);
     return undefined;
   }
 
@@ -816,14 +816,3 @@ function isPlainObject(value: unknown): value is HelmValues {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
-function describeType(value: unknown): string {
-  if (Array.isArray(value)) return 'a list';
-  if (value === null) return 'null';
-  if (isPlainObject(value)) return 'a mapping';
-  return `${typeof value} ${summarize(value)}`;
-}
-
-function summarize(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}

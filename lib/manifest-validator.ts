@@ -5,7 +5,7 @@ import type { ErrorObject, KeywordCxt, ValidateFunction } from 'ajv';
 import { IConstruct } from 'constructs';
 import { parseImageReference } from './container-image';
 import {
-  isConfigMapKey, isDns1035Label, isDnsLabel, isDnsSubdomain, isEnvVarName, isExtendedResourceName, isLabelValue,
+  describeType, isConfigMapKey, isDns1035Label, isDnsLabel, isDnsSubdomain, isEnvVarName, isExtendedResourceName, isLabelValue,
   isNativeResourceName, isPortName, isQualifiedName, isStandardContainerResourceName, quantityValue,
 } from './validation';
 
@@ -133,7 +133,7 @@ export class ManifestValidator {
   /** Every reason `object` would be rejected; empty when it is valid. */
   public validate(object: unknown): ManifestFailure[] {
     if (object === null || typeof object !== 'object' || Array.isArray(object)) {
-      return [{ object: '?', path: '(root)', message: `a Kubernetes object must be a mapping, not ${describeType(object)}` }];
+      return [{ object: '?', path: '(root)', message: `a Kubernetes object must be a mapping, not ${describeType(object, 'json')}` }];
     }
     const manifest = object as Record<string, unknown>;
     const label = objectLabel(manifest);
@@ -345,7 +345,7 @@ function schemaFailures(label: string, errors: ErrorObject[]): ManifestFailure[]
         message = `required field "${error.params.missingProperty}" is missing`;
         break;
       case 'type':
-        message = `must be ${[error.params.type].flat().join(' or ')}, not ${describeType(error.data)}`;
+        message = `must be ${[error.params.type].flat().join(' or ')}, not ${describeType(error.data, 'json')}`;
         break;
       case 'enum':
         message = `must be one of ${error.params.allowedValues.map((value: unknown) => JSON.stringify(value)).join(', ')}, not ${JSON.stringify(error.data)}`;
@@ -411,13 +411,6 @@ function documentObject(document: ReturnType<typeof import('yaml').parseAllDocum
   return { object };
 }
 
-function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'number' && Number.isInteger(value)) return `the integer ${value}`;
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${JSON.stringify(value)}`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // What the API server validates beyond the OpenAPI schema. Each rule names the Go function it is

@@ -261,3 +261,21 @@ export function literalEnv<T extends { value?: string }>(env: T[]): T[] {
 export function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/** A value as an error quotes it: JSON, cut at 60 characters. */
+export function summarize(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/**
+ * What a value is, for an error: null, a list or a mapping in the words of the document's format
+ * (YAML values files, JSON manifests), else its type and the value.
+ */
+export function describeType(value: unknown, format: 'yaml' | 'json'): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return format === 'yaml' ? 'a list' : 'an array';
+  if (typeof value === 'object' && !(value instanceof Date)) return format === 'yaml' ? 'a mapping' : 'an object';
+  if (format === 'json' && typeof value === 'number' && Number.isInteger(value)) return `the integer ${value}`;
+  return `${typeof value} ${summarize(value)}`;
+}
