@@ -60,9 +60,10 @@ describe.each(SHELLS)('under %s', (shell) => {
 
     const seconds = (Date.now() - started) / 1000;
     expect(result.exitCode).toBe(0);
-    expect(result.output).toMatch(/taking over the seeding lock: no heartbeat for [34] s \(pod=loco-emulator-3 uid=other-node-pod/);
+    // At least lockStaleSeconds; the waiter checks once a second, so on a loaded machine it may see a few more.
+    expect(result.output).toMatch(/taking over the seeding lock: no heartbeat for [3-6] s \(pod=loco-emulator-3 uid=other-node-pod/);
     expect(seconds).toBeGreaterThanOrEqual(3);
-    expect(seconds).toBeLessThan(8);
+    expect(seconds).toBeLessThan(10);
     expect(sha256Of(path.join(volume, DISK))).toBe(sha256Of(image.builtin));
     expect(leftovers(volume)).toEqual([]);
   });
